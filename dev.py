@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Set up and run Rongcuo with nothing but Python >= 3.11.
+
+    python3 dev.py run    # create/reuse .venv, install, run the product on the embedded default
+    python3 dev.py test   # create/reuse .venv, install, run ruff, mypy and the whole test suite
+
+Both commands create `.venv` beside this file the first time and reuse it afterwards; dependencies are
+reinstalled only when pyproject.toml changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / "python"
+STAMP = VENV / ".rongcuo-installed"
+EXTRAS = "dev,bench"
+
+
+def say(msg: str) -> None:
+    print(f"[dev] {msg}", flush=True)
+
+
+def run(*cmd: str | Path, check: bool = True) -> int:
+    proc = subprocess.run([str(c) for c in cmd], cwd=ROOT)
+    if check and proc.returncode != 0:
+        sys.exit(proc.returncode)
+    return proc.returncode
+
+
+def ensure_env() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit("Rongcuo needs Python >= 3.11 / 需要 Python 3.11 或更高版本")
+    if not PY.exists():
+        say(f"creating virtualenv {VENV}")
+        venv.EnvBuilder(with_pip=True, clear=False).create(VENV)
+    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + EXTRAS.encode()).hexdigest()
+    if STAMP.exists() and STAMP.read_text().strip() == want:
+        return
+    say("installing dependencies (first run or pyproject.toml changed)")
+    run(PY, "-m", "pip", "install", "-q", "--upgrade", "pip")
+    run(PY, "-m", "pip", "install", "-q", "-e", f".[{EXTRAS}]")
+    STAMP.write_text(want)
+
+
+def cmd_run(args: list[str]) -> None:
+    ensure_env()
+    rc = BIN / "rongcuo"
+    say("policy packs available:")
+    run(rc, "packs", "list")
+    say("demo: a failed milestone project, compared under every pack it could fall under")
+    run(rc, "compare", ROOT / "examples" / "milestone-failure.json")
+    say("demo: the same case decided under Shenzhen with the full trace")
+    run(rc, "decide", "shenzhen-tolerance-guideline", ROOT / "examples" / "milestone-failure.json")
+    say("more: .venv/bin/rongcuo --help")
+
+
+def cmd_test(args: list[str]) -> None:
+    ensure_env()
+    say("ruff")
+    run(BIN / "ruff", "check", "src", "tests", "bench", "dev.py")
+    say("mypy (strict on the engine)")
+    run(BIN / "mypy")
+    say("pytest")
+    code = run(PY, "-m", "pytest", *args, check=False)
+    if code == 5:  # no tests collected is a failure for us, never a silent pass
+        say("pytest collected no tests")
+        sys.exit(1)
+    sys.exit(code)
+
+
+def main() -> None:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test"}:
+        print(__doc__)
+        sys.exit(2)
+    {"run": cmd_run, "test": cmd_test}[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    main()

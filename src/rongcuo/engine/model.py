@@ -1,0 +1,350 @@
+"""The policy-pack schema (政策包格式).
+
+A pack is a directory of YAML describing one version of one policy document. These pydantic models are
+the schema the loader validates against; `docs/pack-format.md` explains each field for pack authors.
+Conditions (`when`) are parsed separately by `conditions.parse_condition` so that errors can name the
+exact node; here they are kept as plain data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9_.\-]*$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(Strict):
+    """A bilingual text: Chinese first, English second."""
+
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class PackStatus(StrEnum):
+    draft_for_comment = "draft_for_comment"  # 征求意见稿
+    trial = "trial"  # 试行
+    in_force = "in_force"  # 施行
+    reported = "reported"  # known only from reports (news, briefings); the official text is not at hand
+
+
+class Source(Strict):
+    seed: str | None = None
+    public_text: str | None = None
+    reported_in: list[str] = Field(default_factory=list)
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Source:
+        if not (self.seed or self.public_text or self.reported_in):
+            raise ValueError("give at least one of seed, public_text, reported_in")
+        return self
+
+
+class Note(Strict):
+    """An authoring note, e.g. how an ambiguity of the text was resolved."""
+
+    topic: str
+    text: Text
+    parameter: str | None = None
+
+
+class PackMeta(Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    version: str = Field(min_length=1)
+    title: Text
+    short: Text
+    issuer: Text
+    jurisdiction: Text
+    level: Literal["national", "provincial", "municipal", "district", "development_zone"]
+    domain: list[Literal["research_project", "tech_transfer", "state_venture_fund"]]
+    document_number: str | None = None
+    issued: dt.date | None = None
+    effective_from: dt.date
+    effective_to: dt.date | None = None
+    status: PackStatus
+    source: Source
+    builds_on: list[str] = Field(default_factory=list)
+    vocabulary: list[str] = Field(default_factory=list)
+    notes: list[Note] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _dates(self) -> PackMeta:
+        if self.effective_to and self.effective_to < self.effective_from:
+            raise ValueError("effective_to is before effective_from")
+        return self
+
+
+class FactType(StrEnum):
+    bool = "bool"
+    enum = "enum"
+    number = "number"
+    money = "money"  # 元 (yuan), non-negative
+    date = "date"
+    age = "age"  # whole years, 0..150
+
+
+class EstablishedBy(StrEnum):
+    applicant_declaration = "applicant_declaration"  # 申请人声明
+    host_unit_attestation = "host_unit_attestation"  # 承担单位证明
+    investigation_finding = "investigation_finding"  # 调查核实
+    expert_panel_finding = "expert_panel_finding"  # 专家评审
+    committee = "committee"  # 集体审定
+    system_computed = "system_computed"  # 系统计算
+
+
+class EnumValue(Strict):
+    value: str = Field(pattern=ID_PATTERN)
+    label: Text
+
+
+class FactDef(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    type: FactType
+    label: Text
+    question: Text
+    established_by: list[EstablishedBy] = Field(min_length=1)
+    evidence: list[str] = Field(default_factory=list)
+    values: list[EnumValue] = Field(default_factory=list)
+    minimum: float | None = None
+    maximum: float | None = None
+    unit: Text | None = None
+
+    @model_validator(mode="after")
+    def _enum_values(self) -> FactDef:
+        if self.type is FactType.enum and not self.values:
+            raise ValueError("an enum fact needs `values`")
+        if self.type is not FactType.enum and self.values:
+            raise ValueError("only enum facts take `values`")
+        return self
+
+
+class ClauseKind(StrEnum):
+    scope = "scope"  # 适用范围
+    diligence_condition = "diligence_condition"  # 勤勉尽责条件
+    exemption_situation = "exemption_situation"  # 免责情形
+    exclusion = "exclusion"  # 不适用情形
+    special_provision = "special_provision"  # 特别规定，如首次免责
+    consequence = "consequence"  # 结果应用
+    principle = "principle"  # 原则、政策界限
+    loss_tolerance = "loss_tolerance"  # 容亏
+    procedure = "procedure"  # 程序条款
+
+
+class Citation(Strict):
+    article: str
+    item: str | None = None
+    doc: str | None = None  # another pack id when the clause quotes a document the pack builds on
+
+
+class Obligation(Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    label: Text
+    due_days: int | None = Field(default=None, gt=0)
+    day_kind: Literal["working", "natural"] | None = None
+    from_event: str | None = None
+    parameter: str | None = None  # a parameter holding due_days, when it is dated
+
+    @model_validator(mode="after")
+    def _due(self) -> Obligation:
+        if (self.due_days or self.parameter) and not (self.day_kind and self.from_event):
+            raise ValueError("an obligation with a due period needs day_kind and from_event")
+        return self
+
+
+class Clause(Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    kind: ClauseKind
+    cites: Citation
+    text_zh: str = Field(min_length=2)
+    label: Text
+    when: Any = None
+    overrides: list[str] = Field(default_factory=list)
+    applies_on: list[Literal["exempt", "not_exempt", "out_of_scope"]] = Field(default_factory=list)
+    obligations: list[Obligation] = Field(default_factory=list)
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> Clause:
+        if self.kind is ClauseKind.consequence:
+            if not self.applies_on:
+                raise ValueError("a consequence clause needs `applies_on` (the outcomes it follows)")
+        elif self.obligations:
+            raise ValueError("only consequence clauses carry obligations")
+        if self.overrides and self.kind is not ClauseKind.exclusion:
+            raise ValueError("only exclusion clauses override other clauses")
+        return self
+
+
+class Determination(Strict):
+    """How clauses combine into an outcome.
+
+    scope false → out_of_scope; excluded true → not_exempt; exempt true → exempt; exempt false →
+    not_exempt; anything still open → undetermined.
+    """
+
+    id: str = Field(pattern=ID_PATTERN)
+    label: Text
+    scope: Any = True
+    excluded: Any = False
+    exempt: Any
+    outcome_labels: dict[str, Text] = Field(default_factory=dict)
+
+    @field_validator("outcome_labels")
+    @classmethod
+    def _outcomes(cls, v: dict[str, Text]) -> dict[str, Text]:
+        bad = set(v) - {"exempt", "not_exempt", "out_of_scope", "undetermined"}
+        if bad:
+            raise ValueError(f"unknown outcome(s) {sorted(bad)}; allowed: exempt, not_exempt, out_of_scope, "
+                             "undetermined")
+        return v
+
+
+class DatedValue(Strict):
+    from_: dt.date = Field(alias="from")
+    value: float | int | bool | str
+    reference: str
+    note: Text | None = None
+
+
+class Parameter(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: Text
+    unit: Text | None = None
+    values: list[DatedValue] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Parameter:
+        dates = [v.from_ for v in self.values]
+        if dates != sorted(dates) or len(set(dates)) != len(dates):
+            raise ValueError("values must be in strictly increasing `from` order")
+        return self
+
+    def value_on(self, on: dt.date) -> float | int | bool | str | None:
+        found = None
+        for v in self.values:
+            if v.from_ <= on:
+                found = v.value
+        return found
+
+
+Role = Literal["applicant", "host_unit_reviewer", "caseworker", "expert", "committee", "public", "system",
+               "nsf_office"]
+
+
+class TimeLimit(Strict):
+    days: int | None = Field(default=None, gt=0)
+    parameter: str | None = None
+    day_kind: Literal["working", "natural"]
+    from_event: str
+    start_day_counts: bool = False
+    extension_days: int | None = Field(default=None, gt=0)
+    extension_parameter: str | None = None
+    extension_day_kind: Literal["working", "natural"] | None = None  # defaults to day_kind
+    paused_while: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _days(self) -> TimeLimit:
+        if (self.days is None) == (self.parameter is None):
+            raise ValueError("give exactly one of days, parameter")
+        return self
+
+
+class Material(Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    label: Text
+    required: bool = True
+
+
+class Stage(Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    label: Text
+    actors: list[Role] = Field(min_length=1)
+    cites: Citation | None = None
+    time_limit: TimeLimit | None = None
+    materials: list[Material] = Field(default_factory=list)
+    terminal: bool = False
+
+
+class Transition(Strict):
+    from_: str = Field(alias="from")
+    to: str
+    by: list[Role] = Field(min_length=1)
+    action: str = Field(pattern=ID_PATTERN)
+    label: Text
+    requires: list[str] = Field(default_factory=list)
+    reason_required: bool = False
+
+
+class PanelRules(Strict):
+    min_size: int = Field(gt=0)
+    size_is_guideline: bool = False  # "一般不少于" – may be departed from with a recorded reason
+    expertise: list[Literal["technical", "financial", "legal"]] = Field(default_factory=list)
+    criteria: list[Material] = Field(default_factory=list)
+    cites: Citation | None = None
+
+
+class PublicNotice(Strict):
+    days: int | None = Field(default=None, gt=0)
+    parameter: str | None = None
+    day_kind: Literal["working", "natural"]
+    start_day_counts: bool = False
+    channel: Text
+    objections: bool = True
+    published_fields: list[str] = Field(default_factory=list)
+    cites: Citation | None = None
+
+
+class Routing(Strict):
+    when: Any
+    handled_by: Text
+    note: Text | None = None
+    cites: Citation | None = None
+
+
+class Procedure(Strict):
+    decided_by: Text
+    stages: list[Stage] = Field(min_length=1)
+    transitions: list[Transition] = Field(default_factory=list)
+    overall_time_limit: TimeLimit | None = None
+    panel: PanelRules | None = None
+    public_notice: PublicNotice | None = None
+    routing: list[Routing] = Field(default_factory=list)
+    filing_deadline: Text | None = None
+
+    @model_validator(mode="after")
+    def _graph(self) -> Procedure:
+        ids = [s.id for s in self.stages]
+        if len(set(ids)) != len(ids):
+            raise ValueError("stage ids must be unique")
+        for t in self.transitions:
+            for end in (t.from_, t.to):
+                if end not in ids:
+                    raise ValueError(f"transition {t.action}: unknown stage {end!r}; stages are {ids}")
+        return self
+
+
+class Scenario(Strict):
+    name: str
+    date: dt.date | None = None
+    determination: str | None = None
+    facts: dict[str, Any] = Field(default_factory=dict)
+    expect: ScenarioExpect
+
+
+class ScenarioExpect(Strict):
+    outcome: Literal["exempt", "not_exempt", "out_of_scope", "undetermined"]
+    decisive: list[str] | None = None
+    needed: list[str] | None = None
+    overrides: dict[str, list[str]] | None = None
+    obligations: list[str] | None = None
+
+
+Scenario.model_rebuild()
