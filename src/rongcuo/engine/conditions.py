@@ -268,6 +268,27 @@ def evaluate(node: Node, facts: Mapping[str, Any], params: Mapping[str, Any],
     raise TypeError(f"unexpanded node {node!r}")
 
 
+def node_values(node: Node, facts: Mapping[str, Any], params: Mapping[str, Any],
+                clauses: Mapping[str, Tri], into: dict[int, Tri] | None = None) -> dict[int, Tri]:
+    """The value of every node of a tree, computed once (keyed by node identity)."""
+    out: dict[int, Tri] = {} if into is None else into
+
+    def visit(n: Node) -> Tri:
+        if isinstance(n, All):
+            v = k_and([visit(p) for p in n.parts])
+        elif isinstance(n, AnyOf):
+            v = k_or([visit(p) for p in n.parts])
+        elif isinstance(n, Not):
+            v = k_not(visit(n.part))
+        else:
+            v = evaluate(n, facts, params, clauses)
+        out[id(n)] = v
+        return v
+
+    visit(node)
+    return out
+
+
 def relevant_unknowns(node: Node, facts: Mapping[str, Any], params: Mapping[str, Any],
                       clauses: Mapping[str, Tri], clause_nodes: Mapping[str, Node]) -> list[str]:
     """Unknown facts under `node` whose values could still change its value.
@@ -277,10 +298,12 @@ def relevant_unknowns(node: Node, facts: Mapping[str, Any], params: Mapping[str,
     questions still open for this node (each one can flip it in some completion).
     """
     out: list[str] = []
+    values: dict[int, Tri] = {}
 
     def visit(n: Node) -> None:
-        value = evaluate(n, facts, params, clauses)
-        if value is not None:
+        if id(n) not in values:
+            node_values(n, facts, params, clauses, values)
+        if values[id(n)] is not None:
             return
         if isinstance(n, FactIs | Compare):
             if facts.get(n.fact) is None and n.fact not in out:
@@ -305,13 +328,14 @@ def decisive_leaves(node: Node, facts: Mapping[str, Any], params: Mapping[str, A
     parts; a false `any` on all its parts.
     """
     out: list[Node] = []
+    values = node_values(node, facts, params, clauses)
 
     def visit(n: Node) -> None:
-        value = evaluate(n, facts, params, clauses)
+        value = values[id(n)]
         if isinstance(n, All | AnyOf):
             want_all = (isinstance(n, All) and value is True) or (isinstance(n, AnyOf) and value is False)
             for p in n.parts:
-                if want_all or evaluate(p, facts, params, clauses) is value:
+                if want_all or values[id(p)] is value:
                     visit(p)
         elif isinstance(n, Not):
             visit(n.part)
@@ -338,6 +362,7 @@ class Compiler:
         self.fact_vars: dict[str, str] = {}
         self.param_index = param_index
         self.n = 0
+        self.node_var: dict[int, str] = {}
 
     def _tmp(self) -> str:
         self.n += 1
@@ -358,6 +383,31 @@ class Compiler:
 
     def emit(self, node: Node, clause_vars: Mapping[str, str]) -> str:
         """Emit code for `node`; returns the name (or literal) holding its value."""
+        var = self._emit(node, clause_vars)
+        self.node_var[id(node)] = var
+        return var
+
+    def emit_why(self, node: Node, wanted: str) -> None:
+        """Emit code appending to `out` the leaves a settled `node` rests on (see `decisive_leaves`).
+
+        Straight-line and top-down: each part gets a flag saying whether the explanation descends into
+        it, so the code stays linear in the size of the tree. `emit(node)` must have run first.
+        """
+        v = self.node_var[id(node)]
+        if isinstance(node, All | AnyOf):
+            take_all = f"{v} is True" if isinstance(node, All) else f"{v} is False"
+            for part in node.parts:
+                flag = self._tmp()
+                self.lines.append(f"{flag} = {wanted} and ({take_all} or {self.node_var[id(part)]} is {v})")
+                self.emit_why(part, flag)
+        elif isinstance(node, Not):
+            self.emit_why(node.part, wanted)
+        elif isinstance(node, ClauseRef):
+            self.lines.append(f"if {wanted}: out.append({node.clause!r})")
+        elif isinstance(node, FactIs | Compare):
+            self.lines.append(f"if {wanted}: out.append({node.fact!r})")
+
+    def _emit(self, node: Node, clause_vars: Mapping[str, str]) -> str:
         if isinstance(node, Const):
             return repr(node.value)
         if isinstance(node, FactIs):
@@ -392,11 +442,14 @@ class Compiler:
             return t
         raise TypeError(f"unexpanded node {node!r}")
 
-    def build(self, name: str, results: Sequence[str]) -> Callable[[Mapping[str, Any], Sequence[Any]], tuple[Tri, ...]]:
-        body = "\n    ".join([*self.lines, f"return ({', '.join(results)}{',' if len(results) == 1 else ''})"])
-        src = f"def {name}(f, p):\n    {body}\n"
+    def build(self, name: str, results: Sequence[str] | None = None, args: str = "f, p",
+              prologue: Sequence[str] = ()) -> Callable[..., Any]:
+        """Wrap the emitted lines in a function returning `results` (a tuple) or, when None, `out`."""
+        ret = "return out" if results is None else f"return ({', '.join(results)}{',' if len(results) == 1 else ''})"
+        body = "\n    ".join([*prologue, *self.lines, ret])
+        src = f"def {name}({args}):\n    {body}\n"
         namespace: dict[str, Any] = dict(self.consts)
         exec(compile(src, f"<rongcuo:{name}>", "exec"), namespace)  # noqa: S102 - generated, see class doc
-        fn: Callable[[Mapping[str, Any], Sequence[Any]], tuple[Tri, ...]] = namespace[name]
+        fn: Callable[..., Any] = namespace[name]
         fn.__doc__ = src
         return fn

@@ -71,26 +71,20 @@ class Result:
 
     @cached_property
     def decisive(self) -> list[str]:
-        """Clause ids (or fact ids used directly) on which a settled outcome rests."""
+        """Clause ids (or fact ids used directly) on which a settled outcome rests.
+
+        Out of scope: the failing scope clauses. Not exempt by exclusion: the exclusions that hold.
+        Otherwise the parts of the exemption test that settle it (scope clauses are background then).
+        """
         if self.outcome == UNDETERMINED:
             return []
-        scope, excluded, exempt = self._nodes()
-        parts = [scope]
-        if self.outcome == NOT_EXEMPT and self.components[1] is True:
-            parts.append(excluded)
-        elif self.outcome in (EXEMPT, NOT_EXEMPT):
-            parts.append(exempt)
-        out: list[str] = []
-        for node in parts:
-            for leaf in C.decisive_leaves(node, self.facts.values, self._params, self.clause_values):
-                name = leaf.clause if isinstance(leaf, C.ClauseRef) else getattr(leaf, "fact", "")
-                if name and name not in out:
-                    out.append(name)
-        # Scope clauses that hold are background, not decisive, unless scope itself decided.
-        if self.outcome != OUT_OF_SCOPE:
-            scope_ids = {c.id for c in self.pack.clauses_of(ClauseKind.scope)}
-            out = [c for c in out if c not in scope_ids]
-        return out
+        why = self.pack.explainers[self.determination]
+        f, p, c = self.facts.values, self.pack.params_on(self.on), self.values
+        if self.outcome == OUT_OF_SCOPE:
+            return list(dict.fromkeys(why[0](f, p, c)))
+        part = 1 if self.components[1] is True else 2
+        scope_ids = self.pack.scope_clause_ids
+        return [x for x in dict.fromkeys(why[part](f, p, c)) if x not in scope_ids]
 
     @cached_property
     def needed(self) -> list[str]:
@@ -121,17 +115,14 @@ class Result:
 
     @cached_property
     def overrides(self) -> dict[str, list[str]]:
-        """Which true exclusion overrode which true situations (or other clauses)."""
+        """Which true exclusion overrode which true situations (or other clauses it names)."""
         out: dict[str, list[str]] = {}
-        cv = self.clause_values
-        for cid, cc in self.pack.clauses.items():
-            if cc.clause.kind is not ClauseKind.exclusion or cv.get(cid) is not True:
-                continue
-            targets = cc.clause.overrides or [ClauseKind.exemption_situation.value]
-            hit = [o for o, oc in self.pack.clauses.items()
-                   if cv.get(o) is True and (o in targets or oc.clause.kind.value in targets)]
-            if hit:
-                out[cid] = hit
+        v = self.values
+        for excl, i, targets in self.pack.override_plan:
+            if v[i] is True:
+                hit = [t for t, j in targets if v[j] is True]
+                if hit:
+                    out[excl] = hit
         return out
 
     @cached_property

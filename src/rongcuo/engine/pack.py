@@ -54,7 +54,7 @@ class Pack:
     scenarios: list[tuple[str, Scenario]]
     content_hash: str
     accepted_facts: frozenset[str]  # facts a case file may carry for this pack (vocabulary it draws on)
-    _runner: Callable[[Mapping[str, Any], Sequence[Any]], tuple[C.Tri, ...]] | None = None
+    _runner: Callable[..., tuple[C.Tri, ...]] | None = None
     _params_cache: dict[dt.date, tuple[Any, ...]] = field(default_factory=dict)
 
     @property
@@ -96,7 +96,7 @@ class Pack:
         return [c.clause for c in self.clauses.values() if c.clause.kind == kind]
 
     @property
-    def runner(self) -> Callable[[Mapping[str, Any], Sequence[Any]], tuple[C.Tri, ...]]:
+    def runner(self) -> Callable[..., tuple[C.Tri, ...]]:
         """One compiled function: all clause values, then (scope, excluded, exempt) per determination."""
         if self._runner is None:
             comp = C.Compiler({p: i for i, p in enumerate(self.param_ids)})
@@ -111,9 +111,48 @@ class Pack:
             results = list(clause_vars.values())
             for nodes in self.determination_nodes.values():
                 results.extend(comp.emit(n, clause_vars) for n in nodes)
-            safe = "".join(ch if ch.isalnum() else "_" for ch in self.ref)
-            self._runner = comp.build(f"decide_{safe}", results)
+            self._runner = comp.build(f"decide_{self._safe_name}", results)
         return self._runner
+
+    @property
+    def _safe_name(self) -> str:
+        return "".join(ch if ch.isalnum() else "_" for ch in self.ref)
+
+    @cached_property
+    def explainers(self) -> dict[str, tuple[Callable[..., list[str]], ...]]:
+        """Per determination, three compiled functions `(f, p, c) -> [leaf, ...]`: the clauses (or facts)
+        on which its settled scope / excluded / exempt parts rest, given the clause values `c`."""
+        out: dict[str, tuple[Callable[..., list[str]], ...]] = {}
+        clause_vars = {cid: f"c[{i}]" for i, cid in enumerate(self.evaluable)}
+        for det, nodes in self.determination_nodes.items():
+            fns = []
+            for part, node in zip(("scope", "excluded", "exempt"), nodes, strict=True):
+                comp = C.Compiler({p: i for i, p in enumerate(self.param_ids)})
+                comp.emit(node, clause_vars)
+                comp.emit_why(node, "True")
+                fns.append(comp.build(f"why_{self._safe_name}_{det.replace('.', '_').replace('-', '_')}_{part}",
+                                      None, "f, p, c", ["out = []"]))
+            out[det] = tuple(fns)
+        return out
+
+    @cached_property
+    def override_plan(self) -> tuple[tuple[str, int, tuple[tuple[str, int], ...]], ...]:
+        """(exclusion, its value index, ((overridden clause, value index), ...)) for every exclusion."""
+        index = {cid: i for i, cid in enumerate(self.evaluable)}
+        plan = []
+        for cid in self.evaluable:
+            cl = self.clauses[cid].clause
+            if cl.kind is not ClauseKind.exclusion:
+                continue
+            targets = cl.overrides or [ClauseKind.exemption_situation.value]
+            hit = tuple((o, index[o]) for o in self.evaluable
+                        if o in targets or self.clauses[o].clause.kind.value in targets)
+            plan.append((cid, index[cid], hit))
+        return tuple(plan)
+
+    @cached_property
+    def scope_clause_ids(self) -> frozenset[str]:
+        return frozenset(c.id for c in self.clauses_of(ClauseKind.scope))
 
 
 def _clause_order(clauses: Mapping[str, CompiledClause]) -> tuple[str, ...]:
