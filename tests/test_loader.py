@@ -1,0 +1,116 @@
+"""The pack loader reports every error with file, line and a plain message."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rongcuo.engine.pack import Registry, default_root, load_pack
+from rongcuo.engine.yamlsrc import PackErrors
+
+SZ = "shenzhen-tolerance-guideline"
+
+
+@pytest.fixture
+def packs(tmp_path: Path) -> Path:
+    root = tmp_path / "packs"
+    root.mkdir()
+    shutil.copytree(default_root() / "_vocabulary", root / "_vocabulary")
+    shutil.copytree(default_root() / SZ, root / SZ)
+    return root
+
+
+def errors_of(root: Path) -> list[str]:
+    with pytest.raises(PackErrors) as exc:
+        load_pack(root / SZ, root)
+    return [str(e) for e in exc.value.errors]
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def line_of(path: Path, needle: str) -> int:
+    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if needle in line:
+            return i
+    raise AssertionError(needle)
+
+
+def test_unknown_fact_in_condition_names_file_and_line(packs: Path) -> None:
+    clauses = packs / SZ / "clauses.yaml"
+    edit(clauses, "when: failure_technical_route", "when: failure_tecnical_route")
+    errs = errors_of(packs)
+    line = line_of(clauses, "failure_tecnical_route")
+    assert f"{SZ}/clauses.yaml:{line}: unknown fact 'failure_tecnical_route'" in errs[0]
+
+
+def test_every_error_is_reported_not_just_the_first(packs: Path) -> None:
+    clauses = packs / SZ / "clauses.yaml"
+    edit(clauses, "kind: exemption_situation", "kind: exemption")
+    edit(clauses, "when: failure_force_majeure", "when: {fact: project_mode, eq: sideways}")
+    errs = errors_of(packs)
+    assert any("kind: Input should be" in e for e in errs)
+    assert any("'sideways' is not a value of fact project_mode" in e for e in errs)
+
+
+def test_yaml_syntax_error_has_a_line(packs: Path) -> None:
+    det = packs / SZ / "determinations.yaml"
+    det.write_text("- id: exemption\n  label: {zh: 认定, en: x\n", encoding="utf-8")
+    errs = errors_of(packs)
+    assert errs[0].startswith(f"{SZ}/determinations.yaml:") and "YAML syntax" in errs[0]
+
+
+def test_unknown_field_and_missing_field(packs: Path) -> None:
+    edit(packs / SZ / "pack.yaml", "level: municipal", "levle: municipal")
+    errs = errors_of(packs)
+    assert any("levle: unknown field" in e for e in errs)
+    assert any("level: required field is missing" in e for e in errs)
+
+
+def test_duplicate_key_and_clause_cycle(packs: Path) -> None:
+    clauses = packs / SZ / "clauses.yaml"
+    edit(clauses, "when: failure_technical_route", "when: {clause: sz.situation.other}")
+    edit(clauses, "when: other_situation_by_law", "when: {clause: sz.situation.technical_route}")
+    errs = errors_of(packs)
+    assert any("cycle" in e for e in errs)
+
+
+def test_same_fact_id_must_mean_the_same_type_across_packs(packs: Path) -> None:
+    other = packs / "other-pack"
+    shutil.copytree(packs / SZ, other)
+    edit(other / "pack.yaml", f"id: {SZ}", "id: other-pack")
+    edit(other / "facts.yaml", "- id: sz_covered_party\n  type: bool", "- id: sz_covered_party\n  type: number")
+    edit(other / "clauses.yaml", "when: sz_covered_party", "when: true")
+    with pytest.raises(PackErrors) as exc:
+        Registry.load(packs)
+    assert any("sz_covered_party" in str(e) and "or has other values" in str(e) for e in exc.value.errors)
+
+
+def test_content_hash_ignores_formatting_but_not_meaning(packs: Path) -> None:
+    before = load_pack(packs / SZ, packs).content_hash
+    clauses = packs / SZ / "clauses.yaml"
+    clauses.write_text("# a comment\n" + clauses.read_text(encoding="utf-8"), encoding="utf-8")
+    assert load_pack(packs / SZ, packs).content_hash == before
+    edit(clauses, "text_zh: 主动纠错", "text_zh: 主动纠正错误")
+    assert load_pack(packs / SZ, packs).content_hash != before
+
+
+def test_version_in_force_is_chosen_by_date(packs: Path) -> None:
+    newer = packs / f"{SZ}@2027"
+    shutil.copytree(packs / SZ, newer)
+    edit(newer / "pack.yaml", 'version: "2025-trial"', 'version: "2027"')
+    edit(newer / "pack.yaml", "effective_from: 2025-07-25\neffective_to: null",
+         "effective_from: 2027-01-01\neffective_to: null")
+    edit(packs / SZ / "pack.yaml", "effective_to: null", "effective_to: 2026-12-31")
+    import datetime as dt
+
+    reg = Registry.load(packs)
+    assert reg.get(SZ, dt.date(2026, 6, 1)).version == "2025-trial"
+    assert reg.get(SZ, dt.date(2027, 3, 1)).version == "2027"
+    with pytest.raises(LookupError, match="no version of .* in force on 2025-01-01"):
+        reg.get(SZ, dt.date(2025, 1, 1))
