@@ -84,6 +84,7 @@ def guarded(fn: F) -> F:
 @app.callback()
 def _root(packs: PacksOpt = None) -> None:
     _state["root"] = packs
+    _state.pop("registry", None)
 
 
 def registry() -> Registry:
@@ -260,7 +261,7 @@ def decide_cmd(
     case = read_case_file(file)
     when = _case_date(date_of(on), case.on)
     p = get_pack(pack, when)
-    facts = parse_facts(p.facts, case.facts, accepted=registry().vocabulary().keys() | p.accepted_facts)
+    facts = parse_facts(p.facts, case.facts, accepted={**registry().vocabulary(), **p.accepted_facts})
     res = decide(p, facts, when, determination)
     if record:
         record.write_text(json.dumps(res.record(), ensure_ascii=False, indent=2), encoding="utf-8")
@@ -347,7 +348,8 @@ def decide_batch_cmd(
 
     with _progress(len(cases), "认定 deciding") as prog:
         task = prog.add_task("", total=len(cases))
-        results = decide_cases(cases, pick, when or dt.date.today(), lambda n: prog.advance(task, n))
+        results = decide_cases(cases, pick, when or dt.date.today(), lambda n: prog.advance(task, n),
+                               known=reg.vocabulary())
     tmp = output.with_suffix(output.suffix + ".tmp")
     counts: dict[str, int] = {}
     with tmp.open("w", encoding="utf-8") as fh:
@@ -382,7 +384,8 @@ def impact_cmd(
     cases = list(iter_cases(file, {**registry().vocabulary(), **po.facts, **pn.facts}))
     with _progress(len(cases), "重新认定 re-deciding") as prog:
         task = prog.add_task("", total=len(cases))
-        rep = impact(cases, po, pn, when or dt.date.today(), lambda n: prog.advance(task, n))
+        rep = impact(cases, po, pn, when or dt.date.today(), lambda n: prog.advance(task, n),
+                     known=registry().vocabulary())
     table = Table(f"{po.ref}", f"{pn.ref}", "案件数 cases", title="政策影响 / policy impact")
     for (a, b), n in sorted(rep.transitions.items(), key=lambda x: -x[1]):
         mark = "" if a == b else " ←"

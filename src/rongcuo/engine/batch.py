@@ -118,14 +118,15 @@ class BatchOutcome:
 
 
 def decide_cases(cases: list[CaseInput], pick: Callable[[dt.date], Pack], default_on: dt.date,
-                 progress: Callable[[int], None] | None = None) -> list[BatchOutcome]:
+                 progress: Callable[[int], None] | None = None,
+                 known: Mapping[str, FactDef] | None = None) -> list[BatchOutcome]:
     """Validate every case first (nothing is decided if one is bad), then decide them all."""
     parsed = []
     for c in cases:
         on = c.on or default_on
         pack = pick(on)
         try:
-            facts = parse_facts(pack.facts, c.facts, accepted=pack.accepted_facts)
+            facts = parse_facts(pack.facts, c.facts, accepted={**(known or {}), **pack.accepted_facts})
         except InputError as exc:
             raise InputError(f"{c.where}: {exc.field}", exc.message) from None
         parsed.append((c.case_id, pack, facts, on))
@@ -153,11 +154,12 @@ class Impact:
 
 
 def impact(cases: list[CaseInput], old: Pack, new: Pack, default_on: dt.date,
-           progress: Callable[[int], None] | None = None, keep: int = 1000) -> Impact:
+           progress: Callable[[int], None] | None = None, keep: int = 1000,
+           known: Mapping[str, FactDef] | None = None) -> Impact:
     """Re-decide the same cases under two pack versions and report which outcomes change and why."""
     rep = Impact(old.ref, new.ref)
     vocab = {**old.facts, **new.facts}
-    accepted = old.accepted_facts | new.accepted_facts
+    accepted = {**(known or {}), **old.accepted_facts, **new.accepted_facts}
     for i, c in enumerate(cases):
         try:
             facts = parse_facts(vocab, c.facts, accepted=accepted)

@@ -121,13 +121,13 @@ def _provenance(fid: str, raw: Mapping[str, Any]) -> Provenance:
                       evidence=tuple(evidence))
 
 
-def parse_facts(vocabulary: Mapping[str, FactDef], raw: Any, *, accepted: frozenset[str] | None = None,
+def parse_facts(vocabulary: Mapping[str, FactDef], raw: Any, *, accepted: Mapping[str, FactDef] | None = None,
                 ignore_unknown: bool = False) -> FactSet:
     """Validate raw facts (e.g. from JSON) against a vocabulary.
 
-    `accepted` lists fact ids that are known but not used by this pack (they are dropped, not an error);
-    with `ignore_unknown`, ids outside the vocabulary are dropped too (used when one case is tried under
-    several packs, each reading only its own facts).
+    `accepted` holds facts that are known (e.g. to other packs) but not read by this one: they are
+    validated all the same, then dropped. With `ignore_unknown`, ids outside the vocabulary are dropped
+    unchecked (used when one case is tried under several packs, each reading only its own facts).
     """
     if not isinstance(raw, Mapping):
         raise InputError("facts", "expected an object mapping fact ids to values")
@@ -136,7 +136,15 @@ def parse_facts(vocabulary: Mapping[str, FactDef], raw: Any, *, accepted: frozen
     for fid, given in raw.items():
         fact = vocabulary.get(fid)
         if fact is None:
-            if ignore_unknown or (accepted is not None and fid in accepted):
+            if ignore_unknown:
+                continue
+            other = accepted.get(fid) if accepted is not None else None
+            if other is not None:
+                if isinstance(given, Mapping):
+                    _provenance(fid, given)
+                    given = given.get("value")
+                if given is not None:
+                    _coerce(other, given)
                 continue
             near = sorted(vocabulary)
             raise InputError(str(fid), f"unknown fact; this pack's facts are: {', '.join(near)}")

@@ -53,7 +53,7 @@ class Pack:
     procedure: Procedure | None
     scenarios: list[tuple[str, Scenario]]
     content_hash: str
-    accepted_facts: frozenset[str]  # facts a case file may carry for this pack (vocabulary it draws on)
+    accepted_facts: dict[str, FactDef]  # facts a case may carry without this pack reading them (validated, dropped)
     _runner: Callable[..., tuple[C.Tri, ...]] | None = None
     _params_cache: dict[dt.date, tuple[Any, ...]] = field(default_factory=dict)
 
@@ -396,7 +396,8 @@ def load_pack(directory: Path, root: Path | None = None) -> Pack:
     digest = hashlib.sha256(json.dumps(jsonable(content), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     return Pack(meta=meta, directory=directory, facts=vocab, clauses=compiled, determinations=determinations,
                 determination_nodes=det_nodes, parameters=params, procedure=procedure, scenarios=scenarios,
-                content_hash=digest, accepted_facts=frozenset(all_facts))
+                content_hash=digest,
+                accepted_facts={k: v for k, v in all_facts.items() if k not in vocab})
 
 
 def _time_limits(proc: Procedure) -> list[tuple[tuple[str | int, ...], Any]]:

@@ -1,0 +1,183 @@
+"""The `rongcuo` command line as a user runs it: outputs, exit codes, files written (or not)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rongcuo.cli import app
+from rongcuo.engine.pack import default_root
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "milestone-failure.json"
+SZ = "shenzhen-tolerance-guideline"
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    res = runner.invoke(app, [str(a) for a in args])
+    assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
+    return res.exit_code, res.stdout, res.stderr
+
+
+def test_help_is_plain_and_bilingual() -> None:
+    code, out, _ = run("--help")
+    assert code == 0 and "宽容失败" in out and "tolerate-failure" in out
+    code, out, _ = run("decide", "--help")
+    assert code == 0 and "--on" in out and "YYYY-MM-DD" in out
+
+
+def test_decide_explains_in_chinese_and_english() -> None:
+    code, out, _ = run("decide", SZ, EXAMPLE, "--brief")
+    assert code == 0
+    assert "结论: 免责" in out and "「对“里程碑式”“赛马式”项目未通过考核的」" in out
+    code, out, _ = run("decide", SZ, EXAMPLE, "--brief", "--lang", "en")
+    assert code == 0 and "Outcome: Exempt" in out and "Milestone or horse-race project" in out
+
+
+def test_full_trace_shows_provenance() -> None:
+    code, out, _ = run("decide", SZ, EXAMPLE)
+    assert code == 0 and "专家组 expert_panel_finding 2025-09-10" in out and "E-003 实验记录" in out
+
+
+@pytest.mark.parametrize(("facts", "needle"), [
+    ('{"facts": {"project_mode": "sideways"}}', "project_mode: 'sideways' is not allowed; allowed values: ordinary"),
+    ('{"facts": {"no_such_fact": true}}', "no_such_fact: unknown fact"),
+    ('{"facts": {"failed_assessment": "yes"}}', "failed_assessment: expected true or false"),
+    ('{"facts": ', "malformed JSON at line 1"),
+    ('{"fact": {}}', "fact"),
+    ('{"on": "2025-13-01", "facts": {}}', "on: expected a date as YYYY-MM-DD"),
+])
+def test_bad_input_exits_2_with_a_clear_message(tmp_path: Path, facts: str, needle: str) -> None:
+    case = tmp_path / "case.json"
+    case.write_text(facts, encoding="utf-8")
+    code, out, err = run("decide", SZ, case)
+    assert code == 2
+    assert needle in err and "Traceback" not in err + out
+
+
+def test_unknown_pack_and_bad_options_exit_2() -> None:
+    code, _, err = run("decide", "atlantis-rules", EXAMPLE)
+    assert code == 2 and "no pack 'atlantis-rules'" in err
+    code, _, err = run("decide", SZ, EXAMPLE, "--on", "yesterday")
+    assert code == 2 and "--on: expected a date" in err
+    code, _, err = run("decide", SZ, EXAMPLE, "--lang", "fr")
+    assert code == 2 and "use zh or en" in err
+    code, _, err = run("decide", SZ, EXAMPLE, "--on", "2020-01-01")
+    assert code == 2 and "no version of shenzhen-tolerance-guideline is in force on 2020-01-01" in err
+
+
+def test_undetermined_lists_the_facts_still_needed(tmp_path: Path) -> None:
+    case = tmp_path / "c.json"
+    case.write_text(json.dumps({"on": "2025-09-15", "facts": {"sz_municipal_fiscal_funds": True,
+                                                              "sz_covered_party": True,
+                                                              "failure_technical_route": True}}))
+    code, out, _ = run("decide", SZ, case, "--json")
+    data = json.loads(out)
+    assert code == 0 and data["outcome"] == "undetermined"
+    assert data["needed"] == ["followed_strategic_direction", "followed_decision_procedure", "sought_private_gain",
+                              "acted_proactively", "corrected_proactively"]
+    assert data["needed_questions"][0]["question"]["zh"].startswith("相关决策")
+
+
+def test_record_replays_and_a_tampered_record_is_refused(tmp_path: Path) -> None:
+    rec = tmp_path / "rec.json"
+    code, _, _ = run("decide", SZ, EXAMPLE, "--record", rec)
+    assert code == 0
+    data = json.loads(rec.read_text())
+    assert data["pack"]["content_hash"] and data["outcome"] == "exempt"
+    code, out, _ = run("replay", rec)
+    assert code == 0 and "一致 / same outcome: exempt" in out
+    data["facts"]["sought_private_gain"] = True  # the facts no longer support the recorded outcome
+    rec.write_text(json.dumps(data))
+    code, _, err = run("replay", rec)
+    assert code == 2 and "replay gave not_exempt, the record says exempt" in err
+    data["pack"]["content_hash"] = "0" * 64
+    rec.write_text(json.dumps(data))
+    code, _, err = run("replay", rec)
+    assert code == 2 and "has changed since the decision" in err
+
+
+def test_packs_list_show_facts() -> None:
+    code, out, _ = run("packs", "list")
+    assert code == 0 and SZ in out
+    code, out, _ = run("packs", "show", SZ)
+    assert code == 0 and "「因技术路线选择不当导致难以完成预定目标的」" in out and "extension_working_days" in out
+    code, out, _ = run("facts", SZ, "--lang", "en")
+    assert code == 0 and "failure_technical_route" in out and "Did a wrong choice of technical route" in out
+
+
+def test_packs_test_passes_for_every_pack() -> None:
+    code, out, _ = run("packs", "test")
+    assert code == 0 and " 0 failed" in out
+
+
+def test_packs_test_fails_on_a_wrong_expectation(tmp_path: Path) -> None:
+    root = tmp_path / "packs"
+    shutil.copytree(default_root() / "_vocabulary", root / "_vocabulary")
+    shutil.copytree(default_root() / SZ, root / SZ)
+    tests = root / SZ / "tests" / "situations.yaml"
+    tests.write_text(tests.read_text(encoding="utf-8").replace("outcome: out_of_scope", "outcome: exempt", 1),
+                     encoding="utf-8")
+    code, out, _ = run("--packs", root, "packs", "test")
+    assert code == 1 and "FAIL" in out and "expected exempt, got out_of_scope" in out
+
+
+def _batch_cases(tmp_path: Path) -> Path:
+    base = json.loads(EXAMPLE.read_text())
+    lines = []
+    for i, mode in enumerate(["milestone", "ordinary", "horse_race"]):
+        lines.append(json.dumps({"case_id": f"c{i}", "on": "2025-10-01",
+                                 "facts": {**base["facts"], "project_mode": mode, "goals_not_completed": False}}))
+    path = tmp_path / "cases.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_decide_batch_jsonl_and_csv(tmp_path: Path) -> None:
+    cases = _batch_cases(tmp_path)
+    out_file = tmp_path / "out.jsonl"
+    code, out, _ = run("decide-batch", SZ, cases, "--out", out_file)
+    assert code == 0 and "3 cases" in out
+    rows = [json.loads(x) for x in out_file.read_text().splitlines()]
+    assert [r["outcome"] for r in rows] == ["exempt", "not_exempt", "exempt"]
+    csv_file = tmp_path / "cases.csv"
+    csv_file.write_text("case_id,on,sz_municipal_fiscal_funds,sz_covered_party,failure_technical_route\n"
+                        "a,2025-10-01,是,true,\nb,2025-10-01,否,true,1\n", encoding="utf-8")
+    code, out, _ = run("decide-batch", SZ, csv_file, "--out", out_file)
+    rows = [json.loads(x) for x in out_file.read_text().splitlines()]
+    assert code == 0 and [r["outcome"] for r in rows] == ["undetermined", "out_of_scope"]
+
+
+def test_decide_batch_refuses_a_bad_row_and_writes_nothing(tmp_path: Path) -> None:
+    cases = _batch_cases(tmp_path)
+    cases.write_text(cases.read_text() + '{"case_id": "bad", "facts": {"researcher_age": -3}}\n')
+    out_file = tmp_path / "out.jsonl"
+    code, _, err = run("decide-batch", SZ, cases, "--out", out_file)
+    assert code == 2 and "cases.jsonl:4: researcher_age" in err and not out_file.exists()
+
+
+def test_impact_of_a_draft_that_drops_the_milestone_situation(tmp_path: Path) -> None:
+    root = tmp_path / "packs"
+    shutil.copytree(default_root() / "_vocabulary", root / "_vocabulary")
+    shutil.copytree(default_root() / SZ, root / SZ)
+    draft = tmp_path / "draft"
+    shutil.copytree(root / SZ, draft / SZ)
+    clauses = draft / SZ / "clauses.yaml"
+    text = clauses.read_text(encoding="utf-8")
+    start = text.index("- id: sz.situation.milestone_or_horse_race")
+    end = text.index("- id: sz.situation.high_risk_funding")
+    clauses.write_text(text[:start] + text[end:], encoding="utf-8")
+    (draft / SZ / "tests").joinpath("situations.yaml").unlink()
+    cases = _batch_cases(tmp_path)
+    changed = tmp_path / "changed.jsonl"
+    code, out, _ = run("--packs", root, "impact", cases, "--old", f"{SZ}@2025-trial", "--new", draft / SZ,
+                       "--out", changed)
+    assert code == 0 and "3 cases, 2 changed" in out
+    rows = [json.loads(x) for x in changed.read_text().splitlines()]
+    assert {r["case_id"] for r in rows} == {"c0", "c2"}
+    assert rows[0]["old_decisive"][-1] == "sz.situation.milestone_or_horse_race"
