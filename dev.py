@@ -37,7 +37,7 @@ def run(*cmd: str | Path, check: bool = True) -> int:
 
 
 def ensure_env() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script runs before the venv exists
         sys.exit("Rongcuo needs Python >= 3.11 / 需要 Python 3.11 或更高版本")
     if not PY.exists():
         say(f"creating virtualenv {VENV}")

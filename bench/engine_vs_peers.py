@@ -9,6 +9,12 @@ equivalent to the rule and return only the outcome; Rongcuo records every clause
 loop, also derives the explanation (decisive clauses and overrides).
 
 The outcomes of the three engines are compared on every case before anything is timed.
+
+zen-engine has two synchronous entry points and their cost differs by more than an order of magnitude.
+`ZenDecision.evaluate` (create_decision, the one the targets are stated against) starts worker threads on
+every call (strace: two clone3 and one epoll_create1 per call), which costs ~170–240 µs; the same graph
+served by `ZenEngine({"loader": static}).evaluate(key, ctx)` costs ~10 µs. Both are timed; the second
+is marked [extra], so the ratio against zen-engine is read with the entry point in mind.
 """
 
 from __future__ import annotations
@@ -183,46 +189,71 @@ def rongcuo_loops(pack: Pack, cases: list[dict[str, Any]], parsed: list[FactSet]
     return {"trace": trace, "record": record, "parse": with_parse}
 
 
-def peer_loops(cases: list[dict[str, Any]]) -> dict[str, Loop]:
-    program = cel.compile(CEL_RULE)
-    decision = zen.ZenEngine().create_decision(zen_graph())
-    traced = {"trace": True}
+class Peers:
+    """The compiled CEL program and the zen-engine decision, built once."""
 
-    def run_cel() -> None:
-        for case in cases:
-            program.execute(case)
+    ZEN_KEY = "shenzhen"
 
-    def run_zen() -> None:
-        for case in cases:
-            decision.evaluate(case)
+    def __init__(self) -> None:
+        graph = zen_graph()
+        self.cel = cel.compile(CEL_RULE)
+        self.zen_decision = zen.ZenEngine().create_decision(graph)
+        # The same graph served by an engine's static loader, evaluated through ZenEngine.evaluate.
+        loader = {"type": "static", "content": {self.ZEN_KEY: json.loads(graph)}}
+        self.zen_engine = zen.ZenEngine({"loader": loader})
 
-    def run_zen_trace() -> None:
-        for case in cases:
-            decision.evaluate(case, traced)
+    def outcomes(self, case: dict[str, Any]) -> dict[str, str]:
+        key, traced = self.ZEN_KEY, {"trace": True}
+        return {
+            "cel": self.cel.execute(case),
+            "zen": self.zen_decision.evaluate(case)["result"]["outcome"],
+            "zen+trace": self.zen_decision.evaluate(case, traced)["result"]["outcome"],
+            "zen engine.evaluate": self.zen_engine.evaluate(key, case)["result"]["outcome"],
+            "zen engine.evaluate+trace": self.zen_engine.evaluate(key, case, traced)["result"]["outcome"],
+        }
 
-    return {"cel": run_cel, "zen": run_zen, "zen_trace": run_zen_trace}
+    def loops(self, cases: list[dict[str, Any]]) -> dict[str, Loop]:
+        program, decision, engine, key = self.cel, self.zen_decision, self.zen_engine, self.ZEN_KEY
+        traced = {"trace": True}
+
+        def run_cel() -> None:
+            for case in cases:
+                program.execute(case)
+
+        def run_zen() -> None:
+            for case in cases:
+                decision.evaluate(case)
+
+        def run_zen_trace() -> None:
+            for case in cases:
+                decision.evaluate(case, traced)
+
+        def run_zen_engine() -> None:
+            for case in cases:
+                engine.evaluate(key, case)
+
+        def run_zen_engine_trace() -> None:
+            for case in cases:
+                engine.evaluate(key, case, traced)
+
+        return {"cel": run_cel, "zen": run_zen, "zen_trace": run_zen_trace,
+                "zen_engine": run_zen_engine, "zen_engine_trace": run_zen_engine_trace}
 
 
-def check_agreement(pack: Pack, cases: list[dict[str, Any]], parsed: list[FactSet]) -> Counter[str]:
-    """Every engine must give the same outcome on every case (and the traced zen run too)."""
-    program = cel.compile(CEL_RULE)
-    decision = zen.ZenEngine().create_decision(zen_graph())
+def check_agreement(pack: Pack, peers: Peers, cases: list[dict[str, Any]],
+                    parsed: list[FactSet]) -> Counter[str]:
+    """Every engine (and every zen entry point, with and without trace) must give the same outcome."""
     mix: Counter[str] = Counter()
     bad = []
     for i, (raw, facts) in enumerate(zip(cases, parsed, strict=True)):
         expected, why = reference_outcome(raw)
         mix[why] += 1
-        got = {
-            "rongcuo": decide(pack, facts, ON).outcome,
-            "cel": program.execute(raw),
-            "zen": decision.evaluate(raw)["result"]["outcome"],
-            "zen+trace": decision.evaluate(raw, {"trace": True})["result"]["outcome"],
-            "reference": expected,
-        }
+        got = {"reference": expected, "rongcuo": decide(pack, facts, ON).outcome, **peers.outcomes(raw)}
         if len(set(got.values())) != 1:
             bad.append((i, got))
     if bad:
-        print(f"ABORT: the engines disagree on {len(bad)} of {len(cases)} cases; first ones:", file=sys.stderr)
+        print(f"ABORT: the engines disagree on {len(bad)} of {len(cases)} cases; the first ones:",
+              file=sys.stderr)
         for i, got in bad[:5]:
             print(f"  case {i}: {got}\n    facts: {cases[i]}", file=sys.stderr)
         sys.exit(1)
@@ -264,15 +295,34 @@ def pkg_version(name: str) -> str:
         return "?"
 
 
+ROWS = [  # (loop, engine, what the line measures)
+    ("trace", "Rongcuo (full trace)", "decide(), recording every clause value, + r.decisive + r.overrides"),
+    ("record", "Rongcuo record", "as above + r.record(), the frozen JSON-able record"),
+    ("parse", "Rongcuo + parse", "parse_facts() of the raw dict + decide() + r.decisive + r.overrides"),
+    ("cel", "CEL (no trace)", "compiled CEL program.execute(dict) → outcome string"),
+    ("zen", "zen-engine", "ZenDecision.evaluate(dict): JDM input → expression node → output"),
+    ("zen_trace", "zen-engine (trace)", 'the same with {"trace": True}'),
+    ("zen_engine", "zen engine.evaluate", "[extra] same graph, ZenEngine(static loader).evaluate(key, dict)"),
+    ("zen_engine_trace", "zen engine.evaluate (trace)", '[extra] the same with {"trace": True}'),
+]
+TARGETS = [  # (label, peer loop, target ratio of throughputs, or None: for information)
+    ("Rongcuo (full trace) / CEL (no trace)", "cel", 1.0),
+    ("Rongcuo (full trace) / zen-engine", "zen", 30.0),
+    ("Rongcuo (full trace) / zen-engine (trace)", "zen_trace", None),
+    ("Rongcuo (full trace) / zen engine.evaluate", "zen_engine", None),
+    ("Rongcuo (full trace) / zen engine.evaluate (trace)", "zen_engine_trace", None),
+]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cases", type=int, default=20000, help="number of synthetic cases (default 20000)")
+    ap.add_argument("--cases", type=int, default=20000, help="synthetic cases (default 20000)")
     ap.add_argument("--seed", type=int, default=20250725, help="random seed (default 20250725)")
-    ap.add_argument("--repeats", type=int, default=3, help="timed repeats per engine, best is kept (default 3)")
-    ap.add_argument("--sample", type=int, default=5000, help="cases timed one by one for p50/p99 (default 5000)")
+    ap.add_argument("--repeats", type=int, default=3, help="timed repeats, the best is kept (default 3)")
+    ap.add_argument("--sample", type=int, default=5000, help="cases timed singly, for p50/p99 (default 5000)")
     args = ap.parse_args(argv)
-    if args.cases < 1 or args.repeats < 1:
-        ap.error("--cases and --repeats must be at least 1")
+    if args.cases < 1 or args.repeats < 1 or args.sample < 1:
+        ap.error("--cases, --repeats and --sample must be at least 1")
 
     pack = load_shenzhen()
     read = facts_read(pack)
@@ -282,42 +332,34 @@ def main(argv: list[str] | None = None) -> int:
 
     cases = generate_cases(args.cases, args.seed)
     parsed = [parse_facts(pack.facts, raw, accepted=pack.accepted_facts) for raw in cases]
-    mix = check_agreement(pack, cases, parsed)
+    peers = Peers()
+    mix = check_agreement(pack, peers, cases, parsed)  # also warms every engine up
 
-    loops = rongcuo_loops(pack, cases, parsed) | peer_loops(cases)
-    rows = [  # (key, engine, what the line measures)
-        ("trace", "Rongcuo (full trace)", "decide() recording all 16 clause values + decisive + overrides"),
-        ("record", "Rongcuo record", "as above + r.record(), the frozen JSON-able record"),
-        ("parse", "Rongcuo + parse", "parse_facts() from the raw dict + decide() + decisive + overrides"),
-        ("cel", "CEL (no trace)", "compiled CEL program.execute(dict) → outcome string"),
-        ("zen", "zen-engine", "decision.evaluate(dict), JDM graph input → expression → output"),
-        ("zen_trace", "zen-engine (trace)", 'decision.evaluate(dict, {"trace": True})'),
-    ]
-    seconds = {key: best_of(loops[key], args.repeats) for key, _, _ in rows}
+    loops = rongcuo_loops(pack, cases, parsed) | peers.loops(cases)
+    seconds = {key: best_of(loops[key], args.repeats) for key, _, _ in ROWS}
     lat = sorted(latencies_us(pack, parsed, args.sample, args.seed))
 
     n = args.cases
     print(f"Rongcuo vs peers — pack {pack.ref}, decided on {ON.isoformat()}")
-    print(f"Python {platform.python_version()} ({platform.python_implementation()}) on {platform.machine()}; "
+    print(f"Python {platform.python_version()} ({platform.python_implementation()}, {platform.machine()}); "
           f"zen-engine {pkg_version('zen-engine')}, common-expression-language "
           f"{pkg_version('common-expression-language')}")
     print(f"{n} cases, seed {args.seed}, best of {args.repeats}; all engines agree on every outcome")
     print("outcome mix: " + ", ".join(f"{why} {k} ({100 * k / n:.1f}%)" for why, k in mix.most_common()))
     print()
-    print(f"{'engine':<22} {'determinations/s':>17} {'µs/determination':>17}   measures")
-    for key, name, note in rows:
+    print(f"{'engine':<28} {'determinations/s':>16} {'µs/determination':>16}   measures")
+    for key, name, note in ROWS:
         s = seconds[key]
-        print(f"{name:<22} {n / s:>17,.0f} {1e6 * s / n:>17.2f}   {note}")
+        print(f"{name:<28} {n / s:>16,.0f} {1e6 * s / n:>16.2f}   {note}")
     print()
-    targets = [("Rongcuo (full trace) / CEL (no trace)", "cel", 1.0),
-               ("Rongcuo (full trace) / zen-engine", "zen", 30.0)]
-    for label, key, target in targets:
+    print("ratios of throughput (determinations/s):")
+    for label, key, target in TARGETS:
         ratio = seconds[key] / seconds["trace"]
-        verdict = "met" if ratio >= target else "NOT met"
-        print(f"{label:<40} {ratio:7.2f}×  (throughput; target ≥ {target:g}: {verdict})")
-    print(f"{'Rongcuo (full trace) / zen-engine (trace)':<40} {seconds['zen_trace'] / seconds['trace']:7.2f}×")
+        met = target is not None and ratio >= target
+        verdict = "" if target is None else f"  target ≥ {target:g}: {'met' if met else 'NOT met'}"
+        print(f"  {label:<52} {ratio:8.2f}×{verdict}")
     print()
-    print(f"Rongcuo (full trace) per-case latency over {len(lat)} cases: p50 {percentile(lat, 0.50):.2f} µs, "
+    print(f"Rongcuo (full trace), {len(lat)} cases timed one by one: p50 {percentile(lat, 0.50):.2f} µs, "
           f"p99 {percentile(lat, 0.99):.2f} µs, mean {statistics.fmean(lat):.2f} µs")
     return 0
 

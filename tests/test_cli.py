@@ -120,6 +120,7 @@ def test_packs_test_fails_on_a_wrong_expectation(tmp_path: Path) -> None:
     root = tmp_path / "packs"
     shutil.copytree(default_root() / "_vocabulary", root / "_vocabulary")
     shutil.copytree(default_root() / SZ, root / SZ)
+    shutil.copytree(default_root() / "cn-stpl-2021", root / "cn-stpl-2021")
     tests = root / SZ / "tests" / "situations.yaml"
     tests.write_text(tests.read_text(encoding="utf-8").replace("outcome: out_of_scope", "outcome: exempt", 1),
                      encoding="utf-8")
@@ -165,6 +166,7 @@ def test_impact_of_a_draft_that_drops_the_milestone_situation(tmp_path: Path) ->
     root = tmp_path / "packs"
     shutil.copytree(default_root() / "_vocabulary", root / "_vocabulary")
     shutil.copytree(default_root() / SZ, root / SZ)
+    shutil.copytree(default_root() / "cn-stpl-2021", root / "cn-stpl-2021")
     draft = tmp_path / "draft"
     shutil.copytree(root / SZ, draft / SZ)
     clauses = draft / SZ / "clauses.yaml"
@@ -181,3 +183,24 @@ def test_impact_of_a_draft_that_drops_the_milestone_situation(tmp_path: Path) ->
     rows = [json.loads(x) for x in changed.read_text().splitlines()]
     assert {r["case_id"] for r in rows} == {"c0", "c2"}
     assert rows[0]["old_decisive"][-1] == "sz.situation.milestone_or_horse_race"
+
+
+def test_compare_shows_milestone_exempt_in_shenzhen_but_not_under_zhejiangs_list() -> None:
+    code, out, _ = run("compare", EXAMPLE, "--json")
+    assert code == 0
+    rows = {r["pack"].split("@")[0]: r for r in json.loads(out)}
+    assert rows[SZ]["outcome"] == "exempt"
+    zj = rows["zhejiang-implementing-opinion"]
+    # The case is not under Zhejiang's scope facts; taken as in scope, Zhejiang's five situations do not cover it.
+    assert zj["if_in_scope"] == "not_exempt"
+    assert all(c.startswith("zj.situation.") for c in zj["decisive"]) and len(zj["decisive"]) == 5
+    assert not any(r["pack"].startswith(("tianjin", "guangzhou", "futian")) for r in rows.values())
+    code, out, _ = run("compare", EXAMPLE)
+    assert code == 0 and "深圳指引" in out and "浙江" in out
+
+
+def test_packs_diff_pairs_situations_by_shared_facts() -> None:
+    code, out, _ = run("packs", "diff", SZ, "zhejiang-implementing-opinion", "--kind", "exemption_situation")
+    assert code == 0
+    assert "技术路线选择不当" in out and "技术路线选择失误" in out
+    assert "深圳指引 9" in out and "5" in out

@@ -54,6 +54,14 @@ OnOpt = Annotated[str | None, typer.Option("--on", help="适用日期 YYYY-MM-DD
                                                         "version in force then (default: the case's `on`, else today)")]
 
 
+def table(*headers: str, **kwargs: Any) -> Table:
+    """A table that folds long Chinese texts instead of cutting them off."""
+    tab = Table(*headers, **kwargs)
+    for col in tab.columns:
+        col.overflow = "fold"
+    return tab
+
+
 def fail(message: str, code: int = 2) -> None:
     err.print(f"错误 / Error: {message}", markup=False)
     raise typer.Exit(code)
@@ -126,16 +134,16 @@ def packs_list(lang: LangOpt = "zh", on: OnOpt = None) -> None:
     """列出所有政策包及其版本 / List every pack and its versions."""
     lg = lang_of(lang)
     when = date_of(on)
-    table = Table("id", "版本 version", "标题 title" if lg == "zh" else "title", "状态 status", "生效 effective",
+    tab = table("id", "版本 version", "标题 title" if lg == "zh" else "title", "状态 status", "生效 effective",
                   "条款 clauses", "情景 tests")
     for p in sorted(registry().all(), key=lambda p: (p.meta.level, p.id, p.meta.effective_from)):
         if when and not p.in_force_on(when):
             continue
         m = p.meta
         span = f"{m.effective_from}–{m.effective_to or ''}"
-        table.add_row(p.id, p.version, t(m.title, lg), t(STATUS_TEXT[m.status], lg), span, str(len(p.clauses)),
+        tab.add_row(p.id, p.version, t(m.title, lg), t(STATUS_TEXT[m.status], lg), span, str(len(p.clauses)),
                       str(len(p.scenarios)))
-    out.print(table)
+    out.print(tab)
 
 
 @packs_app.command("show")
@@ -204,7 +212,7 @@ def packs_diff(a: str, b: str, lang: LangOpt = "zh",
     rel_text = {"same_text": ("同文", "same text"), "same_facts": ("相同", "same"), "overlapping": ("部分重合",
                 "overlaps"), "only_left": (f"仅{t(pa.meta.short, 'zh')}", f"only {pa.meta.short.en}"),
                 "only_right": (f"仅{t(pb.meta.short, 'zh')}", f"only {pb.meta.short.en}")}
-    table = Table("类别 kind", t(pa.meta.short, lg), t(pb.meta.short, lg), "关系 relation", show_lines=True)
+    tab = table("类别 kind", t(pa.meta.short, lg), t(pb.meta.short, lg), "关系 relation", show_lines=True)
     counts: dict[str, list[int]] = {}
     for row in diff(pa, pb):
         if kind and row.kind != kind:
@@ -216,9 +224,9 @@ def packs_diff(a: str, b: str, lang: LangOpt = "zh",
         def cell(cl: Any) -> str:
             return f"{t(cl.label, lg)}\n「{cl.text_zh}」\n{cl.cites.article}{cl.cites.item or ''}" if cl else "—"
 
-        table.add_row(t(KIND_TEXT[row.kind], lg), cell(row.left), cell(row.right),
+        tab.add_row(t(KIND_TEXT[row.kind], lg), cell(row.left), cell(row.right),
                       rel_text[row.relation][0 if lg == "zh" else 1])
-    out.print(table)
+    out.print(tab)
     for k, (na, nb) in counts.items():
         out.print(f"{t(KIND_TEXT[k], lg)}: {pa.meta.short.zh if lg == 'zh' else pa.meta.short.en} {na}, "
                   f"{pb.meta.short.zh if lg == 'zh' else pb.meta.short.en} {nb}", markup=False)
@@ -232,12 +240,12 @@ def facts_cmd(pack: str, lang: LangOpt = "zh", on: OnOpt = None) -> None:
     """一个政策包的事实词汇及要问的问题 / A pack's fact vocabulary, with the question to ask for each."""
     lg = lang_of(lang)
     p = get_pack(pack, date_of(on))
-    table = Table("fact", "类型 type", "问题 question", "由谁认定 established by", show_lines=True)
+    tab = table("fact", "类型 type", "问题 question", "由谁认定 established by", show_lines=True)
     for f in p.facts.values():
         typ = f.type.value + (": " + ", ".join(v.value for v in f.values) if f.values else "")
-        table.add_row(f.id, typ, f"{t(f.label, lg)}\n{t(f.question, lg)}",
+        tab.add_row(f.id, typ, f"{t(f.label, lg)}\n{t(f.question, lg)}",
                       ", ".join(e.value for e in f.established_by))
-    out.print(table)
+    out.print(tab)
 
 
 def _case_date(on: dt.date | None, case_on: dt.date | None) -> dt.date:
@@ -253,7 +261,8 @@ def decide_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON（冻结记录 + 说明）/ print JSON")] = False,
     lang: LangOpt = "zh",
     determination: Annotated[str | None, typer.Option(help="认定事项 id / which determination of the pack")] = None,
-    record: Annotated[Path | None, typer.Option(help="把冻结记录写入文件（可 replay）/ write the frozen record")] = None,
+    record: Annotated[Path | None,
+                      typer.Option(help="把冻结记录写入文件（可 replay）/ write the frozen record")] = None,
     brief: Annotated[bool, typer.Option("--brief", help="不列全部条款 / omit the full clause list")] = False,
 ) -> None:
     """认定一个案件并说明理由 / Decide one case and explain why (exit 0; 2 on bad input)."""
@@ -278,6 +287,10 @@ def compare_cmd(
     on: OnOpt = None,
     lang: LangOpt = "zh",
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    domain: Annotated[str | None, typer.Option(help="research_project / tech_transfer / state_venture_fund；默认按案件"
+                                                    "事实推断 / default: inferred from the case's facts")] = None,
+    all_determinations: Annotated[bool, typer.Option("--all-determinations",
+                                                     help="列出每个包的全部认定事项 / every determination")] = False,
 ) -> None:
     """同一案件在每个可能适用的政策包下的结论并列 / One case under every pack it could fall under, side by side.
 
@@ -292,16 +305,26 @@ def compare_cmd(
     unknown = [k for k in case.facts if k not in vocab]
     if unknown:
         raise InputError(unknown[0], "not a fact of any pack; see `rongcuo facts PACK`")
-    rows = []
+    candidates = []
     for versions in reg.packs.values():
         in_force = [p for p in versions if p.in_force_on(when)]
-        if not in_force:
-            continue
-        p = in_force[-1]
-        if not set(case.facts) & set(p.facts):
+        if in_force and set(case.facts) & set(in_force[-1].facts):
+            candidates.append(in_force[-1])
+    if domain is None:
+        # The domain whose packs read most of the case's facts (a research case shares a few facts, such as
+        # private gain, with fund rules; it is not a fund case for that).
+        score: dict[str, int] = {}
+        for p in candidates:
+            read = len(set(case.facts) & set(p.facts))
+            for d in p.meta.domain:
+                score[d] = max(score.get(d, 0), read)
+        domain = max(score, key=lambda d: score[d]) if score else None
+    rows = []
+    for p in candidates:
+        if domain and domain not in p.meta.domain:
             continue
         facts = parse_facts(p.facts, case.facts, ignore_unknown=True)
-        for det in p.determinations:
+        for det in (p.determinations if all_determinations else [p.default_determination]):
             actual = decide(p, facts, when, det)
             hypo = decide(p, facts, when, det, assume_in_scope=True)
             rows.append((p, det, actual, hypo))
@@ -310,17 +333,18 @@ def compare_cmd(
                                     "if_in_scope": h.outcome, "decisive": h.decisive, "needed": h.needed}
                                    for p, det, a, h in rows], ensure_ascii=False))
         return
-    table = Table("政策包 pack", "结论 outcome", "若在适用范围内 if in scope", "依据 / 尚需 basis / needed",
+    tab = table("政策包 pack", "结论 outcome", "若在适用范围内 if in scope", "依据 / 尚需 basis / needed",
                   show_lines=True, title=f"{case.case_id} · {when.isoformat()}")
     for p, det, a, h in rows:
         basis = [f"{p.clauses[c].clause.cites.article}{p.clauses[c].clause.cites.item or ''} "
                  f"{t(p.clauses[c].clause.label, lg)}" if c in p.clauses else c for c in h.decisive]
         if h.needed:
-            basis.append(("尚需：" if lg == "zh" else "needed: ") + ", ".join(t(p.facts[f].label, lg) for f in h.needed))
+            still = ", ".join(t(p.facts[f].label, lg) for f in h.needed)
+            basis.append(("尚需：" if lg == "zh" else "needed: ") + still)
         det_label = f"\n{t(p.determinations[det].label, lg)}" if len(p.determinations) > 1 else ""
-        table.add_row(f"{t(p.meta.short, lg)}{det_label}\n{p.ref}", outcome_text(p, det, a.outcome, lg),
+        tab.add_row(f"{t(p.meta.short, lg)}{det_label}\n{p.ref}", outcome_text(p, det, a.outcome, lg),
                       outcome_text(p, det, h.outcome, lg), "\n".join(basis) or "—")
-    out.print(table)
+    out.print(tab)
 
 
 def _progress(total: int, label: str) -> Progress:
@@ -386,12 +410,12 @@ def impact_cmd(
         task = prog.add_task("", total=len(cases))
         rep = impact(cases, po, pn, when or dt.date.today(), lambda n: prog.advance(task, n),
                      known=registry().vocabulary())
-    table = Table(f"{po.ref}", f"{pn.ref}", "案件数 cases", title="政策影响 / policy impact")
+    tab = table(f"{po.ref}", f"{pn.ref}", "案件数 cases", title="政策影响 / policy impact")
     for (a, b), n in sorted(rep.transitions.items(), key=lambda x: -x[1]):
         mark = "" if a == b else " ←"
-        table.add_row(outcome_text(po, next(iter(po.determinations)), a, lg),
+        tab.add_row(outcome_text(po, next(iter(po.determinations)), a, lg),
                       outcome_text(pn, next(iter(pn.determinations)), b, lg) + mark, str(n))
-    out.print(table)
+    out.print(tab)
     out.print(f"{rep.total} cases, {rep.changed_count} changed", markup=False)
     if output:
         output.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in rep.changed), encoding="utf-8")
@@ -399,7 +423,9 @@ def impact_cmd(
 
 @app.command("replay")
 @guarded
-def replay_cmd(record: Annotated[Path, typer.Argument(help="decide --record 写出的冻结记录 / a frozen record")]) -> None:
+def replay_cmd(
+    record: Annotated[Path, typer.Argument(help="decide --record 写出的冻结记录 / a frozen record")],
+) -> None:
     """重放冻结的认定，确认结论相同 / Re-run a frozen determination and confirm the same outcome."""
     try:
         data = json.loads(record.read_text(encoding="utf-8"))

@@ -387,25 +387,34 @@ class Compiler:
         self.node_var[id(node)] = var
         return var
 
-    def emit_why(self, node: Node, wanted: str) -> None:
+    def emit_why(self, node: Node, wanted: str, *, skip: frozenset[str] = frozenset()) -> None:
         """Emit code appending to `out` the leaves a settled `node` rests on (see `decisive_leaves`).
 
         Straight-line and top-down: each part gets a flag saying whether the explanation descends into
-        it, so the code stays linear in the size of the tree. `emit(node)` must have run first.
+        it, so the code stays linear in the size of the tree. Leaves named in `skip` are left out, and
+        only a name that occurs twice in the tree needs a membership test. `emit(node)` must have run first.
         """
+        names = [getattr(n, "clause", None) or getattr(n, "fact", None) for n in walk(node)
+                 if isinstance(n, ClauseRef | FactIs | Compare)]
+        repeated = {n for n in names if names.count(n) > 1}
+        self._why(node, wanted, skip, repeated)
+
+    def _why(self, node: Node, wanted: str, skip: frozenset[str], repeated: set[str | None]) -> None:
         v = self.node_var[id(node)]
         if isinstance(node, All | AnyOf):
             take_all = f"{v} is True" if isinstance(node, All) else f"{v} is False"
             for part in node.parts:
                 flag = self._tmp()
                 self.lines.append(f"{flag} = {wanted} and ({take_all} or {self.node_var[id(part)]} is {v})")
-                self.emit_why(part, flag)
+                self._why(part, flag, skip, repeated)
         elif isinstance(node, Not):
-            self.emit_why(node.part, wanted)
-        elif isinstance(node, ClauseRef):
-            self.lines.append(f"if {wanted}: out.append({node.clause!r})")
-        elif isinstance(node, FactIs | Compare):
-            self.lines.append(f"if {wanted}: out.append({node.fact!r})")
+            self._why(node.part, wanted, skip, repeated)
+        elif isinstance(node, ClauseRef | FactIs | Compare):
+            name = node.clause if isinstance(node, ClauseRef) else node.fact
+            if name in skip:
+                return
+            test = f"{wanted} and {name!r} not in out" if name in repeated else wanted
+            self.lines.append(f"if {test}: out.append({name!r})")
 
     def _emit(self, node: Node, clause_vars: Mapping[str, str]) -> str:
         if isinstance(node, Const):
@@ -449,7 +458,7 @@ class Compiler:
         body = "\n    ".join([*prologue, *self.lines, ret])
         src = f"def {name}({args}):\n    {body}\n"
         namespace: dict[str, Any] = dict(self.consts)
-        exec(compile(src, f"<rongcuo:{name}>", "exec"), namespace)  # noqa: S102 - generated, see class doc
+        exec(compile(src, f"<rongcuo:{name}>", "exec"), namespace)
         fn: Callable[..., Any] = namespace[name]
         fn.__doc__ = src
         return fn

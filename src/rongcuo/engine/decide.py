@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Mapping
-from functools import cached_property
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar, overload
 
 from . import conditions as C
 from .facts import FactSet, parse_facts
@@ -34,6 +33,32 @@ def _possible(value: C.Tri) -> tuple[bool, ...]:
     return (True, False) if value is None else (value,)
 
 
+T = TypeVar("T")
+
+
+class memo(Generic[T]):
+    """A lock-free cached property (functools.cached_property takes a lock on Python 3.11)."""
+
+    def __init__(self, fn: Callable[[Any], T]):
+        self.fn = fn
+        self.name = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, cls: type) -> memo[T]: ...
+    @overload
+    def __get__(self, obj: object, cls: type) -> T: ...
+    def __get__(self, obj: object | None, cls: type) -> T | memo[T]:
+        if obj is None:
+            return self
+        value = self.fn(obj)
+        obj.__dict__[self.name] = value
+        return value
+
+
 class DecisionError(LookupError):
     pass
 
@@ -58,35 +83,33 @@ class Result:
         self.outcome = outcome
 
     # -- derived -----------------------------------------------------------------------------------
-    @cached_property
+    @memo
     def clause_values(self) -> dict[str, C.Tri]:
         return dict(zip(self.pack.evaluable, self.values, strict=False))
 
-    @cached_property
+    @memo
     def _params(self) -> dict[str, Any]:
         return self.pack.params_dict(self.on)
 
     def _nodes(self) -> tuple[C.Node, C.Node, C.Node]:
         return self.pack.determination_nodes[self.determination]
 
-    @cached_property
+    @memo
     def decisive(self) -> list[str]:
         """Clause ids (or fact ids used directly) on which a settled outcome rests.
 
         Out of scope: the failing scope clauses. Not exempt by exclusion: the exclusions that hold.
         Otherwise the parts of the exemption test that settle it (scope clauses are background then).
         """
-        if self.outcome == UNDETERMINED:
+        outcome = self.outcome
+        if outcome == UNDETERMINED:
             return []
-        why = self.pack.explainers[self.determination]
-        f, p, c = self.facts.values, self.pack.params_on(self.on), self.values
-        if self.outcome == OUT_OF_SCOPE:
-            return list(dict.fromkeys(why[0](f, p, c)))
-        part = 1 if self.components[1] is True else 2
-        scope_ids = self.pack.scope_clause_ids
-        return [x for x in dict.fromkeys(why[part](f, p, c)) if x not in scope_ids]
+        part = 0 if outcome == OUT_OF_SCOPE else (1 if self.components[1] is True else 2)
+        why: list[str] = self.pack.explainers[self.determination][part](
+            self.facts.values, self.pack.params_on(self.on), self.values)
+        return why
 
-    @cached_property
+    @memo
     def needed(self) -> list[str]:
         """The minimal set of unknown facts whose values could still change an undetermined outcome."""
         if self.outcome != UNDETERMINED:
@@ -113,7 +136,7 @@ class Result:
                     out.append(f)
         return out
 
-    @cached_property
+    @memo
     def overrides(self) -> dict[str, list[str]]:
         """Which true exclusion overrode which true situations (or other clauses it names)."""
         out: dict[str, list[str]] = {}
@@ -125,7 +148,7 @@ class Result:
                     out[excl] = hit
         return out
 
-    @cached_property
+    @memo
     def consequences(self) -> list[str]:
         """Consequence clauses that follow this outcome (and whose own condition, if any, holds)."""
         cv = self.clause_values
@@ -133,7 +156,7 @@ class Result:
                 if cc.clause.kind is ClauseKind.consequence and self.outcome in cc.clause.applies_on
                 and (cc.node is None or cv.get(cid) is True)]
 
-    @cached_property
+    @memo
     def obligations(self) -> list[tuple[str, Obligation, int | None]]:
         out = []
         for cid in self.consequences:
@@ -145,7 +168,7 @@ class Result:
                 out.append((cid, ob, days))
         return out
 
-    @cached_property
+    @memo
     def routed_to(self) -> list[Any]:
         proc = self.pack.procedure
         if not proc:
@@ -200,18 +223,14 @@ def decide(pack: Pack, facts: FactSet, on: dt.date, determination: str | None = 
     With `assume_in_scope` the scope test is taken as met: what the pack's substantive rules would say
     if the case fell under it (used to compare jurisdictions clause by clause).
     """
-    dets = pack.determination_nodes
     if determination is None:
-        determination = next(iter(dets))
-        di = 0
-    else:
-        if determination not in dets:
-            raise DecisionError(f"pack {pack.ref} has no determination {determination!r}; it has "
-                                f"{', '.join(dets)}")
-        di = list(dets).index(determination)
+        determination = pack.default_determination
+    at = pack.determination_offsets.get(determination)
+    if at is None:
+        raise DecisionError(f"pack {pack.ref} has no determination {determination!r}; it has "
+                            f"{', '.join(pack.determination_nodes)}")
     values = pack.runner(facts.values, pack.params_on(on))
-    n = len(pack.evaluable)
-    s, x, e = values[n + 3 * di: n + 3 * di + 3]
+    s, x, e = values[at], values[at + 1], values[at + 2]
     if assume_in_scope:
         s = True
     return Result(pack, determination, on, facts, values, (s, x, e), combine(s, x, e))

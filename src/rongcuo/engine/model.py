@@ -239,6 +239,21 @@ Role = Literal["applicant", "host_unit_reviewer", "caseworker", "expert", "commi
                "nsf_office"]
 
 
+# Preconditions a transition may require, besides a material id of the procedure (evidence of that kind
+# attached to the case). These are generic platform facts about a case, never jurisdiction-specific.
+PRECONDITIONS: dict[str, str] = {
+    "determination_settled": "引擎结论不是“待定” / the engine's determination is not undetermined",
+    "filed_before_project_acceptance": "申请在项目验收前提出 / filed before the project's acceptance",
+    "panel_formed": "评审专家组已组成 / the expert panel is formed",
+    "panel_reviewed": "专家组已完成评审 / the expert panel has reviewed",
+    "committee_decided": "集体审议已作出决定 / the committee has decided",
+    "notice_period_over": "公示期已届满 / the public-notice period is over",
+    "no_open_objections": "没有未处理的异议 / no objection is still open",
+    "not_awaiting_supplement": "没有待补正的材料 / no supplementary material is outstanding",
+}
+CLOCK_PAUSES = ("awaiting_supplement",)
+
+
 class TimeLimit(Strict):
     days: int | None = Field(default=None, gt=0)
     parameter: str | None = None
@@ -248,7 +263,8 @@ class TimeLimit(Strict):
     extension_days: int | None = Field(default=None, gt=0)
     extension_parameter: str | None = None
     extension_day_kind: Literal["working", "natural"] | None = None  # defaults to day_kind
-    paused_while: list[str] = Field(default_factory=list)
+    paused_while: list[Literal["awaiting_supplement"]] = Field(default_factory=list)
+    roll_to_workday: bool = True  # natural days: a period ending on a rest day ends on the next working day
 
     @model_validator(mode="after")
     def _days(self) -> TimeLimit:
@@ -274,7 +290,7 @@ class Stage(Strict):
 
 
 class Transition(Strict):
-    from_: str = Field(alias="from")
+    from_: str = Field(alias="from")  # a stage id, or "*" for every non-terminal stage
     to: str
     by: list[Role] = Field(min_length=1)
     action: str = Field(pattern=ID_PATTERN)
@@ -324,10 +340,22 @@ class Procedure(Strict):
         ids = [s.id for s in self.stages]
         if len(set(ids)) != len(ids):
             raise ValueError("stage ids must be unique")
+        materials = {m.id for s in self.stages for m in s.materials}
+        actions = {t.action for t in self.transitions} | {"filed"}
         for t in self.transitions:
             for end in (t.from_, t.to):
-                if end not in ids:
+                if end not in ids and not (end == "*" and end is t.from_):
                     raise ValueError(f"transition {t.action}: unknown stage {end!r}; stages are {ids}")
+            for req in t.requires:
+                if req not in materials and req not in PRECONDITIONS:
+                    raise ValueError(f"transition {t.action}: unknown precondition {req!r}; use a material id of "
+                                     f"a stage or one of {sorted(PRECONDITIONS)}")
+        limits = [s.time_limit for s in self.stages if s.time_limit] + (
+            [self.overall_time_limit] if self.overall_time_limit else [])
+        for tl in limits:
+            if tl.from_event not in actions:
+                raise ValueError(f"time limit from_event {tl.from_event!r} is neither `filed` nor the action of a "
+                                 f"transition ({sorted(actions)})")
         return self
 
 

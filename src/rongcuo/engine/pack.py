@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -129,7 +129,8 @@ class Pack:
             for part, node in zip(("scope", "excluded", "exempt"), nodes, strict=True):
                 comp = C.Compiler({p: i for i, p in enumerate(self.param_ids)})
                 comp.emit(node, clause_vars)
-                comp.emit_why(node, "True")
+                # Scope clauses that hold are background, not reasons, unless scope itself decided.
+                comp.emit_why(node, "True", skip=frozenset() if part == "scope" else self.scope_clause_ids)
                 fns.append(comp.build(f"why_{self._safe_name}_{det.replace('.', '_').replace('-', '_')}_{part}",
                                       None, "f, p, c", ["out = []"]))
             out[det] = tuple(fns)
@@ -149,6 +150,16 @@ class Pack:
                         if o in targets or self.clauses[o].clause.kind.value in targets)
             plan.append((cid, index[cid], hit))
         return tuple(plan)
+
+    @cached_property
+    def determination_offsets(self) -> dict[str, int]:
+        """Where each determination's (scope, excluded, exempt) values start in the runner's result."""
+        n = len(self.evaluable)
+        return {d: n + 3 * i for i, d in enumerate(self.determination_nodes)}
+
+    @cached_property
+    def default_determination(self) -> str:
+        return next(iter(self.determination_nodes))
 
     @cached_property
     def scope_clause_ids(self) -> frozenset[str]:
@@ -250,8 +261,8 @@ def load_pack(directory: Path, root: Path | None = None) -> Pack:
     # Fact vocabulary: shared vocabularies first, then the pack's own (which may not redefine them).
     fact_srcs: dict[str, tuple[Located, tuple[str | int, ...], FactDef]] = {}
     shared: set[str] = set()
-    for vocab in (meta.vocabulary if meta else []):
-        entries, verr = load_vocabulary(root, vocab)
+    for vocab_name in (meta.vocabulary if meta else []):
+        entries, verr = load_vocabulary(root, vocab_name)
         errors.extend(verr)
         for src, i, f in entries:
             fact_srcs[f.id] = (src, (i,), f)
@@ -351,7 +362,7 @@ def load_pack(directory: Path, root: Path | None = None) -> Pack:
                 if node is not None:
                     used_facts.update(C.facts_read(node))
             for where, tl in _time_limits(procedure):
-                for p in (tl.parameter, tl.extension_parameter):
+                for p in (tl.parameter, getattr(tl, "extension_parameter", None)):
                     if p and p not in params:
                         errors.append(proc_src.error(where, f"unknown parameter {p!r}"))
 
@@ -359,8 +370,9 @@ def load_pack(directory: Path, root: Path | None = None) -> Pack:
     tests_dir = directory / "tests"
     if tests_dir.is_dir():
         for tf in sorted(tests_dir.glob("*.yaml")):
-            src = read(f"tests/{tf.name}")
-            if src:
+            test_src = read(f"tests/{tf.name}")
+            if test_src:
+                src = test_src
                 for i, sc in _model_list(src, Scenario, errors):
                     for fid in sc.facts:
                         if fid not in all_facts:
@@ -383,7 +395,7 @@ def load_pack(directory: Path, root: Path | None = None) -> Pack:
         raise PackErrors(errors)
     assert meta is not None
 
-    own = {k for k, v in fact_srcs.items() if k not in shared}
+    own = {k for k in fact_srcs if k not in shared}
     vocab = {k: all_facts[k] for k in all_facts if k in own or k in used_facts}
     content = {
         "meta": meta.model_dump(mode="json", by_alias=True),
@@ -442,6 +454,12 @@ class Registry:
             seen = [v.version for v in versions]
             if len(set(seen)) != len(seen):
                 errors.append(PackError(pid, None, f"two directories declare the same version of {pid}: {seen}"))
+        for versions in packs.values():
+            for p in versions:
+                for base in p.meta.builds_on:
+                    if base not in packs:
+                        errors.append(PackError(f"{p.directory.name}/pack.yaml", None,
+                                                f"builds_on names {base!r}, which is not a loaded pack"))
         _check_shared_vocabulary(packs, errors)
         if errors:
             raise PackErrors(errors)

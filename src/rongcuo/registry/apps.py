@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RegistryConfig(AppConfig):
+    name = "rongcuo.registry"
+    verbose_name = "登记 Registry"

@@ -1,0 +1,108 @@
+"""Settings, driven by the environment.
+
+DATABASE_URL   default sqlite:///<repo>/rongcuo.sqlite3 (the embedded default); postgres://… for PostgreSQL
+RONGCUO_DEBUG  1 for development (default 1 unless RONGCUO_PRODUCTION=1)
+RONGCUO_SECRET_KEY, RONGCUO_ALLOWED_HOSTS (comma-separated), RONGCUO_MEDIA_ROOT, RONGCUO_PACKS
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parents[3]
+PRODUCTION = os.environ.get("RONGCUO_PRODUCTION") == "1"
+DEBUG = os.environ.get("RONGCUO_DEBUG", "0" if PRODUCTION else "1") == "1"
+SECRET_KEY = os.environ.get("RONGCUO_SECRET_KEY") or ("" if PRODUCTION else "dev-only-not-secret-rongcuo")
+if not SECRET_KEY:
+    raise RuntimeError("RONGCUO_SECRET_KEY must be set when RONGCUO_PRODUCTION=1")
+ALLOWED_HOSTS = [h for h in os.environ.get("RONGCUO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rongcuo.audit",
+    "rongcuo.workdays",
+    "rongcuo.registry",
+    "rongcuo.cases",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "rongcuo.web.urls"
+WSGI_APPLICATION = "rongcuo.web.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'rongcuo.sqlite3'}", conn_max_age=60,
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+MEDIA_ROOT = Path(os.environ.get("RONGCUO_MEDIA_ROOT", BASE_DIR / "media"))
+MEDIA_URL = "media/"
+
+# Evidence uploads (证据材料): what is accepted, and how large.
+EVIDENCE_MAX_BYTES = int(os.environ.get("RONGCUO_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Deadlines: how many working days before a due date a deadline counts as "due soon".
+DUE_SOON_WORKING_DAYS = int(os.environ.get("RONGCUO_DUE_SOON_WORKING_DAYS", 5))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}
+
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_HSTS_SECONDS = int(os.environ.get("RONGCUO_HSTS_SECONDS", 31536000 if PRODUCTION else 0))
+SECURE_SSL_REDIRECT = PRODUCTION and os.environ.get("RONGCUO_SSL_REDIRECT", "1") == "1"

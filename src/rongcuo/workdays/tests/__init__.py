@@ -1,0 +1,1 @@
+"""Tests of the working-day calendar: pure counting, services on the database, command and admin."""
