@@ -111,3 +111,15 @@ def test_relevant_unknowns_skip_settled_branches() -> None:
     assert C.relevant_unknowns(node, {"a": True}, PARAMS, {}, {}) == ["b", "c"]
     # c true: settled, nothing needed.
     assert C.relevant_unknowns(node, {"c": True}, PARAMS, {}, {}) == []
+
+
+def test_combination_of_scope_exclusion_and_exemption() -> None:
+    from rongcuo.engine.decide import combine
+
+    T, F, U = True, False, None
+    assert combine(F, U, U) == "out_of_scope"
+    assert combine(T, T, T) == "not_exempt"  # the exclusion overrides a situation
+    assert combine(T, U, F) == "not_exempt"  # refused whether or not an exclusion applies
+    assert combine(T, F, T) == "exempt"
+    assert combine(T, U, T) == "undetermined"
+    assert combine(U, F, T) == "undetermined"

@@ -22,10 +22,10 @@ def combine(scope: C.Tri, excluded: C.Tri, exempt: C.Tri) -> str:
     if scope is False:
         return OUT_OF_SCOPE
     if scope is True:
-        if excluded is True:
+        if excluded is True or exempt is False:  # excluded or not, a failed exemption test refuses
             return NOT_EXEMPT
-        if excluded is False and exempt is not None:
-            return EXEMPT if exempt else NOT_EXEMPT
+        if excluded is False and exempt is True:
+            return EXEMPT
     return UNDETERMINED
 
 
@@ -154,6 +154,7 @@ class Result:
         cv = self.clause_values
         return [cid for cid, cc in self.pack.clauses.items()
                 if cc.clause.kind is ClauseKind.consequence and self.outcome in cc.clause.applies_on
+                and (not cc.clause.determinations or self.determination in cc.clause.determinations)
                 and (cc.node is None or cv.get(cid) is True)]
 
     @memo

@@ -168,6 +168,7 @@ class Clause(Strict):
     when: Any = None
     overrides: list[str] = Field(default_factory=list)
     applies_on: list[Literal["exempt", "not_exempt", "out_of_scope"]] = Field(default_factory=list)
+    determinations: list[str] = Field(default_factory=list)  # consequences: only after these (default: any)
     obligations: list[Obligation] = Field(default_factory=list)
     note: Text | None = None
 

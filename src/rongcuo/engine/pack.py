@@ -391,6 +391,11 @@ def load_pack(directory: Path, root: Path | None = None) -> Pack:
     if meta and meta.id != name and not name.startswith(meta.id):
         errors.append(meta_src.error(("id",), f"pack id {meta.id!r} should begin the directory name {name!r}")
                       if meta_src else PackError(name, None, "id mismatch"))
+    if clause_src and det_src:
+        for cid, (i, cl) in raw_clauses.items():
+            for d in cl.determinations:
+                if d not in determinations:
+                    errors.append(clause_src.error((i, "determinations"), f"clause {cid}: unknown determination {d!r}"))
     if errors:
         raise PackErrors(errors)
     assert meta is not None

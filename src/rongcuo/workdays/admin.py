@@ -50,7 +50,7 @@ class CalendarDayAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: CalendarDay | None = None) -> list[str]:
         # The date is the primary key: editable when adding a day, fixed afterwards.
         readonly = ["origin", "source", "changed_by", "updated_at"]
-        return readonly + ["date"] if obj is not None else readonly
+        return [*readonly, "date"] if obj is not None else readonly
 
     def get_fields(self, request: HttpRequest, obj: CalendarDay | None = None) -> list[str]:
         return ["date", "is_workday", "note", "origin", "source", "changed_by", "updated_at"]

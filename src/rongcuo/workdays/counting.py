@@ -30,6 +30,9 @@ DayKind = Literal["working", "natural"]
 
 ONE_DAY = timedelta(days=1)
 
+#: Alias so that ``Due.date`` (the field) does not shadow the type inside the dataclass body.
+_Date = date
+
 #: Upper bound on how far a count may scan past what the period itself needs. A real calendar always has
 #: working days; this only stops an absurd calendar (e.g. a whole loaded year edited to rest days) from
 #: looping for ever.
@@ -58,10 +61,10 @@ class Due:
     ``unloaded_years``  the years looked at that have no loaded arrangement (why it is provisional).
     """
 
-    date: date
+    date: _Date
     provisional: bool
-    counted_days: tuple[date, ...] = ()
-    rolled_from: date | None = None
+    counted_days: tuple[_Date, ...] = ()
+    rolled_from: _Date | None = None
     unloaded_years: frozenset[int] = field(default_factory=frozenset)
 
 

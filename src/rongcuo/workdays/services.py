@@ -20,13 +20,15 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from importlib.metadata import version as dist_version
 from pathlib import Path
 from typing import Any
 
+import chinese_calendar
 from django.db import transaction
 from django.utils import timezone
 
-from .counting import Due, DayKind, WorkCalendar, weekend_rule
+from .counting import DayKind, Due, WorkCalendar, weekend_rule
 from .models import CalendarDay, CalendarYear, Origin
 
 logger = logging.getLogger(__name__)
@@ -96,28 +98,18 @@ def _notify_on_commit(years: Iterable[int]) -> None:
 
 
 def _chinesecalendar_source() -> str:
-    import chinese_calendar
-
-    version = getattr(chinese_calendar, "__version__", None)
-    if not version:
-        from importlib.metadata import version as dist_version
-
-        version = dist_version("chinesecalendar")
+    version = getattr(chinese_calendar, "__version__", None) or dist_version("chinesecalendar")
     return f"chinesecalendar {version}"
 
 
 def chinesecalendar_years() -> range:
     """The years the installed chinesecalendar covers: 2004 through its last year with an arrangement."""
-    import chinese_calendar
-
     last = max(d.year for d in (*chinese_calendar.holidays, *chinese_calendar.workdays))
     return range(2004, last + 1)
 
 
 def _seed_note(d: date) -> str:
     """Holiday name for a holiday, "<name>调休上班" for a make-up working day, else empty."""
-    import chinese_calendar
-
     on_holiday, name = chinese_calendar.get_holiday_detail(d)
     if not name:
         return ""
@@ -140,8 +132,6 @@ def calendar_seed(*, years: Iterable[int] | None = None) -> int:
     overwritten — those are more authoritative than the library. A newer library version that corrects a
     day updates only days it seeded itself.
     """
-    import chinese_calendar
-
     covered = chinesecalendar_years()
     wanted = sorted(set(covered if years is None else years))
     outside = [y for y in wanted if y not in covered]
@@ -170,7 +160,9 @@ def calendar_seed(*, years: Iterable[int] | None = None) -> int:
                 note = _seed_note(d)
                 row = existing.get(d)
                 if row is None:
-                    to_create.append(CalendarDay(date=d, is_workday=value, origin=Origin.SEED, source=source, note=note))
+                    to_create.append(
+                        CalendarDay(date=d, is_workday=value, origin=Origin.SEED, source=source, note=note)
+                    )
                     changed_years.add(year)
                 elif row.origin == Origin.SEED and (row.is_workday != value or row.note != note):
                     row.is_workday, row.note, row.source = value, note, source
@@ -185,7 +177,11 @@ def calendar_seed(*, years: Iterable[int] | None = None) -> int:
         written = len(to_create) + len(to_update)
         known_years = set(CalendarYear.objects.filter(year__in=wanted).values_list("year", flat=True))
         CalendarYear.objects.bulk_create(
-            [CalendarYear(year=y, source=source, note="chinesecalendar 库 library") for y in wanted if y not in known_years]
+            [
+                CalendarYear(year=y, source=source, note="chinesecalendar 库 library")
+                for y in wanted
+                if y not in known_years
+            ]
         )
         changed_years |= set(wanted) - known_years
         _notify_on_commit(changed_years)
@@ -214,7 +210,9 @@ class CalendarFileError(ValueError):
     def __str__(self) -> str:
         where = []
         if self.line is not None:
-            where.append(f"第 {self.line} 行 line {self.line}" if self.unit == "line" else f"第 {self.line} 项 item {self.line}")
+            where.append(
+                f"第 {self.line} 行 line {self.line}" if self.unit == "line" else f"第 {self.line} 项 item {self.line}"
+            )
         if self.field:
             where.append(self.field)
         return f"{' '.join(where)}: {self.message}" if where else self.message
@@ -293,7 +291,8 @@ def _parse_csv(text: str) -> list[_Row]:
             continue
         if len(record) > len(header):
             raise CalendarFileError(
-                line, f"列数 {len(record)} 多于表头的 {len(header)} 列 / {len(record)} columns, header has {len(header)}"
+                line,
+                f"列数 {len(record)} 多于表头的 {len(header)} 列 / {len(record)} columns, header has {len(header)}",
             )
         cells = dict(zip(header, (c.strip() for c in record), strict=False))
         rows.append(
@@ -305,7 +304,9 @@ def _parse_csv(text: str) -> list[_Row]:
             )
         )
     if header is None:
-        raise CalendarFileError(None, "文件为空，须有表头 date,is_workday,note / empty file; expected header date,is_workday,note")
+        raise CalendarFileError(
+            None, "文件为空，须有表头 date,is_workday,note / empty file; expected header date,is_workday,note"
+        )
     return rows
 
 
@@ -321,7 +322,9 @@ def _parse_json(text: str) -> list[_Row]:
     rows: list[_Row] = []
     for index, item in enumerate(data, start=1):
         if not isinstance(item, dict):
-            raise CalendarFileError(index, "每项须为对象 {date, is_workday, note} / each item must be an object", unit="item")
+            raise CalendarFileError(
+                index, "每项须为对象 {date, is_workday, note} / each item must be an object", unit="item"
+            )
         unknown = sorted(set(item) - {"date", "is_workday", "note"})
         if unknown:
             raise CalendarFileError(
@@ -333,7 +336,12 @@ def _parse_json(text: str) -> list[_Row]:
         if not isinstance(note, str):
             raise CalendarFileError(index, "note 须为文字 / note must be text", field="note", unit="item")
         rows.append(
-            _Row(index, _parse_date(item.get("date"), index, "item"), _parse_bool(item["is_workday"], index, "item"), note.strip())
+            _Row(
+                index,
+                _parse_date(item.get("date"), index, "item"),
+                _parse_bool(item["is_workday"], index, "item"),
+                note.strip(),
+            )
         )
     return rows
 
@@ -342,7 +350,9 @@ def parse_calendar_file(path: Path) -> tuple[list[_Row], str]:
     """Parse and check a notice file without touching the database; returns its rows and the row unit."""
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".json"):
-        raise CalendarFileError(None, f"只接受 .csv 或 .json 文件，收到 {path.name} / only .csv or .json files, got {path.name}")
+        raise CalendarFileError(
+            None, f"只接受 .csv 或 .json 文件，收到 {path.name} / only .csv or .json files, got {path.name}"
+        )
     text = _read_text(path)
     unit = "line" if suffix == ".csv" else "item"
     rows = _parse_csv(text) if suffix == ".csv" else _parse_json(text)
@@ -360,7 +370,9 @@ def parse_calendar_file(path: Path) -> tuple[list[_Row], str]:
             )
         seen[row.date] = row.line
         if len(row.note) > 200:
-            raise CalendarFileError(row.line, "说明最长 200 字 / note is longer than 200 characters", field="note", unit=unit)
+            raise CalendarFileError(
+                row.line, "说明最长 200 字 / note is longer than 200 characters", field="note", unit=unit
+            )
     return rows, unit
 
 
@@ -421,7 +433,9 @@ def calendar_load_file(*, path: Path, source: str, replace: bool = False) -> int
                 note = entry.note if entry else ""
                 current = existing.get(d)
                 if current is None:
-                    to_create.append(CalendarDay(date=d, is_workday=value, origin=Origin.FILE, source=source, note=note))
+                    to_create.append(
+                        CalendarDay(date=d, is_workday=value, origin=Origin.FILE, source=source, note=note)
+                    )
                 elif current.origin != Origin.ADMIN and (
                     current.is_workday != value
                     or current.note != note

@@ -86,8 +86,16 @@ def test_spring_festival_2026_with_make_up_days() -> None:
     due = CAL.due_date(start=D(2026, 2, 9), days=10, day_kind="working", start_day_counts=False)
     assert due.date == D(2026, 2, 28)
     assert due.counted_days == (
-        D(2026, 2, 10), D(2026, 2, 11), D(2026, 2, 12), D(2026, 2, 13), D(2026, 2, 14),
-        D(2026, 2, 24), D(2026, 2, 25), D(2026, 2, 26), D(2026, 2, 27), D(2026, 2, 28),
+        D(2026, 2, 10),
+        D(2026, 2, 11),
+        D(2026, 2, 12),
+        D(2026, 2, 13),
+        D(2026, 2, 14),
+        D(2026, 2, 24),
+        D(2026, 2, 25),
+        D(2026, 2, 26),
+        D(2026, 2, 27),
+        D(2026, 2, 28),
     )
     assert not due.provisional
     # The working day after the make-up Saturday 2/14 is Tuesday 2/24 (2/15–23 are all holiday).
@@ -111,7 +119,10 @@ def test_pause_stops_the_clock() -> None:
     # 10-20 still counts (day 21); 10-21..10-24 (4 working days) do not; the count resumes on 10-27:
     # 10-27..10-31 → 26, Nov 3, 4, 5, 6 → 30  => 2025-11-06.
     due = CAL.due_date(
-        start=D(2025, 9, 15), days=30, day_kind="working", start_day_counts=False,
+        start=D(2025, 9, 15),
+        days=30,
+        day_kind="working",
+        start_day_counts=False,
         paused=[(D(2025, 10, 20), D(2025, 10, 24))],
     )
     assert due.date == D(2025, 11, 6)
@@ -119,7 +130,10 @@ def test_pause_stops_the_clock() -> None:
     assert not any(D(2025, 10, 21) <= d <= D(2025, 10, 24) for d in due.counted_days)
     # A pause that starts and resumes the same day stops nothing.
     same = CAL.due_date(
-        start=D(2025, 9, 15), days=30, day_kind="working", start_day_counts=False,
+        start=D(2025, 9, 15),
+        days=30,
+        day_kind="working",
+        start_day_counts=False,
         paused=[(D(2025, 10, 20), D(2025, 10, 20))],
     )
     assert same.date == D(2025, 10, 31)
@@ -129,7 +143,10 @@ def test_pause_natural_days() -> None:
     # 2025-09-01 + 10 natural days, paused 9/5 → 9/8: 9/2–9/5 count (4), 9/6–9/8 do not, 9/9–9/14 (6) → 10,
     # ending Sunday 9/14, which rolls to Monday 2025-09-15.
     due = CAL.due_date(
-        start=D(2025, 9, 1), days=10, day_kind="natural", start_day_counts=False,
+        start=D(2025, 9, 1),
+        days=10,
+        day_kind="natural",
+        start_day_counts=False,
         paused=[(D(2025, 9, 5), D(2025, 9, 8))],
     )
     assert due.counted_days[-1] == D(2025, 9, 14) and due.rolled_from == D(2025, 9, 14)
@@ -143,7 +160,10 @@ def test_invalid_arguments() -> None:
         CAL.due_date(start=D(2025, 1, 1), days=5, day_kind="weeks", start_day_counts=False)  # type: ignore[arg-type]
     with pytest.raises(CountingError):
         CAL.due_date(
-            start=D(2025, 1, 1), days=5, day_kind="working", start_day_counts=False,
+            start=D(2025, 1, 1),
+            days=5,
+            day_kind="working",
+            start_day_counts=False,
             paused=[(D(2025, 1, 9), D(2025, 1, 3))],
         )
 

@@ -204,7 +204,12 @@ def test_reloading_the_same_file_writes_nothing(tmp_path: Path) -> None:
     ],
 )
 def test_bad_file_line_is_rejected_with_nothing_written(
-    tmp_path: Path, text: str, line: int, field: str | None, fragment: str, calls: list,
+    tmp_path: Path,
+    text: str,
+    line: int,
+    field: str | None,
+    fragment: str,
+    calls: list,
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     path = write(tmp_path, "2027.csv", text)

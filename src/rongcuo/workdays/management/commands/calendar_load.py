@@ -97,5 +97,7 @@ class Command(BaseCommand):
                 f"{path}: {exc}\n未写入任何数据 / nothing was written", returncode=EXIT_BAD_FILE
             ) from exc
         self.stdout.write(
-            self.style.SUCCESS(f"已载入 {path.name}（{source}），写入 {written} 天 / loaded {path.name}, {written} days written")
+            self.style.SUCCESS(
+                f"已载入 {path.name}（{source}），写入 {written} 天 / loaded {path.name}, {written} days written"
+            )
         )
