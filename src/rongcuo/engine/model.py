@@ -298,6 +298,9 @@ class Transition(Strict):
     label: Text
     requires: list[str] = Field(default_factory=list)
     reason_required: bool = False
+    # pause: the case now waits for supplementary material (clocks with paused_while stop);
+    # resume: the material is in (they run again).
+    clock: Literal["pause", "resume"] | None = None
 
 
 class PanelRules(Strict):
@@ -309,6 +312,7 @@ class PanelRules(Strict):
 
 
 class PublicNotice(Strict):
+    stage: str | None = None  # the stage during which the notice runs (its time limit is the notice period)
     days: int | None = Field(default=None, gt=0)
     parameter: str | None = None
     day_kind: Literal["working", "natural"]
@@ -351,6 +355,8 @@ class Procedure(Strict):
                 if req not in materials and req not in PRECONDITIONS:
                     raise ValueError(f"transition {t.action}: unknown precondition {req!r}; use a material id of "
                                      f"a stage or one of {sorted(PRECONDITIONS)}")
+        if self.public_notice and self.public_notice.stage and self.public_notice.stage not in ids:
+            raise ValueError(f"public_notice.stage {self.public_notice.stage!r} is not a stage ({ids})")
         limits = [s.time_limit for s in self.stages if s.time_limit] + (
             [self.overall_time_limit] if self.overall_time_limit else [])
         for tl in limits:

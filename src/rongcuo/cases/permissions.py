@@ -1,0 +1,124 @@
+"""Who may see and do what on a case — decided here, in one place, for the API and the pages alike.
+
+Roles are scoped: an applicant to their own cases, a host-unit reviewer to their unit's, a caseworker and a
+committee member to their bureau's (and an NSF-office caseworker to cases routed to their office), an expert
+to assigned cases only; an auditor reads everything and changes nothing; an administrator may do anything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from rongcuo.registry.models import OrgKind, Role, RoleGrant
+
+from .errors import Forbidden, NotFound
+from .models import Case, ExpertAssignment
+
+READ_ONLY_ROLES = {"auditor"}
+
+# Which finding roles (the fact vocabulary's `established_by`) each case role may record.
+FINDING_ROLES: dict[str, set[str]] = {
+    "applicant": {"applicant_declaration"},
+    "host_unit_reviewer": {"host_unit_attestation"},
+    # The caseworker records the bureau's investigation and, as clerk, the panel's and committee's findings.
+    "caseworker": {"investigation_finding", "expert_panel_finding", "committee", "system_computed"},
+    "nsf_office": {"investigation_finding", "expert_panel_finding"},
+    "expert": {"expert_panel_finding"},
+    "committee": {"committee"},
+    "admin": {"applicant_declaration", "host_unit_attestation", "investigation_finding", "expert_panel_finding",
+              "committee", "system_computed"},
+}
+
+
+def grants(user: Any) -> list[RoleGrant]:
+    cached: list[RoleGrant] | None = getattr(user, "_rongcuo_grants", None)
+    if cached is None:
+        cached = list(RoleGrant.objects.filter(user=user).select_related("organisation")) if user.pk else []
+        user._rongcuo_grants = cached
+    return cached
+
+
+def is_admin(user: Any) -> bool:
+    return bool(user.is_authenticated and (user.is_superuser or any(g.role == Role.admin for g in grants(user))))
+
+
+def is_auditor(user: Any) -> bool:
+    return bool(user.is_authenticated and any(g.role == Role.auditor for g in grants(user)))
+
+
+def _org_ids(user: Any, role: str, kind: str | None = None) -> set[int]:
+    return {g.organisation_id for g in grants(user)
+            if g.role == role and g.organisation_id and (kind is None or g.organisation.kind == kind)}
+
+
+def nsf_bureaus(user: Any) -> set[int]:
+    """Bureaus whose routed cases this user handles as an NSF-office caseworker."""
+    return {g.organisation.parent_id for g in grants(user)
+            if g.role == Role.caseworker and g.organisation and g.organisation.kind == OrgKind.nsf_office
+            and g.organisation.parent_id}
+
+
+def roles_on_case(user: Any, case: Case) -> set[str]:
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    roles: set[str] = set()
+    if is_admin(user):
+        roles.add("admin")
+    if is_auditor(user):
+        roles.add("auditor")
+    person = getattr(user, "person", None) if hasattr(user, "person") else None
+    if person is not None and case.applicant_id == person.id:
+        roles.add("applicant")
+    if case.host_unit_id in _org_ids(user, Role.host_unit_reviewer):
+        roles.add("host_unit_reviewer")
+    if case.bureau_id in _org_ids(user, Role.caseworker, OrgKind.bureau):
+        roles.add("caseworker")
+    if case.routed_to and case.bureau_id in nsf_bureaus(user):
+        roles.add("nsf_office")
+    if case.bureau_id in _org_ids(user, Role.committee):
+        roles.add("committee")
+    if ExpertAssignment.objects.filter(case=case, expert=user).exists():
+        roles.add("expert")
+    return roles
+
+
+def visible_cases(user: Any) -> QuerySet[Case]:
+    """Every case the user may read (the base of every list, in the API and the pages)."""
+    qs = Case.objects.all()
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    if is_admin(user) or is_auditor(user):
+        return qs
+    q = Q(expert_assignments__expert=user)
+    person = getattr(user, "person", None) if hasattr(user, "person") else None
+    if person is not None:
+        q |= Q(applicant=person)
+    q |= Q(host_unit_id__in=_org_ids(user, Role.host_unit_reviewer))
+    q |= Q(bureau_id__in=_org_ids(user, Role.caseworker, OrgKind.bureau) | _org_ids(user, Role.committee))
+    q |= Q(bureau_id__in=nsf_bureaus(user)) & ~Q(routed_to="")
+    return qs.filter(q).distinct()
+
+
+def case_for(user: Any, pk: int | str) -> Case:
+    """The case if the user may read it; otherwise 404 (no hint that it exists)."""
+    try:
+        case = Case.objects.select_related("project", "bureau", "host_unit", "applicant").get(pk=pk)
+    except (Case.DoesNotExist, ValueError):
+        raise NotFound("案件不存在", "no such case", field="case") from None
+    if not roles_on_case(user, case):
+        raise NotFound("案件不存在", "no such case", field="case")
+    return case
+
+
+def require_any(user: Any, case: Case, allowed: set[str], what_zh: str, what_en: str) -> str:
+    """The first of the user's roles that is allowed; Forbidden naming the roles that may act otherwise."""
+    roles = roles_on_case(user, case)
+    if "admin" in roles:
+        return "admin"
+    for r in sorted(roles - READ_ONLY_ROLES):
+        if r in allowed:
+            return r
+    raise Forbidden(f"您无权{what_zh}（需要：{', '.join(sorted(allowed))}）",
+                    f"you may not {what_en} (allowed: {', '.join(sorted(allowed))})", field="role")
