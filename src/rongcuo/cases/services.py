@@ -189,6 +189,26 @@ def case_create(*, actor: Any, project: Project, applicant: Person, failure_expl
     return case
 
 
+@transaction.atomic
+def case_update(*, case: Case, actor: Any, failure_explanation: str, expected_version: int) -> Case:
+    """Amend the failure explanation; a stale version is refused with 409."""
+    case = _lock(case, expected_version)
+    perm.require_any(actor, case, {"applicant", "caseworker"}, "修改申请", "amend the application")
+    if case.disposition != Disposition.open:
+        raise Conflict("案件已办结", "the case is closed", field="failure_explanation")
+    text = (failure_explanation or "").strip()
+    if not text or len(text) > 20000:
+        raise Invalid("失败情况说明必填，且不超过 20000 字", "the failure explanation is required (at most 20000 "
+                      "characters)", field="failure_explanation")
+    before = case.failure_explanation
+    case.failure_explanation = text
+    case.save(update_fields=["failure_explanation", "updated_at"])
+    _bump(case)
+    audit_append(actor=actor, action="case.update", subject=case, before={"failure_explanation": before},
+                 after={"failure_explanation": text})
+    return case
+
+
 # --- facts --------------------------------------------------------------------------------------------
 
 @transaction.atomic

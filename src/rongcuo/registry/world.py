@@ -1,0 +1,114 @@
+"""Building blocks for realistic registries: used by the demo loader and by the tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+
+from .models import Organisation, OrgKind, Person, Project, Role, RoleGrant, UnitType
+
+
+def org(code: str, name_zh: str, name_en: str, kind: str, *, unit_type: str = UnitType.other,
+        jurisdiction: tuple[str, str] = ("", ""), parent: Organisation | None = None,
+        packs: list[str] | None = None) -> Organisation:
+    o, _ = Organisation.objects.update_or_create(
+        code=code, defaults={"name_zh": name_zh, "name_en": name_en, "kind": kind, "unit_type": unit_type,
+                             "jurisdiction_zh": jurisdiction[0], "jurisdiction_en": jurisdiction[1],
+                             "parent": parent, "packs": packs or []})
+    return o
+
+
+def user(username: str, *grants: tuple[str, Organisation | None], password: str = "rongcuo-demo",
+         superuser: bool = False) -> Any:
+    User = get_user_model()  # noqa: N806
+    u = User.objects.filter(username=username).first()
+    if u is None:
+        u = (User.objects.create_superuser if superuser else User.objects.create_user)(
+            username=username, password=password)
+    for role, organisation in grants:
+        RoleGrant.objects.get_or_create(user=u, role=role, organisation=organisation)
+    return u
+
+
+def person(name: str, unit: Organisation, *, birth: dt.date | None = None, account: Any = None,
+           title: str = "") -> Person:
+    p, _ = Person.objects.update_or_create(name=name, unit=unit,
+                                           defaults={"birth_date": birth, "user": account, "title": title})
+    return p
+
+
+def project(code: str, title: str, *, host: Organisation, bureau: Organisation, lead: Person, level: str,
+            programme: str = "", budget: int = 1_000_000, mode: str = "ordinary",
+            start: dt.date | None = None, end: dt.date | None = None, acceptance: dt.date | None = None,
+            basic_public_welfare: bool = False, co: list[Person] | None = None) -> Project:
+    p, _ = Project.objects.update_or_create(code=code, defaults={
+        "title": title, "programme": programme, "funding_source": programme, "funding_level": level,
+        "budget_yuan": Decimal(budget), "start_date": start, "end_date": end, "acceptance_date": acceptance,
+        "project_mode": mode, "basic_public_welfare": basic_public_welfare, "host_unit": host, "bureau": bureau,
+        "lead": lead})
+    if co:
+        p.co_investigators.set(co)
+    return p
+
+
+@dataclass
+class World:
+    """Two jurisdictions with their bureaus, units, people, accounts and projects."""
+
+    orgs: dict[str, Organisation] = field(default_factory=dict)
+    users: dict[str, Any] = field(default_factory=dict)
+    people: dict[str, Person] = field(default_factory=dict)
+    projects: dict[str, Project] = field(default_factory=dict)
+
+
+def build_world() -> World:
+    w = World()
+    o = w.orgs
+    o["sz_bureau"] = org("SZ-STIB", "深圳市科技创新局", "Shenzhen Science, Technology and Innovation Bureau",
+                         OrgKind.bureau, unit_type=UnitType.government, jurisdiction=("深圳市", "Shenzhen"),
+                         packs=["shenzhen-tolerance-guideline"])
+    o["zj_dept"] = org("ZJ-DST", "浙江省科学技术厅", "Zhejiang Department of Science and Technology", OrgKind.bureau,
+                       unit_type=UnitType.government, jurisdiction=("浙江省", "Zhejiang"),
+                       packs=["zhejiang-implementing-opinion"])
+    o["zj_nsf"] = org("ZJ-NSF", "浙江省自然科学基金委员会办公室", "Zhejiang NSF Office", OrgKind.nsf_office,
+                      unit_type=UnitType.government, jurisdiction=("浙江省", "Zhejiang"), parent=o["zj_dept"])
+    o["szu"] = org("SZU", "深圳大学", "Shenzhen University", OrgKind.host_unit, unit_type=UnitType.university,
+                   parent=o["sz_bureau"])
+    o["sz_chip"] = org("SZ-CHIP", "深圳某芯片科技有限公司", "Shenzhen Chip Tech Co.", OrgKind.host_unit,
+                       unit_type=UnitType.enterprise, parent=o["sz_bureau"])
+    o["zju"] = org("ZJU", "浙江某大学", "A Zhejiang University", OrgKind.host_unit, unit_type=UnitType.university,
+                   parent=o["zj_dept"])
+    o["zj_hospital"] = org("ZJ-HOSP", "浙江某医院", "A Zhejiang Hospital", OrgKind.host_unit,
+                           unit_type=UnitType.hospital, parent=o["zj_dept"])
+    u = w.users
+    u["admin"] = user("admin", superuser=True)
+    u["sz_caseworker"] = user("sz_caseworker", (Role.caseworker, o["sz_bureau"]))
+    u["sz_committee"] = user("sz_committee", (Role.committee, o["sz_bureau"]))
+    u["zj_caseworker"] = user("zj_caseworker", (Role.caseworker, o["zj_dept"]))
+    u["zj_committee"] = user("zj_committee", (Role.committee, o["zj_dept"]))
+    u["zj_nsf"] = user("zj_nsf", (Role.caseworker, o["zj_nsf"]))
+    u["szu_reviewer"] = user("szu_reviewer", (Role.host_unit_reviewer, o["szu"]))
+    u["zju_reviewer"] = user("zju_reviewer", (Role.host_unit_reviewer, o["zju"]))
+    u["expert_li"] = user("expert_li", (Role.expert, None))
+    u["expert_zhao"] = user("expert_zhao", (Role.expert, None))
+    u["auditor"] = user("auditor", (Role.auditor, None))
+    u["wang"] = user("wang")
+    u["chen"] = user("chen")
+    u["outsider"] = user("outsider")
+    p = w.people
+    p["wang"] = person("王博士", o["szu"], birth=dt.date(1988, 3, 2), account=u["wang"], title="副研究员")
+    p["chen"] = person("陈研究员", o["zju"], birth=dt.date(1991, 11, 20), account=u["chen"], title="研究员")
+    p["liu"] = person("刘工程师", o["sz_chip"], birth=dt.date(1980, 1, 5), title="高级工程师")
+    pr = w.projects
+    pr["sz_chip"] = project("SZ-2023-AI-017", "人工智能芯片新架构研发", host=o["szu"], bureau=o["sz_bureau"],
+                            lead=p["wang"], level="municipal", programme="深圳市科技计划 重点项目", budget=3_000_000,
+                            mode="milestone", start=dt.date(2022, 7, 1), end=dt.date(2025, 6, 30))
+    pr["zj_material"] = project("ZJ-2023-NM-042", "新型储能材料中试研究", host=o["zju"], bureau=o["zj_dept"],
+                                lead=p["chen"], level="provincial", programme="浙江省重点研发计划", budget=2_000_000,
+                                start=dt.date(2023, 1, 1), end=dt.date(2026, 12, 31),
+                                acceptance=dt.date(2026, 12, 15))
+    return w

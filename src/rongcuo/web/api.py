@@ -1,0 +1,595 @@
+"""The JSON API (django-ninja; OpenAPI at /api/docs). Thin: every write calls a service function.
+
+Auth: `Authorization: Bearer <token>` for machines, the Django session (with CSRF) for the browser.
+Errors are JSON: {"code": ..., "message": {"zh": ..., "en": ...}, "field": ...}.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from ninja import File, Form, NinjaAPI, Router, Schema, Status
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.files import UploadedFile
+from ninja.security import HttpBearer, django_auth
+
+from rongcuo.audit.models import AuditEvent
+from rongcuo.audit.services import audit_verify
+from rongcuo.cases import permissions as perm
+from rongcuo.cases import services as svc
+from rongcuo.cases.errors import Forbidden, Invalid, NotFound, ServiceError
+from rongcuo.cases.models import ApiToken, Case, CaseFact, Deadline, DeadlineStatus, Objection
+from rongcuo.cases.packs import registry
+from rongcuo.registry.models import Organisation, Person, Project
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        tok = ApiToken.objects.select_related("user").filter(key_hash=digest, revoked=False).first()
+        if tok is None or not tok.user.is_active:
+            return None
+        request.user = tok.user
+        return tok.user
+
+
+def token_create(*, user: Any, label: str) -> str:
+    """Create an API token; the plain key is returned once and only its hash is stored."""
+    key = secrets.token_urlsafe(32)
+    ApiToken.objects.create(user=user, label=label, key_hash=hashlib.sha256(key.encode()).hexdigest())
+    return key
+
+
+api = NinjaAPI(title="容错 Rongcuo API", version="1", auth=[TokenAuth(), django_auth], urls_namespace="api",
+               description="宽容失败认定平台接口 / API of the tolerate-failure determination platform")
+
+
+def _err(request: HttpRequest, status: int, code: str, zh: str, en: str, field: str | None = None) -> HttpResponse:
+    return api.create_response(request, {"code": code, "message": {"zh": zh, "en": en}, "field": field},
+                               status=status)
+
+
+@api.exception_handler(ServiceError)
+def _service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    first = exc.errors[0] if exc.errors else {}
+    loc = [str(x) for x in first.get("loc", []) if x not in ("body", "payload", "query", "path", "form", "file")]
+    field = ".".join(loc) or None
+    msg = first.get("msg", "invalid input")
+    return api.create_response(request, {"code": "invalid", "message": {"zh": f"输入有误：{field or ''} {msg}",
+                                                                       "en": f"invalid input: {field or ''} {msg}"},
+                                         "field": field, "errors": exc.errors}, status=400)
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _err(request, 401, "unauthenticated", "请先登录或提供令牌", "log in or send a bearer token")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _err(request, exc.status_code, "http_error", str(exc), str(exc))
+
+
+# --- schemas ------------------------------------------------------------------------------------------
+
+class ErrorOut(Schema):
+    code: str
+    message: dict[str, str]
+    field: str | None = None
+
+
+class OrganisationOut(Schema):
+    id: int
+    code: str
+    name_zh: str
+    name_en: str
+    kind: str
+    unit_type: str
+    jurisdiction_zh: str
+    parent_id: int | None
+    packs: list[str]
+
+
+class PersonOut(Schema):
+    id: int
+    name: str
+    unit_id: int | None
+    title: str
+
+
+class ExemptionMarkOut(Schema):
+    case_number: str
+    pack_ref: str
+    marked_on: dt.date
+
+
+class ProjectOut(Schema):
+    id: int
+    code: str
+    title: str
+    programme: str
+    funding_level: str
+    budget_yuan: float
+    start_date: dt.date | None
+    end_date: dt.date | None
+    acceptance_date: dt.date | None
+    status: str
+    project_mode: str
+    host_unit_id: int
+    bureau_id: int
+    lead_id: int
+    exemption_marks: list[ExemptionMarkOut]
+
+
+class CaseIn(Schema):
+    project_id: int
+    applicant_id: int | None = None
+    failure_explanation: str
+    pack_id: str | None = None
+    relevant_date: dt.date | None = None
+    determination_id: str | None = None
+
+
+class CaseUpdateIn(Schema):
+    version: int
+    failure_explanation: str
+
+
+class CaseOut(Schema):
+    id: int
+    number: str
+    pack_id: str
+    pack_version: str
+    pack_hash: str
+    determination_id: str
+    relevant_date: dt.date
+    filed_on: dt.date
+    bureau_id: int
+    host_unit_id: int
+    applicant_id: int
+    project_id: int
+    stage: str
+    disposition: str
+    outcome: str
+    routed_to: str
+    awaiting_supplement_since: dt.date | None
+    version: int
+
+
+class FactOut(Schema):
+    fact_id: str
+    value: Any
+    role: str
+    stage: str
+    established_by: str
+    established_at: dt.datetime
+    evidence: list[str]
+    note: str
+    current: bool
+
+
+class DeadlineOut(Schema):
+    id: int
+    case_id: int
+    case_number: str
+    key: str
+    label_zh: str
+    label_en: str
+    start_date: dt.date
+    days: int
+    day_kind: str
+    extension_days: int
+    extension_available: int
+    due_date: dt.date | None
+    provisional: bool
+    status: str
+    state: str
+
+
+class StageChangeOut(Schema):
+    from_stage: str
+    to_stage: str
+    action: str
+    actor: str
+    role: str
+    reason: str
+    at: dt.datetime
+
+
+class TransitionOut(Schema):
+    action: str
+    to: str
+    label_zh: str
+    label_en: str
+    reason_required: bool
+    possible: bool
+    unmet: str | None
+
+
+class CaseDetailOut(CaseOut):
+    failure_explanation: str
+    facts: list[FactOut]
+    deadlines: list[DeadlineOut]
+    history: list[StageChangeOut]
+    transitions: list[TransitionOut]
+    roles: list[str]
+
+
+class FactsIn(Schema):
+    version: int | None = None
+    facts: dict[str, Any]
+    role: str | None = None
+    evidence_ids: list[int] = []
+    note: str = ""
+
+
+class TransitionIn(Schema):
+    action: str
+    reason: str = ""
+    version: int | None = None
+
+
+class ExtendIn(Schema):
+    key: str = "overall"
+    reason: str
+    version: int | None = None
+
+
+class EvidenceOut(Schema):
+    id: int
+    kind: str
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: dt.datetime
+
+
+class AuditOut(Schema):
+    seq: int
+    at: dt.datetime
+    actor_name: str
+    action: str
+    subject_type: str
+    subject_id: str
+    before: Any
+    after: Any
+    hash: str
+
+
+class VerifyOut(Schema):
+    ok: bool
+    checked: int
+    first_broken: int | None
+    reason: str
+
+
+class ObjectionIn(Schema):
+    name: str
+    contact: str
+    text: str
+
+
+class ObjectionAnswerIn(Schema):
+    answer: str
+    sustained: bool
+
+
+class ObjectionOut(Schema):
+    id: int
+    status: str
+    filed_at: dt.datetime
+    answer: str
+    sustained: bool | None
+
+
+class AssignIn(Schema):
+    expert_username: str
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+def _user(request: HttpRequest) -> Any:
+    return request.user
+
+
+def _deadline_out(d: Deadline) -> dict[str, Any]:
+    return {"id": d.id, "case_id": d.case_id, "case_number": d.case.number, "key": d.key, "label_zh": d.label_zh,
+            "label_en": d.label_en, "start_date": d.start_date, "days": d.days, "day_kind": d.day_kind,
+            "extension_days": d.extension_days, "extension_available": d.extension_available,
+            "due_date": d.due_date, "provisional": d.provisional, "status": d.status, "state": svc.deadline_state(d)}
+
+
+def _fact_out(f: CaseFact) -> dict[str, Any]:
+    return {"fact_id": f.fact_id, "value": f.value, "role": f.role, "stage": f.stage,
+            "established_by": f.established_by.get_username(), "established_at": f.established_at,
+            "evidence": [e.sha256 for e in f.evidence.all()], "note": f.note, "current": f.current}
+
+
+def _case_detail(case: Case, user: Any) -> dict[str, Any]:
+    out = {f: getattr(case, f) for f in CaseOut.model_fields}
+    out["failure_explanation"] = case.failure_explanation
+    out["facts"] = [_fact_out(f) for f in case.facts.select_related("established_by").prefetch_related("evidence")]
+    out["deadlines"] = [_deadline_out(d) for d in case.deadlines.select_related("case")]
+    out["history"] = [{"from_stage": s.from_stage, "to_stage": s.to_stage, "action": s.action,
+                       "actor": s.actor.get_username(), "role": s.role, "reason": s.reason, "at": s.at}
+                      for s in case.stage_changes.select_related("actor")]
+    out["transitions"] = [{"action": t.action, "to": t.to, "label_zh": t.label.zh, "label_en": t.label.en,
+                           "reason_required": t.reason_required, "possible": unmet is None, "unmet": unmet}
+                          for t, unmet in svc.available_transitions(case, user)]
+    out["roles"] = sorted(perm.roles_on_case(user, case))
+    return out
+
+
+# --- packs --------------------------------------------------------------------------------------------
+
+packs_router = Router(tags=["packs"])
+
+
+@packs_router.get("", auth=None)
+def packs_list(request: HttpRequest) -> list[dict[str, Any]]:
+    return [{"id": p.id, "version": p.version, "title": p.meta.title.model_dump(), "status": p.meta.status.value,
+             "effective_from": p.meta.effective_from, "effective_to": p.meta.effective_to,
+             "content_hash": p.content_hash, "domain": p.meta.domain} for p in registry().all()]
+
+
+@packs_router.get("/{pack_ref}", auth=None)
+def packs_get(request: HttpRequest, pack_ref: str) -> dict[str, Any]:
+    try:
+        p = registry().get(pack_ref)
+    except LookupError:
+        raise NotFound(f"没有政策包 {pack_ref}", f"no pack {pack_ref}", field="pack_ref") from None
+    return {"id": p.id, "version": p.version, "meta": p.meta.model_dump(mode="json", by_alias=True),
+            "clauses": [c.clause.model_dump(mode="json") for c in p.clauses.values()],
+            "facts": [f.model_dump(mode="json") for f in p.facts.values()],
+            "procedure": p.procedure.model_dump(mode="json", by_alias=True) if p.procedure else None}
+
+
+# --- registry -----------------------------------------------------------------------------------------
+
+registry_router = Router(tags=["registry"])
+
+
+def _require_staff(request: HttpRequest) -> None:
+    from rongcuo.registry.models import RoleGrant
+
+    u = request.user
+    if not (perm.is_admin(u) or perm.is_auditor(u) or RoleGrant.objects.filter(
+            user=u, role__in=["caseworker", "host_unit_reviewer", "committee"]).exists()):
+        raise Forbidden("仅限工作人员", "staff only", field="role")
+
+
+@registry_router.get("/organisations", response=list[OrganisationOut])
+def organisations(request: HttpRequest) -> Any:
+    return Organisation.objects.all()
+
+
+@registry_router.get("/projects", response=list[ProjectOut])
+def projects(request: HttpRequest, code: str | None = None) -> Any:
+    _require_staff(request)
+    qs = Project.objects.prefetch_related(Prefetch("exemption_marks")).select_related()
+    if code:
+        qs = qs.filter(code=code)
+    return [_project_out(p) for p in qs[:500]]
+
+
+def _project_out(p: Project) -> dict[str, Any]:
+    return {**{f: getattr(p, f) for f in ProjectOut.model_fields if f not in ("exemption_marks", "budget_yuan")},
+            "budget_yuan": float(p.budget_yuan),
+            "exemption_marks": [{"case_number": m.case.number, "pack_ref": m.pack_ref, "marked_on": m.marked_on}
+                                for m in p.exemption_marks.select_related("case")]}
+
+
+@registry_router.get("/projects/{project_id}", response=ProjectOut)
+def project_get(request: HttpRequest, project_id: int) -> Any:
+    p = Project.objects.filter(pk=project_id).first()
+    mine = p is not None and (perm.visible_cases(request.user).filter(project=p).exists()
+                              or (getattr(request.user, "person", None) is not None and p.lead_id
+                                  == request.user.person.id))  # type: ignore[union-attr]
+    if p is None or not mine:
+        try:
+            _require_staff(request)
+        except Forbidden:
+            raise NotFound("项目不存在", "no such project", field="project_id") from None
+        if p is None:
+            raise NotFound("项目不存在", "no such project", field="project_id")
+    return _project_out(p)
+
+
+@registry_router.get("/people", response=list[PersonOut])
+def people(request: HttpRequest) -> Any:
+    _require_staff(request)
+    return Person.objects.all()[:1000]
+
+
+# --- cases --------------------------------------------------------------------------------------------
+
+cases_router = Router(tags=["cases"])
+
+
+@cases_router.get("", response=list[CaseOut])
+def cases_list(request: HttpRequest, stage: str | None = None, outcome: str | None = None,
+               disposition: str | None = None, limit: int = 100, offset: int = 0) -> Any:
+    if not 1 <= limit <= 500 or offset < 0:
+        raise Invalid("limit 应在 1–500 之间，offset 不小于 0", "limit must be 1–500 and offset ≥ 0", field="limit")
+    qs = perm.visible_cases(request.user)
+    if stage:
+        qs = qs.filter(stage=stage)
+    if outcome:
+        qs = qs.filter(outcome=outcome)
+    if disposition:
+        qs = qs.filter(disposition=disposition)
+    return qs.order_by("-id")[offset:offset + limit]
+
+
+@cases_router.post("", response={201: CaseDetailOut})
+def cases_create(request: HttpRequest, payload: CaseIn) -> Any:
+    project = Project.objects.filter(pk=payload.project_id).select_related("bureau", "host_unit").first()
+    if project is None:
+        raise NotFound("项目不存在", "no such project", field="project_id")
+    if payload.applicant_id is not None:
+        applicant = Person.objects.filter(pk=payload.applicant_id).first()
+        if applicant is None:
+            raise NotFound("申请人不存在", "no such person", field="applicant_id")
+    else:
+        applicant = getattr(request.user, "person", None) if hasattr(request.user, "person") else None
+        if applicant is None:
+            raise Invalid("请指定申请人", "give applicant_id", field="applicant_id")
+    case = svc.case_create(actor=request.user, project=project, applicant=applicant,
+                           failure_explanation=payload.failure_explanation, pack_id=payload.pack_id,
+                           relevant_date=payload.relevant_date, determination_id=payload.determination_id)
+    return Status(201, _case_detail(case, request.user))
+
+
+@cases_router.get("/{case_id}", response=CaseDetailOut)
+def cases_get(request: HttpRequest, case_id: int) -> Any:
+    return _case_detail(perm.case_for(request.user, case_id), request.user)
+
+
+@cases_router.patch("/{case_id}", response=CaseDetailOut)
+def cases_update(request: HttpRequest, case_id: int, payload: CaseUpdateIn) -> Any:
+    case = perm.case_for(request.user, case_id)
+    case = svc.case_update(case=case, actor=request.user, failure_explanation=payload.failure_explanation,
+                           expected_version=payload.version)
+    return _case_detail(case, request.user)
+
+
+@cases_router.post("/{case_id}/facts", response=CaseDetailOut)
+def cases_facts(request: HttpRequest, case_id: int, payload: FactsIn) -> Any:
+    case = perm.case_for(request.user, case_id)
+    case = svc.case_set_facts(case=case, actor=request.user, facts=payload.facts, role=payload.role,
+                              evidence_ids=payload.evidence_ids, note=payload.note, expected_version=payload.version)
+    return _case_detail(case, request.user)
+
+
+@cases_router.get("/{case_id}/determination")
+def cases_determination(request: HttpRequest, case_id: int, assume_in_scope: bool = False) -> Any:
+    case = perm.case_for(request.user, case_id)
+    if not assume_in_scope:
+        return case.determination
+    from rongcuo.engine.render import result_json
+
+    return result_json(svc.case_evaluate(case, assume_in_scope=True))
+
+
+@cases_router.post("/{case_id}/evidence", response={201: EvidenceOut})
+def cases_evidence_upload(request: HttpRequest, case_id: int, kind: Form[str], file: File[UploadedFile]) -> Any:
+    case = perm.case_for(request.user, case_id)
+    ev = svc.evidence_upload(case=case, actor=request.user, file=file, kind=kind, name=file.name)
+    return Status(201, ev)
+
+
+@cases_router.get("/{case_id}/evidence", response=list[EvidenceOut])
+def cases_evidence(request: HttpRequest, case_id: int) -> Any:
+    return perm.case_for(request.user, case_id).evidence.all()
+
+
+@cases_router.get("/{case_id}/transitions", response=list[TransitionOut])
+def cases_transitions(request: HttpRequest, case_id: int) -> Any:
+    case = perm.case_for(request.user, case_id)
+    return _case_detail(case, request.user)["transitions"]
+
+
+@cases_router.post("/{case_id}/transitions", response=CaseDetailOut)
+def cases_transition(request: HttpRequest, case_id: int, payload: TransitionIn) -> Any:
+    case = perm.case_for(request.user, case_id)
+    case = svc.case_transition(case=case, actor=request.user, action=payload.action, reason=payload.reason,
+                               expected_version=payload.version)
+    return _case_detail(case, request.user)
+
+
+@cases_router.get("/{case_id}/deadlines", response=list[DeadlineOut])
+def cases_deadlines(request: HttpRequest, case_id: int) -> Any:
+    case = perm.case_for(request.user, case_id)
+    return [_deadline_out(d) for d in case.deadlines.select_related("case")]
+
+
+@cases_router.post("/{case_id}/deadlines/extend", response=DeadlineOut)
+def cases_extend(request: HttpRequest, case_id: int, payload: ExtendIn) -> Any:
+    case = perm.case_for(request.user, case_id)
+    return _deadline_out(svc.deadline_extend(case=case, actor=request.user, key=payload.key, reason=payload.reason,
+                                             expected_version=payload.version))
+
+
+@cases_router.post("/{case_id}/experts")
+def cases_assign_expert(request: HttpRequest, case_id: int, payload: AssignIn) -> Any:
+    case = perm.case_for(request.user, case_id)
+    expert = get_user_model().objects.filter(username=payload.expert_username).first()
+    if expert is None:
+        raise NotFound("专家不存在", "no such expert", field="expert_username")
+    svc.expert_assign(case=case, actor=request.user, expert=expert)
+    return {"ok": True}
+
+
+@cases_router.get("/{case_id}/audit", response=list[AuditOut])
+def cases_audit(request: HttpRequest, case_id: int) -> Any:
+    case = perm.case_for(request.user, case_id)
+    perm.require_any(request.user, case, {"caseworker", "auditor", "committee"}, "查看审计日志",
+                     "read the audit trail")
+    return AuditEvent.objects.filter(subject_type="cases.case", subject_id=str(case.pk))
+
+
+@cases_router.post("/{case_id}/objections", response={201: ObjectionOut}, auth=None)
+def cases_object(request: HttpRequest, case_id: int, payload: ObjectionIn) -> Any:
+    case = Case.objects.filter(pk=case_id).first()
+    if case is None:
+        raise NotFound("案件不存在", "no such case", field="case")
+    return Status(201, svc.objection_file(case=case, name=payload.name, contact=payload.contact, text=payload.text))
+
+
+@cases_router.post("/{case_id}/objections/{objection_id}/answer", response=ObjectionOut)
+def cases_object_answer(request: HttpRequest, case_id: int, objection_id: int, payload: ObjectionAnswerIn) -> Any:
+    case = perm.case_for(request.user, case_id)
+    obj = Objection.objects.filter(pk=objection_id, case=case).first()
+    if obj is None:
+        raise NotFound("异议不存在", "no such objection", field="objection_id")
+    return svc.objection_answer(objection=obj, actor=request.user, answer=payload.answer, sustained=payload.sustained)
+
+
+# --- deadlines and audit ------------------------------------------------------------------------------
+
+deadlines_router = Router(tags=["deadlines"])
+
+
+@deadlines_router.get("", response=list[DeadlineOut])
+def deadlines(request: HttpRequest, state: str | None = None) -> Any:
+    """Open deadlines of the cases you may see; `state` = overdue | due_soon | on_track | paused."""
+    allowed = {None, "overdue", "due_soon", "on_track", "paused"}
+    if state not in allowed:
+        raise Invalid("state 应为 overdue、due_soon、on_track 或 paused",
+                      "state must be overdue, due_soon, on_track or paused", field="state")
+    qs = Deadline.objects.filter(status=DeadlineStatus.open, case__in=perm.visible_cases(request.user)) \
+        .select_related("case").order_by("due_date")
+    out = [_deadline_out(d) for d in qs[:2000]]
+    return [d for d in out if state is None or d["state"] == state]
+
+
+audit_router = Router(tags=["audit"])
+
+
+@audit_router.get("/verify", response=VerifyOut)
+def audit_verify_api(request: HttpRequest) -> Any:
+    if not (perm.is_admin(request.user) or perm.is_auditor(request.user)):
+        raise Forbidden("仅限审计人员或管理员", "auditors and administrators only", field="role")
+    r = audit_verify()
+    return {"ok": r.ok, "checked": r.checked, "first_broken": r.first_broken, "reason": r.reason}
+
+
+api.add_router("/packs", packs_router)
+api.add_router("/registry", registry_router)
+api.add_router("/cases", cases_router)
+api.add_router("/deadlines", deadlines_router)
+api.add_router("/audit", audit_router)
+

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from rongcuo.registry.world import World, build_world
+from rongcuo.workdays.services import calendar_seed
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def world(db) -> World:
+    calendar_seed(years=[2025, 2026])
+    return build_world()
+
+
+class Today:
+    """Sets the date the services see as today (the procedure's clocks run on it)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch):
+        self.value = dt.date(2025, 9, 1)
+        monkeypatch.setattr("rongcuo.cases.services.today", lambda: self.value)
+
+    def set(self, value: dt.date) -> None:
+        self.value = value
+
+
+@pytest.fixture
+def today(monkeypatch: pytest.MonkeyPatch) -> Today:
+    return Today(monkeypatch)
+
+
+class Api:
+    """A JSON client acting as one user."""
+
+    def __init__(self, user: Any = None):
+        self.client = Client()
+        if user is not None:
+            self.client.force_login(user)
+
+    def get(self, url: str, **params: Any) -> tuple[int, Any]:
+        r = self.client.get(f"/api{url}", params)
+        return r.status_code, r.json() if r.content else None
+
+    def post(self, url: str, body: Any = None, **kw: Any) -> tuple[int, Any]:
+        r = self.client.post(f"/api{url}", json.dumps(body or {}), content_type="application/json", **kw)
+        return r.status_code, r.json() if r.content else None
+
+    def patch(self, url: str, body: Any) -> tuple[int, Any]:
+        r = self.client.patch(f"/api{url}", json.dumps(body), content_type="application/json")
+        return r.status_code, r.json() if r.content else None
+
+    def upload(self, case_id: int, kind: str, name: str = "doc.pdf", content: bytes = PDF) -> tuple[int, Any]:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        r = self.client.post(f"/api/cases/{case_id}/evidence",
+                             {"kind": kind, "file": SimpleUploadedFile(name, content, "application/pdf")})
+        return r.status_code, r.json()
+
+
+@pytest.fixture
+def as_user(world: World):
+    def make(name: str | None) -> Api:
+        return Api(world.users[name] if name else None)
+    return make
