@@ -438,6 +438,31 @@ def replay_cmd(
               markup=False)
 
 
+audit_app = typer.Typer(help="审计日志 / Audit trail (needs the database: DATABASE_URL or the default SQLite).",
+                        no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify_cmd() -> None:
+    """校验哈希链，报告第一个被改动、删除或打乱的事件 / Verify the hash chain; report the first broken link."""
+    import os
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rongcuo.web.settings")
+    import django
+
+    django.setup()
+    from rongcuo.audit.services import audit_verify
+
+    res = audit_verify()
+    if res.ok:
+        out.print(f"审计链完整 / audit chain intact: {res.checked} events", markup=False)
+        return
+    err.print(f"审计链在事件 {res.first_broken} 处断开 / chain broken at event {res.first_broken}: {res.reason} "
+              f"({res.checked} events verified before it)", markup=False)
+    raise typer.Exit(1)
+
+
 def main() -> None:
     app()
 

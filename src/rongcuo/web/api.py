@@ -79,6 +79,9 @@ def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400:
+        return _err(request, 400, "invalid", f"请求格式有误：{exc}（请发送合法的 JSON）",
+                    f"malformed request: {exc} (send valid JSON)", "body")
     return _err(request, exc.status_code, "http_error", str(exc), str(exc))
 
 

@@ -1,0 +1,190 @@
+"""Each role refused where it should be; stale updates get 409; bad uploads are refused and change nothing;
+the audit chain catches an edited, deleted or reordered event."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from rongcuo.audit.models import AuditEvent
+from rongcuo.audit.services import audit_verify
+from rongcuo.cases.models import Case, Evidence
+
+from .conftest import Api
+
+
+@pytest.fixture
+def sz_case(world, as_user, today):
+    today.set(dt.date(2025, 9, 10))
+    code, case = as_user("wang").post("/cases", {
+        "project_id": world.projects["sz_chip"].pk, "applicant_id": world.people["wang"].pk,
+        "pack_id": "shenzhen-tolerance-guideline", "relevant_date": "2025-09-10",
+        "failure_explanation": "里程碑考核未通过"})
+    assert code == 201
+    return case
+
+
+def test_anonymous_gets_401_and_packs_are_public(world) -> None:
+    anon = Api()
+    code, err = anon.get("/cases")
+    assert code == 401 and err["code"] == "unauthenticated" and err["message"]["zh"]
+    code, packs = anon.get("/packs")
+    assert code == 200 and any(p["id"] == "shenzhen-tolerance-guideline" for p in packs)
+
+
+@pytest.mark.parametrize("who", ["outsider", "chen", "zju_reviewer", "zj_caseworker", "zj_committee", "expert_li",
+                                 "zj_nsf"])
+def test_people_outside_the_case_do_not_see_it(sz_case, as_user, who) -> None:
+    api = as_user(who)
+    code, err = api.get(f"/cases/{sz_case['id']}")
+    assert code == 404 and err["code"] == "not_found"
+    code, listed = api.get("/cases")
+    assert code == 200 and sz_case["id"] not in [c["id"] for c in listed]
+    code, _ = api.post(f"/cases/{sz_case['id']}/transitions", {"action": "accept"})
+    assert code == 404
+
+
+@pytest.mark.parametrize(("who", "visible"), [("wang", True), ("szu_reviewer", True), ("sz_caseworker", True),
+                                              ("sz_committee", True), ("auditor", True), ("admin", True)])
+def test_people_on_the_case_see_it(sz_case, as_user, who, visible) -> None:
+    code, _ = as_user(who).get(f"/cases/{sz_case['id']}")
+    assert (code == 200) is visible
+
+
+def test_roles_are_refused_actions_that_are_not_theirs(sz_case, as_user) -> None:
+    cid = sz_case["id"]
+    as_user("wang").upload(cid, "application_form")
+    # The applicant may not accept their own case; the host unit may not either.
+    for who in ("wang", "szu_reviewer", "sz_committee"):
+        code, err = as_user(who).post(f"/cases/{cid}/transitions", {"action": "accept"})
+        assert code == 403 and err["code"] == "forbidden", who
+    # The applicant may not record investigation findings; the auditor may record nothing.
+    code, err = as_user("wang").post(f"/cases/{cid}/facts", {"role": "investigation_finding",
+                                                             "facts": {"sz_municipal_fiscal_funds": True}})
+    assert code == 403 and err["field"] == "role"
+    code, err = as_user("auditor").post(f"/cases/{cid}/facts", {"facts": {"sz_municipal_fiscal_funds": True}})
+    assert code == 403
+    code, err = as_user("auditor").post(f"/cases/{cid}/transitions", {"action": "accept"})
+    assert code == 403
+    # An expert sees a case only once assigned, and then cannot take the caseworker's actions.
+    code, _ = as_user("sz_caseworker").post(f"/cases/{cid}/experts", {"expert_username": "expert_zhao"})
+    assert code == 200
+    code, _ = as_user("expert_zhao").get(f"/cases/{cid}")
+    assert code == 200
+    code, _ = as_user("expert_zhao").post(f"/cases/{cid}/transitions", {"action": "accept"})
+    assert code == 403
+    code, _ = as_user("expert_li").get(f"/cases/{cid}")
+    assert code == 404
+    # Only auditors and administrators verify the audit chain.
+    assert as_user("sz_caseworker").get("/audit/verify")[0] == 403
+    assert as_user("auditor").get("/audit/verify")[0] == 200
+
+
+def test_token_auth_for_machines(sz_case, world) -> None:
+    from django.test import Client
+
+    from rongcuo.web.api import token_create
+
+    key = token_create(user=world.users["sz_caseworker"], label="批量接口")
+    c = Client()
+    r = c.get(f"/api/cases/{sz_case['id']}", HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert r.status_code == 200 and r.json()["number"].startswith("RC-2025-")
+    r = c.get(f"/api/cases/{sz_case['id']}", HTTP_AUTHORIZATION="Bearer wrong")
+    assert r.status_code == 401
+
+
+def test_stale_version_gets_409_and_no_lost_update(sz_case, as_user) -> None:
+    cid, version = sz_case["id"], sz_case["version"]
+    a, b = as_user("wang"), as_user("sz_caseworker")
+    code, first = a.patch(f"/cases/{cid}", {"version": version, "failure_explanation": "第一次修改"})
+    assert code == 200 and first["version"] == version + 1
+    code, err = b.patch(f"/cases/{cid}", {"version": version, "failure_explanation": "第二次修改（基于旧版本）"})
+    assert code == 409 and err["field"] == "version"
+    assert Case.objects.get(pk=cid).failure_explanation == "第一次修改"
+    code, err = b.post(f"/cases/{cid}/facts", {"version": version, "role": "investigation_finding",
+                                               "facts": {"sz_municipal_fiscal_funds": True}})
+    assert code == 409
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(("name", "content", "needle"), [
+    ("report.pdf", b"MZ\x90\x00 this is an exe", "可执行"),
+    ("setup.exe", b"MZ\x90\x00", "不支持的文件类型"),
+    ("empty.pdf", b"", "文件为空"),
+    ("fake.docx", _zip({"hello.txt": b"x"}), "不是有效的 DOCX"),
+    ("bomb.xlsx", _zip({"xl/workbook.xml": b"<x/>", "big.bin": b"\0" * (210 * 1024 * 1024)}), "压缩炸弹"),
+    ("../../etc/passwd.png", b"GIF89a", "不符"),
+])
+def test_bad_uploads_are_refused_and_change_nothing(sz_case, as_user, name, content, needle) -> None:
+    before_version = Case.objects.get(pk=sz_case["id"]).version
+    before_events = AuditEvent.objects.count()
+    code, err = as_user("wang").upload(sz_case["id"], "application_form", name=name, content=content)
+    assert code == 400 and needle in err["message"]["zh"] and err["field"] == "file"
+    assert Evidence.objects.count() == 0
+    assert Case.objects.get(pk=sz_case["id"]).version == before_version
+    assert AuditEvent.objects.count() == before_events
+
+
+def test_path_traversal_name_is_neutralised(sz_case, as_user) -> None:
+    code, ev = as_user("wang").upload(sz_case["id"], "application_form", name="../../../../tmp/evil.pdf")
+    assert code == 201 and ev["original_name"] == "evil.pdf"
+    stored = Evidence.objects.get(pk=ev["id"]).file.name
+    assert ".." not in stored and stored.startswith("evidence/")
+
+
+def test_bad_json_and_wrong_types_are_clear_400s(sz_case, as_user) -> None:
+    api = as_user("sz_caseworker")
+    r = api.client.post(f"/api/cases/{sz_case['id']}/facts", "{not json", content_type="application/json")
+    assert r.status_code == 400 and r.json()["code"] == "invalid"
+    code, err = api.post(f"/cases/{sz_case['id']}/facts", {"role": "investigation_finding",
+                                                          "facts": {"sz_municipal_fiscal_funds": "maybe"}})
+    assert code == 400 and err["field"] == "sz_municipal_fiscal_funds" and "true or false" in err["message"]["en"]
+    code, err = api.post(f"/cases/{sz_case['id']}/transitions", {"action": "fly"})
+    assert code == 400 and err["field"] == "action" and "accept" in err["message"]["en"]
+
+
+def test_audit_verify_catches_edited_deleted_and_reordered_events(sz_case, as_user, capsys) -> None:
+    as_user("wang").upload(sz_case["id"], "application_form")
+    as_user("wang").patch(f"/cases/{sz_case['id']}", {"version": 2, "failure_explanation": "补充说明"})
+    assert audit_verify().ok and audit_verify().checked == 3
+    call_command("audit_verify")
+    assert "audit chain intact" in capsys.readouterr().out
+    target = AuditEvent.objects.order_by("seq")[1]
+    original = target.after
+    AuditEvent.objects.filter(pk=target.pk).update(after={**original, "size": 1})
+    res = audit_verify()
+    assert not res.ok and res.first_broken == target.seq and "edited" in res.reason
+    with pytest.raises(CommandError, match="chain broken at event"):
+        call_command("audit_verify")
+    AuditEvent.objects.filter(pk=target.pk).update(after=original)
+    assert audit_verify().ok
+    last = AuditEvent.objects.order_by("-seq").first()
+    AuditEvent.objects.filter(pk=last.pk)._raw_delete(AuditEvent.objects.db)
+    res = audit_verify()
+    assert not res.ok and "deleted" in res.reason
+    with pytest.raises(Exception, match="append-only"):
+        AuditEvent.objects.first().delete()
+
+
+def test_rongcuo_audit_verify_command(sz_case) -> None:
+    from typer.testing import CliRunner
+
+    from rongcuo.cli import app
+
+    res = CliRunner().invoke(app, ["audit", "verify"])
+    assert res.exit_code == 0 and "audit chain intact: 1 events" in res.stdout
+    ev = AuditEvent.objects.first()
+    AuditEvent.objects.filter(pk=ev.pk).update(action="case.tampered")
+    res = CliRunner().invoke(app, ["audit", "verify"])
+    assert res.exit_code == 1 and "chain broken at event 1" in res.stderr
