@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set up and run Rongcuo with nothing but Python >= 3.11.
 
-    python3 dev.py run    # create/reuse .venv, install, run the product on the embedded default
+    python3 dev.py run    # create/reuse .venv, install, migrate, load demo data, serve on 127.0.0.1:8000 (SQLite)
     python3 dev.py test   # create/reuse .venv, install, run ruff, mypy and the whole test suite
 
 Both commands create `.venv` beside this file the first time and reuse it afterwards; dependencies are
@@ -51,16 +51,23 @@ def ensure_env() -> None:
     STAMP.write_text(want)
 
 
+def manage(*args: str) -> None:
+    run(PY, ROOT / "manage.py", *args)
+
+
 def cmd_run(args: list[str]) -> None:
     ensure_env()
     rc = BIN / "rongcuo"
-    say("policy packs available:")
+    say("policy packs and a comparison on the command line:")
     run(rc, "packs", "list")
-    say("demo: a failed milestone project, compared under every pack it could fall under")
     run(rc, "compare", ROOT / "examples" / "milestone-failure.json")
-    say("demo: the same case decided under Shenzhen with the full trace")
-    run(rc, "decide", "shenzhen-tolerance-guideline", ROOT / "examples" / "milestone-failure.json")
-    say("more: .venv/bin/rongcuo --help")
+    say("database (SQLite by default; DATABASE_URL for PostgreSQL): migrations, official calendar, demo data")
+    manage("migrate", "--no-input", "-v", "0")
+    manage("calendar_load", "--seed")
+    manage("demo_load")
+    addr = args[0] if args else "127.0.0.1:8000"
+    say(f"serving on http://{addr}/  (API docs: /api/docs · admin: /admin/ · demo password: rongcuo-demo)")
+    manage("runserver", addr, "--noreload")
 
 
 def cmd_test(args: list[str]) -> None:

@@ -157,7 +157,7 @@ def test_bad_json_and_wrong_types_are_clear_400s(sz_case, as_user) -> None:
 def test_audit_verify_catches_edited_deleted_and_reordered_events(sz_case, as_user, capsys) -> None:
     as_user("wang").upload(sz_case["id"], "application_form")
     as_user("wang").patch(f"/cases/{sz_case['id']}", {"version": 2, "failure_explanation": "补充说明"})
-    assert audit_verify().ok and audit_verify().checked == 3
+    assert audit_verify().ok and audit_verify().checked == 4  # calendar seed, filing, upload, amendment
     call_command("audit_verify")
     assert "audit chain intact" in capsys.readouterr().out
     target = AuditEvent.objects.order_by("seq")[1]
@@ -183,8 +183,8 @@ def test_rongcuo_audit_verify_command(sz_case) -> None:
     from rongcuo.cli import app
 
     res = CliRunner().invoke(app, ["audit", "verify"])
-    assert res.exit_code == 0 and "audit chain intact: 1 events" in res.stdout
-    ev = AuditEvent.objects.first()
+    assert res.exit_code == 0 and "audit chain intact: 2 events" in res.stdout  # calendar seed, filing
+    ev = AuditEvent.objects.get(action="case.create")
     AuditEvent.objects.filter(pk=ev.pk).update(action="case.tampered")
     res = CliRunner().invoke(app, ["audit", "verify"])
-    assert res.exit_code == 1 and "chain broken at event 1" in res.stderr
+    assert res.exit_code == 1 and f"chain broken at event {ev.seq}" in res.stderr

@@ -142,6 +142,7 @@ def test_deadline_crossing_into_2027_is_provisional_until_the_year_is_loaded(wor
     case = _file(wang, world, "sz_chip", "wang", "shenzhen-tolerance-guideline", "2026-12-01")
     wang.upload(case["id"], "application_form")
     code, case = sz.post(f"/cases/{case['id']}/transitions", {"action": "accept"})
+    assert code == 200
     overall = next(d for d in case["deadlines"] if d["key"] == "overall")
     # December 2026 has 22 working days after 12/01; 8 more in 2027 on the weekend rule → 2027-01-12.
     assert overall["due_date"] == "2027-01-12" and overall["provisional"] is True

@@ -227,13 +227,23 @@ def _model_one(src: Located, model: type[M], errors: list[PackError]) -> M | Non
         return None
 
 
+_VOCAB_CACHE: dict[tuple[Path, int, int], tuple[list[tuple[Located, int, FactDef]], list[PackError]]] = {}
+
+
 def load_vocabulary(root: Path, name: str) -> tuple[list[tuple[Located, int, FactDef]], list[PackError]]:
-    path = root / VOCABULARY_DIR / f"{name}.yaml"
-    errors: list[PackError] = []
+    """A shared vocabulary, parsed once per file version (every pack that uses it asks again)."""
+    path = (root / VOCABULARY_DIR / f"{name}.yaml").resolve()
     if not path.exists():
         return [], [PackError(f"{VOCABULARY_DIR}/{name}.yaml", None, f"vocabulary {name!r} not found")]
-    src = read_yaml(path, f"{VOCABULARY_DIR}/{name}.yaml")
-    return [(src, i, f) for i, f in _model_list(src, FactDef, errors)], errors
+    st = path.stat()
+    key = (path, st.st_mtime_ns, st.st_size)
+    cached = _VOCAB_CACHE.get(key)
+    if cached is None:
+        errors: list[PackError] = []
+        src = read_yaml(path, f"{VOCABULARY_DIR}/{name}.yaml")
+        cached = ([(src, i, f) for i, f in _model_list(src, FactDef, errors)], errors)
+        _VOCAB_CACHE[key] = cached
+    return cached[0], list(cached[1])
 
 
 def load_pack(directory: Path, root: Path | None = None) -> Pack:
@@ -393,9 +403,10 @@ def load_pack(directory: Path, root: Path | None = None) -> Pack:
                       if meta_src else PackError(name, None, "id mismatch"))
     if clause_src and det_src:
         for cid, (i, cl) in raw_clauses.items():
-            for d in cl.determinations:
-                if d not in determinations:
-                    errors.append(clause_src.error((i, "determinations"), f"clause {cid}: unknown determination {d!r}"))
+            for det_id in cl.determinations:
+                if det_id not in determinations:
+                    errors.append(clause_src.error((i, "determinations"),
+                                                   f"clause {cid}: unknown determination {det_id!r}"))
     if errors:
         raise PackErrors(errors)
     assert meta is not None

@@ -24,7 +24,7 @@ def org(code: str, name_zh: str, name_en: str, kind: str, *, unit_type: str = Un
 
 def user(username: str, *grants: tuple[str, Organisation | None], password: str = "rongcuo-demo",
          superuser: bool = False) -> Any:
-    User = get_user_model()  # noqa: N806
+    User = get_user_model()
     u = User.objects.filter(username=username).first()
     if u is None:
         u = (User.objects.create_superuser if superuser else User.objects.create_user)(

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "rongcuo.workdays",
     "rongcuo.registry",
     "rongcuo.cases",
+    "rongcuo.web",
 ]
 
 MIDDLEWARE = [

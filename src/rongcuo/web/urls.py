@@ -3,8 +3,10 @@ from django.contrib import admin
 from django.urls import path
 
 from .api import api
+from .views import home
 
 urlpatterns = [
+    path("", home, name="home"),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

@@ -28,6 +28,8 @@ import chinese_calendar
 from django.db import transaction
 from django.utils import timezone
 
+from rongcuo.audit.services import audit_append
+
 from .counting import DayKind, Due, WorkCalendar, weekend_rule
 from .models import CalendarDay, CalendarYear, Origin
 
@@ -184,6 +186,9 @@ def calendar_seed(*, years: Iterable[int] | None = None) -> int:
             ]
         )
         changed_years |= set(wanted) - known_years
+        if written or changed_years:
+            audit_append(actor=None, action="calendar.seed", subject_type="workdays.calendar", subject_id="seed",
+                         after={"years": sorted(changed_years), "days_written": written, "source": source})
         _notify_on_commit(changed_years)
     return written
 
@@ -455,6 +460,9 @@ def calendar_load_file(*, path: Path, source: str, replace: bool = False) -> int
             CalendarYear.objects.update_or_create(
                 year=year, defaults={"source": source, "note": f"文件载入 file {path.name}"}
             )
+        audit_append(actor=None, action="calendar.load_file", subject_type="workdays.calendar",
+                     subject_id=",".join(str(y) for y in sorted(years)),
+                     after={"years": sorted(years), "days_written": written, "source": source, "file": path.name})
         _notify_on_commit(years)
     return written
 
@@ -478,6 +486,7 @@ def calendar_set_day(*, day: date, is_workday: bool, note: str, actor: str) -> C
     with transaction.atomic():
         row = CalendarDay.objects.select_for_update().filter(date=day).first()
         moved = row is None or row.is_workday != is_workday
+        before = None if row is None else {"is_workday": row.is_workday, "note": row.note, "source": row.source}
         if row is None:
             row = CalendarDay(date=day)
         row.is_workday = is_workday
@@ -486,6 +495,8 @@ def calendar_set_day(*, day: date, is_workday: bool, note: str, actor: str) -> C
         row.source = ADMIN_SOURCE
         row.changed_by = actor
         row.save()
+        audit_append(actor=actor, action="calendar.set_day", subject_type="workdays.calendarday",
+                     subject_id=day.isoformat(), before=before, after={"is_workday": is_workday, "note": note})
         if moved:
             _notify_on_commit([day.year])
     return row

@@ -9,7 +9,8 @@ from rongcuo.cases.services import deadlines_sweep
 
 
 class Command(BaseCommand):
-    help = ("扫描所有进行中的期限，记录即将到期和已逾期的预警（重复运行不会重复记录）。建议由 cron 每个工作日早上运行。\n"
+    help = ("扫描所有进行中的期限，记录即将到期和已逾期的预警（重复运行不会重复记录）。"
+            "建议由 cron 每个工作日早上运行。\n"
             "Sweep open deadlines and record due-soon and overdue warnings (idempotent). Run it from cron, e.g. "
             "`0 7 * * 1-5 cd /srv/rongcuo && .venv/bin/python manage.py sweep_deadlines`.")
 
