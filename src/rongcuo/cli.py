@@ -424,18 +424,44 @@ def impact_cmd(
 @app.command("replay")
 @guarded
 def replay_cmd(
-    record: Annotated[Path, typer.Argument(help="decide --record 写出的冻结记录 / a frozen record")],
+    record: Annotated[str, typer.Argument(help="decide --record 写出的冻结记录文件，或案件编号（如 RC-2025-000012，"
+                                               "读数据库中的集体审定记录）/ a frozen record file, or a case number")],
 ) -> None:
     """重放冻结的认定，确认结论相同 / Re-run a frozen determination and confirm the same outcome."""
-    try:
-        data = json.loads(record.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(str(record), f"cannot read a JSON record: {exc}") from None
+    path = Path(record)
+    if path.exists():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise InputError(str(record), f"cannot read a JSON record: {exc}") from None
+    else:
+        data = _decision_record(record)
     if not isinstance(data, dict) or "pack" not in data:
         raise InputError(str(record), "not a determination record (no `pack`)")
     res = replay(data, registry())
     out.print(f"一致 / same outcome: {res.outcome} under {res.pack.ref} (hash {res.pack.content_hash[:12]})",
               markup=False)
+
+
+def _django() -> None:
+    import os
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rongcuo.web.settings")
+    import django
+
+    django.setup()
+
+
+def _decision_record(number: str) -> Any:
+    """The frozen determination of a decided case, from the database."""
+    _django()
+    from rongcuo.review.models import Decision
+
+    d = Decision.objects.filter(case__number=number).first()
+    if d is None:
+        raise InputError(number, "既不是记录文件，也不是已决定案件的编号 / "
+                                 "neither a record file nor the number of a decided case")
+    return d.determination
 
 
 audit_app = typer.Typer(help="审计日志 / Audit trail (needs the database: DATABASE_URL or the default SQLite).",
@@ -446,12 +472,7 @@ app.add_typer(audit_app, name="audit")
 @audit_app.command("verify")
 def audit_verify_cmd() -> None:
     """校验哈希链，报告第一个被改动、删除或打乱的事件 / Verify the hash chain; report the first broken link."""
-    import os
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rongcuo.web.settings")
-    import django
-
-    django.setup()
+    _django()
     from rongcuo.audit.services import audit_verify
 
     res = audit_verify()

@@ -8,6 +8,28 @@ from pathlib import Path
 
 from rongcuo.workdays.services import calendar_load_file
 
+CRITERIA = ["innovativeness", "strategic_value", "necessity", "insight_for_follow_up", "records_completeness",
+            "funds_compliance"]
+
+
+def panel_review(world, caseworker, cid: int, *, findings: dict, size: int | None = None,
+                 override_reason: str = "") -> dict:
+    """Draw the panel, have every member review, and conclude; returns the panel."""
+    from .conftest import Api
+
+    code, panel = caseworker.post(f"/cases/{cid}/panel", {"size": size, "override_reason": override_reason})
+    assert code == 201, panel
+    for m in panel["members"]:
+        username = next(u for u, acc in world.users.items() if getattr(acc, "expert_profile", None)
+                        and acc.expert_profile.pk == m["expert_id"])
+        code, r = Api(world.users[username]).post(f"/cases/{cid}/reviews", {
+            "scores": dict.fromkeys(CRITERIA, 8), "findings": findings,
+            "opinion": "原始记录完整，技术路线选择失误属探索性风险。"})
+        assert code == 201, r
+    code, panel = caseworker.post(f"/cases/{cid}/panel/conclude")
+    assert code == 200 and panel["concluded"], panel
+    return panel
+
 DILIGENT = {"followed_strategic_direction": True, "followed_decision_procedure": True, "sought_private_gain": False,
             "acted_proactively": True, "corrected_proactively": True}
 
@@ -22,8 +44,8 @@ def _file(api, world, project: str, person: str, pack: str, on: str) -> dict:
 
 def test_zhejiang_case_from_application_to_public_notice(world, as_user, today) -> None:
     today.set(dt.date(2025, 9, 1))
-    chen, zju, zj, expert, committee = (as_user("chen"), as_user("zju_reviewer"), as_user("zj_caseworker"),
-                                        as_user("expert_li"), as_user("zj_committee"))
+    chen, zju, zj, committee = (as_user("chen"), as_user("zju_reviewer"), as_user("zj_caseworker"),
+                                as_user("zj_committee"))
     case = _file(chen, world, "zj_material", "chen", "zhejiang-implementing-opinion", "2025-09-01")
     cid = case["id"]
     assert case["stage"] == "application" and case["outcome"] == "undetermined"
@@ -53,28 +75,33 @@ def test_zhejiang_case_from_application_to_public_notice(world, as_user, today) 
     assert case["outcome"] == "undetermined"
     code, case = zj.post(f"/cases/{cid}/transitions", {"action": "refer_to_panel"})
     assert code == 200 and case["stage"] == "expert_review"
-    code, _ = zj.post(f"/cases/{cid}/experts", {"expert_username": "expert_li"})
-    assert code == 200
-    code, case = expert.post(f"/cases/{cid}/facts", {"role": "expert_panel_finding", "facts": {
-        "original_records_prove_diligence": True, "failure_technical_route": True, "zj_covered_activity": True}})
+    panel_review(world, zj, cid, findings={"original_records_prove_diligence": True, "failure_technical_route": True,
+                                           "zj_covered_activity": True})
+    code, case = zj.get(f"/cases/{cid}")
     # Only the committee can say whether the rules require liability anyway (二(三)4): still open.
-    assert code == 200 and case["outcome"] == "undetermined"
+    assert case["outcome"] == "undetermined"
     code, det = zj.get(f"/cases/{cid}/determination")
     assert det["needed"] == ["liability_required_by_law"]
     finding = next(f for f in case["facts"] if f["fact_id"] == "failure_technical_route" and f["current"])
-    assert finding["established_by"] == "expert_li" and finding["role"] == "expert_panel_finding"
-    assert finding["stage"] == "expert_review"
-    code, case = expert.post(f"/cases/{cid}/transitions", {"action": "submit_panel_opinion"})
+    assert finding["established_by"] == "zj_caseworker" and finding["role"] == "expert_panel_finding"
+    assert finding["stage"] == "expert_review" and "专家组评审结论（5 名专家" in finding["note"]
+    code, case = zj.post(f"/cases/{cid}/transitions", {"action": "submit_panel_opinion"})
     assert code == 200 and case["stage"] == "collective_decision"
 
     today.set(dt.date(2025, 9, 26))
-    code, err = committee.post(f"/cases/{cid}/transitions", {"action": "decide_exempt", "reason": "x"})
-    assert code == 409 and "待定" in err["message"]["zh"]
+    code, err = committee.post(f"/cases/{cid}/decision", {"decision": "exempt", "members_present": ["zj_committee"]})
+    assert code == 409 and "待定" in err["message"]["zh"] and "liability_required_by_law" in err["message"]["zh"]
     code, case = committee.post(f"/cases/{cid}/facts", {"facts": {"liability_required_by_law": False}})
     assert code == 200 and case["outcome"] == "exempt"
-    code, case = committee.post(f"/cases/{cid}/transitions", {"action": "decide_exempt",
-                                                             "reason": "符合二(二)2，专家组认定已勤勉尽责"})
-    assert code == 200 and case["stage"] == "public_notice"
+    # The decision transition cannot be taken around the committee's recorded decision.
+    code, err = committee.post(f"/cases/{cid}/transitions", {"action": "decide_exempt", "reason": "x"})
+    assert code == 400 and err["field"] == "action"
+    code, d = committee.post(f"/cases/{cid}/decision", {"decision": "exempt", "members_present": ["zj_committee"],
+                                                        "votes": {"zj_committee": "exempt"},
+                                                        "reasons": "符合二(二)2，专家组认定已勤勉尽责"})
+    assert code == 201 and d["engine_outcome"] == "exempt" and not d["departs_from_engine"]
+    code, case = committee.get(f"/cases/{cid}")
+    assert case["stage"] == "public_notice"
     notice = next(d for d in case["deadlines"] if d["key"] == "stage:public_notice")
     # 7 natural days from 2025-09-26, the publication day not counted → 10-03, inside the National Day holiday
     # (10/1–8), so the period ends on the next working day, 2025-10-09 (Civil Code art. 203).
@@ -126,10 +153,13 @@ def test_shenzhen_case_through_four_stages_with_working_day_deadlines(world, as_
     code, case = sz.post(f"/cases/{cid}/transitions", {"action": "submit_for_decision"})
     assert code == 200 and case["stage"] == "decision"
     today.set(dt.date(2025, 11, 20))
-    code, err = committee.post(f"/cases/{cid}/transitions", {"action": "decide"})
-    assert code == 400 and err["field"] == "reason"
-    code, case = committee.post(f"/cases/{cid}/transitions", {"action": "decide", "reason": "里程碑式项目未通过考核"})
-    assert code == 200 and case["stage"] == "feedback" and case["disposition"] == "decided"
+    code, err = committee.post(f"/cases/{cid}/transitions", {"action": "decide", "reason": "x"})
+    assert code == 400 and err["field"] == "action"  # only through the recorded collective decision
+    code, _ = committee.post(f"/cases/{cid}/decision", {"decision": "exempt", "members_present": ["sz_committee"],
+                                                        "reasons": "里程碑式项目未通过考核"})
+    assert code == 201
+    code, case = committee.get(f"/cases/{cid}")
+    assert case["stage"] == "feedback" and case["disposition"] == "decided"
     overall = next(d for d in case["deadlines"] if d["key"] == "overall")
     assert overall["status"] == "met"
     code, err = sz.post(f"/cases/{cid}/transitions", {"action": "accept"})

@@ -422,11 +422,13 @@ def _precondition(case: Case, req: str) -> bool:
     if req == "not_awaiting_supplement":
         return case.awaiting_supplement_since is None
     if req == "panel_formed":
-        return ExpertAssignment.objects.filter(case=case).exists()
+        panel = getattr(case, "panel", None)
+        return panel is not None and (not panel.rule_breaches or bool(panel.override_reason))
     if req == "panel_reviewed":
-        return case.facts.filter(current=True, role="expert_panel_finding").exists()
+        panel = getattr(case, "panel", None)
+        return panel is not None and panel.concluded_at is not None
     if req == "committee_decided":
-        return case.facts.filter(current=True, role="committee").exists()
+        return hasattr(case, "decision")
     if req == "notice_period_over":
         d = case.deadlines.filter(key=f"stage:{case.stage}", status=DeadlineStatus.open).first()
         return d is not None and d.due_date is not None and today() > d.due_date
@@ -437,8 +439,12 @@ def _precondition(case: Case, req: str) -> bool:
 
 @transaction.atomic
 def case_transition(*, case: Case, actor: Any, action: str, reason: str = "",
-                    expected_version: int | None = None) -> Case:
-    """Move the case along its pack's procedure. A refused transition says which precondition is unmet."""
+                    expected_version: int | None = None, _decision: str | None = None) -> Case:
+    """Move the case along its pack's procedure. A refused transition says which precondition is unmet.
+
+    Transitions that record the collective decision are taken only by `review.services.committee_decide`
+    (which passes `_decision`), so that the vote, reasons and frozen determination are never skipped.
+    """
     case = _lock(case, expected_version)
     if case.disposition != Disposition.open:
         raise Conflict("案件已办结", "the case is closed", field="action")
@@ -456,6 +462,10 @@ def case_transition(*, case: Case, actor: Any, action: str, reason: str = "",
                       f"possible: {', '.join(here) or 'none'}", field="action")
     t = candidates[0]
     role = perm.require_any(actor, case, set(t.by), f"执行“{t.label.zh}”", f"take action {action}")
+    if t.records_decision and _decision not in t.records_decision:
+        raise Invalid("集体审定须通过“作出决定”办理（登记出席、表决和理由）",
+                      "the collective decision is taken through the committee decision (attendance, vote, reasons)",
+                      field="action")
     if t.reason_required and not reason.strip():
         raise Invalid(f"“{t.label.zh}”须说明理由", f"{action} requires a reason", field="reason")
     if len(reason) > 5000:
@@ -482,6 +492,10 @@ def case_transition(*, case: Case, actor: Any, action: str, reason: str = "",
     _bump(case)
     audit_append(actor=actor, action=f"case.transition.{action}", subject=case, before=before,
                  after={**case_snapshot(case), "reason": reason.strip(), "role": role})
+    if t.to in terminal and case.disposition == Disposition.decided:
+        from rongcuo.review.services import case_archive  # the review app builds on this one
+
+        case_archive(case, actor, day)
     return case
 
 

@@ -301,10 +301,18 @@ class Transition(Strict):
     # pause: the case now waits for supplementary material (clocks with paused_while stop);
     # resume: the material is in (they run again).
     clock: Literal["pause", "resume"] | None = None
+    # A transition that records the collective decision (集体审定): which decisions it carries. Such a
+    # transition is taken only through the committee's decision, with its vote and reasons.
+    records_decision: list[Literal["exempt", "not_exempt"]] = Field(default_factory=list)
 
 
 class PanelRules(Strict):
     min_size: int = Field(gt=0)
+    # How the panel's individual reviews become findings: the mean of each criterion's scores, and per
+    # fact the majority of the experts' findings (a tie leaves the fact unknown).
+    score_aggregation: Literal["mean", "median"] = "mean"
+    finding_aggregation: Literal["majority", "unanimous"] = "majority"
+    score_scale: int = Field(default=10, gt=0)
     size_is_guideline: bool = False  # "一般不少于" – may be departed from with a recorded reason
     expertise: list[Literal["technical", "financial", "legal"]] = Field(default_factory=list)
     criteria: list[Material] = Field(default_factory=list)
@@ -321,6 +329,12 @@ class PublicNotice(Strict):
     objections: bool = True
     published_fields: list[str] = Field(default_factory=list)
     cites: Citation | None = None
+
+    @model_validator(mode="after")
+    def _period(self) -> PublicNotice:
+        if (self.days is None) == (self.parameter is None):
+            raise ValueError("give exactly one of days, parameter")
+        return self
 
 
 class Routing(Strict):

@@ -84,6 +84,10 @@ def build_world() -> World:
                    parent=o["zj_dept"])
     o["zj_hospital"] = org("ZJ-HOSP", "浙江某医院", "A Zhejiang Hospital", OrgKind.host_unit,
                            unit_type=UnitType.hospital, parent=o["zj_dept"])
+    o["zj_institute"] = org("ZJ-RI", "浙江某研究院", "A Zhejiang Research Institute", OrgKind.host_unit,
+                            unit_type=UnitType.institute, parent=o["zj_dept"])
+    o["cpa"] = org("CPA-HZ", "杭州某会计师事务所", "A Hangzhou Accounting Firm", OrgKind.host_unit,
+                   unit_type=UnitType.enterprise)
     u = w.users
     u["admin"] = user("admin", superuser=True)
     u["sz_caseworker"] = user("sz_caseworker", (Role.caseworker, o["sz_bureau"]))
@@ -93,8 +97,6 @@ def build_world() -> World:
     u["zj_nsf"] = user("zj_nsf", (Role.caseworker, o["zj_nsf"]))
     u["szu_reviewer"] = user("szu_reviewer", (Role.host_unit_reviewer, o["szu"]))
     u["zju_reviewer"] = user("zju_reviewer", (Role.host_unit_reviewer, o["zju"]))
-    u["expert_li"] = user("expert_li", (Role.expert, None))
-    u["expert_zhao"] = user("expert_zhao", (Role.expert, None))
     u["auditor"] = user("auditor", (Role.auditor, None))
     u["wang"] = user("wang")
     u["chen"] = user("chen")
@@ -111,4 +113,28 @@ def build_world() -> World:
                                 lead=p["chen"], level="provincial", programme="浙江省重点研发计划", budget=2_000_000,
                                 start=dt.date(2023, 1, 1), end=dt.date(2026, 12, 31),
                                 acceptance=dt.date(2026, 12, 15))
+    _experts(w)
     return w
+
+
+EXPERTS = [
+    # username, name, expertise, fields, unit key
+    ("expert_li", "李教授", "technical", ["储能材料", "化学工程"], "zj_institute"),
+    ("expert_zhao", "赵会计师", "financial", ["科研经费审计"], "cpa"),
+    ("expert_wu", "吴研究员", "technical", ["储能材料"], "zju"),  # same unit as ZJU applicants: excluded there
+    ("expert_he", "何教授", "technical", ["人工智能芯片", "集成电路"], "zj_institute"),
+    ("expert_qian", "钱会计师", "financial", ["财政资金绩效"], "cpa"),
+    ("expert_sun", "孙高工", "technical", ["电池中试", "工艺"], "sz_chip"),
+    ("expert_lin", "林律师", "legal", ["科技法"], None),
+    ("expert_ma", "马教授", "technical", ["新材料"], "zj_institute"),
+]
+
+
+def _experts(w: World) -> None:
+    from rongcuo.review.models import Expert
+
+    for username, name, expertise, fields, unit in EXPERTS:
+        acc = user(username, (Role.expert, None))
+        w.users[username] = acc
+        Expert.objects.update_or_create(user=acc, defaults={
+            "name": name, "expertise": expertise, "fields": fields, "unit": w.orgs[unit] if unit else None})

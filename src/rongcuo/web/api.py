@@ -28,6 +28,8 @@ from rongcuo.cases.errors import Forbidden, Invalid, NotFound, ServiceError
 from rongcuo.cases.models import ApiToken, Case, CaseFact, Deadline, DeadlineStatus, Objection
 from rongcuo.cases.packs import registry
 from rongcuo.registry.models import Organisation, Person, Project
+from rongcuo.review.api import public as notices_router
+from rongcuo.review.api import router as review_router
 
 
 class TokenAuth(HttpBearer):
@@ -277,12 +279,6 @@ class VerifyOut(Schema):
     checked: int
     first_broken: int | None
     reason: str
-
-
-class ObjectionIn(Schema):
-    name: str
-    contact: str
-    text: str
 
 
 class ObjectionAnswerIn(Schema):
@@ -544,14 +540,6 @@ def cases_audit(request: HttpRequest, case_id: int) -> Any:
     return AuditEvent.objects.filter(subject_type="cases.case", subject_id=str(case.pk))
 
 
-@cases_router.post("/{case_id}/objections", response={201: ObjectionOut}, auth=None)
-def cases_object(request: HttpRequest, case_id: int, payload: ObjectionIn) -> Any:
-    case = Case.objects.filter(pk=case_id).first()
-    if case is None:
-        raise NotFound("案件不存在", "no such case", field="case")
-    return Status(201, svc.objection_file(case=case, name=payload.name, contact=payload.contact, text=payload.text))
-
-
 @cases_router.post("/{case_id}/objections/{objection_id}/answer", response=ObjectionOut)
 def cases_object_answer(request: HttpRequest, case_id: int, objection_id: int, payload: ObjectionAnswerIn) -> Any:
     case = perm.case_for(request.user, case_id)
@@ -595,4 +583,6 @@ api.add_router("/registry", registry_router)
 api.add_router("/cases", cases_router)
 api.add_router("/deadlines", deadlines_router)
 api.add_router("/audit", audit_router)
+api.add_router("/cases", review_router)
+api.add_router("/notices", notices_router)
 

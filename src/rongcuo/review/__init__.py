@@ -1,0 +1,1 @@
+"""Expert panels, reviews, collective decisions, letters, obligations and integrity records."""

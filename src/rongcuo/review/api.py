@@ -1,0 +1,250 @@
+"""API for expert panels, reviews, the collective decision, public notices, letters and obligations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.cache import cache
+from django.http import FileResponse, HttpRequest
+from ninja import Router, Schema, Status
+
+from rongcuo.cases import permissions as perm
+from rongcuo.cases import services as case_svc
+from rongcuo.cases.errors import NotFound, ServiceError
+from rongcuo.cases.models import Case, Disposition, Objection
+from rongcuo.cases.packs import pack_of
+
+from . import services as svc
+from .models import Letter, Obligation, PanelMember
+
+router = Router(tags=["review"])
+public = Router(tags=["public notices"])
+
+
+class PanelIn(Schema):
+    size: int | None = None
+    seed: str | None = None
+    override_reason: str = ""
+
+
+class DeclineIn(Schema):
+    reason: str
+
+
+class ReviewIn(Schema):
+    scores: dict[str, float]
+    findings: dict[str, Any] = {}
+    opinion: str
+    material_request: str = ""
+
+
+class DecisionIn(Schema):
+    decision: str
+    reasons: str = ""
+    members_present: list[str]
+    votes: dict[str, str] = {}
+    clauses: list[str] | None = None
+    version: int | None = None
+
+
+class FulfilIn(Schema):
+    note: str = ""
+
+
+class TooManyRequests(ServiceError):
+    status = 429
+    code = "rate_limited"
+
+
+def _panel_out(panel: Any) -> dict[str, Any]:
+    return {
+        "seed": panel.seed, "size": panel.size, "candidates": panel.candidates, "order": panel.order,
+        "excluded": panel.excluded,
+        "rule_breaches": panel.rule_breaches, "flagged": panel.flagged, "override_reason": panel.override_reason,
+        "concluded": panel.concluded_at is not None, "conclusion": panel.conclusion,
+        "members": [{"id": m.id, "expert_id": m.expert_id, "name": m.expert.name, "expertise": m.expert.expertise,
+                     "status": m.status, "decline_reason": m.decline_reason, "replaces": m.replaces_id}
+                    for m in panel.members.select_related("expert")],
+    }
+
+
+@router.post("/{case_id}/panel", response={201: dict})
+def panel_draw(request: HttpRequest, case_id: int, payload: PanelIn) -> Any:
+    case = perm.case_for(request.user, case_id)
+    panel = svc.panel_draw(case=case, actor=request.user, size=payload.size, seed=payload.seed,
+                           override_reason=payload.override_reason)
+    return Status(201, _panel_out(panel))
+
+
+@router.get("/{case_id}/panel")
+def panel_get(request: HttpRequest, case_id: int) -> Any:
+    case = perm.case_for(request.user, case_id)
+    panel = getattr(case, "panel", None)
+    if panel is None:
+        raise NotFound("本案尚未组成专家组", "this case has no panel yet", field="case")
+    out = _panel_out(panel)
+    out["replayed_members"] = svc.panel_replay(panel)
+    return out
+
+
+@router.post("/{case_id}/panel/members/{member_id}/decline")
+def panel_decline(request: HttpRequest, case_id: int, member_id: int, payload: DeclineIn) -> Any:
+    case = perm.case_for(request.user, case_id)
+    member = PanelMember.objects.filter(pk=member_id, panel__case=case).select_related("expert", "panel").first()
+    if member is None:
+        raise NotFound("专家组成员不存在", "no such panel member", field="member_id")
+    svc.panel_member_decline(member=member, actor=request.user, reason=payload.reason)
+    return _panel_out(case.panel)
+
+
+@router.post("/{case_id}/reviews", response={201: dict})
+def review_submit(request: HttpRequest, case_id: int, payload: ReviewIn) -> Any:
+    case = perm.case_for(request.user, case_id)
+    r = svc.review_submit(case=case, actor=request.user, scores=payload.scores, findings=payload.findings,
+                          opinion=payload.opinion, material_request=payload.material_request)
+    return Status(201, {"id": r.id, "submitted_at": r.submitted_at})
+
+
+@router.post("/{case_id}/panel/conclude")
+def panel_conclude(request: HttpRequest, case_id: int) -> Any:
+    case = perm.case_for(request.user, case_id)
+    return _panel_out(svc.panel_conclude(case=case, actor=request.user))
+
+
+@router.post("/{case_id}/decision", response={201: dict})
+def decide(request: HttpRequest, case_id: int, payload: DecisionIn) -> Any:
+    case = perm.case_for(request.user, case_id)
+    d = svc.committee_decide(case=case, actor=request.user, decision=payload.decision, reasons=payload.reasons,
+                             members_present=payload.members_present, votes=payload.votes, clauses=payload.clauses,
+                             expected_version=payload.version)
+    return Status(201, _decision_out(d))
+
+
+def _decision_out(d: Any) -> dict[str, Any]:
+    return {"decision": d.decision, "engine_outcome": d.engine_outcome, "departs_from_engine": d.departs_from_engine,
+            "reasons": d.reasons, "clauses": d.clauses, "members_present": d.members_present, "votes": d.votes,
+            "decided_on": d.decided_on, "pack_hash": d.determination["pack"]["content_hash"],
+            "panel_findings": d.panel_findings}
+
+
+@router.get("/{case_id}/decision")
+def decision_get(request: HttpRequest, case_id: int) -> Any:
+    case = perm.case_for(request.user, case_id)
+    d = getattr(case, "decision", None)
+    if d is None:
+        raise NotFound("尚未作出决定", "not decided yet", field="case")
+    return {**_decision_out(d), "determination": d.determination}
+
+
+@router.get("/{case_id}/letters")
+def letters_list(request: HttpRequest, case_id: int) -> Any:
+    case = perm.case_for(request.user, case_id)
+    return [{"id": x.id, "doc_number": x.doc_number, "issued_on": x.issued_on, "docx_sha256": x.docx_sha256,
+             "pdf_sha256": x.pdf_sha256, "docx": f"/api/cases/{case.id}/letters/{x.id}/docx",
+             "pdf": f"/api/cases/{case.id}/letters/{x.id}/pdf" if x.pdf else None} for x in case.letters.all()]
+
+
+@router.get("/{case_id}/letters/{letter_id}/{fmt}")
+def letter_download(request: HttpRequest, case_id: int, letter_id: int, fmt: str) -> Any:
+    case = perm.case_for(request.user, case_id)
+    letter = Letter.objects.filter(pk=letter_id, case=case).first()
+    if letter is None or fmt not in ("docx", "pdf") or (fmt == "pdf" and not letter.pdf):
+        raise NotFound("文书不存在", "no such letter", field="letter_id")
+    f = letter.docx if fmt == "docx" else letter.pdf
+    return FileResponse(f.open("rb"), as_attachment=True, filename=f"{letter.doc_number}.{fmt}")
+
+
+@router.get("/{case_id}/obligations")
+def obligations(request: HttpRequest, case_id: int) -> Any:
+    case = perm.case_for(request.user, case_id)
+    return [{"id": o.id, "key": o.key, "clause": o.clause, "label_zh": o.label_zh, "label_en": o.label_en,
+             "due_date": o.due_date, "provisional": o.provisional, "status": o.status, "fulfilled_on": o.fulfilled_on}
+            for o in case.obligations.all()]
+
+
+@router.post("/{case_id}/obligations/{obligation_id}/fulfil")
+def obligation_fulfil(request: HttpRequest, case_id: int, obligation_id: int, payload: FulfilIn) -> Any:
+    case = perm.case_for(request.user, case_id)
+    ob = Obligation.objects.filter(pk=obligation_id, case=case).first()
+    if ob is None:
+        raise NotFound("义务不存在", "no such obligation", field="obligation_id")
+    ob = svc.obligation_fulfil(obligation=ob, actor=request.user, note=payload.note)
+    return {"id": ob.id, "status": ob.status, "fulfilled_on": ob.fulfilled_on}
+
+
+@router.get("/{case_id}/integrity")
+def integrity(request: HttpRequest, case_id: int) -> Any:
+    """Integrity records of this case's people from other cases (caseworkers, committee, auditors)."""
+    case = perm.case_for(request.user, case_id)
+    perm.require_any(request.user, case, {"caseworker", "committee", "auditor", "nsf_office"},
+                     "查看科研诚信记录", "read integrity records")
+    return [{"person": r.person.name, "case_number": r.case.number, "clause": r.clause, "note": r.note,
+             "recorded_on": r.recorded_on} for r in svc.integrity_history(case)]
+
+
+# --- public notices (no login) ------------------------------------------------------------------------
+
+def notice_cases() -> list[tuple[Case, Any, Any]]:
+    """Cases now under public notice, with their notice deadline."""
+    out = []
+    for case in Case.objects.filter(disposition=Disposition.open).select_related("project", "host_unit",
+                                                                                 "applicant", "bureau"):
+        proc = pack_of(case).procedure
+        if not proc or not proc.public_notice or case.stage != proc.public_notice.stage:
+            continue
+        d = case.deadlines.filter(key=f"stage:{case.stage}", status="open").first()
+        if d and d.due_date and case_svc.today() <= d.due_date:
+            out.append((case, proc.public_notice, d))
+    return out
+
+
+PUBLISHABLE = {
+    "project_name": lambda c: c.project.title,
+    "host_unit": lambda c: c.host_unit.name_zh,
+    "applicant": lambda c: c.applicant.name,
+    "decision": lambda c: "拟认定容错免责 / proposed exemption" if getattr(c, "decision", None) and
+    c.decision.decision == "exempt" else "拟不予认定 / proposed refusal",
+    "project_code": lambda c: c.project.code,
+}
+
+
+def notice_out(case: Case, notice: Any, deadline: Any) -> dict[str, Any]:
+    fields = {f: PUBLISHABLE[f](case) for f in notice.published_fields if f in PUBLISHABLE}
+    return {"case_id": case.id, "number": case.number, "bureau": case.bureau.name_zh,
+            "channel": notice.channel.model_dump(), "from": deadline.start_date, "until": deadline.due_date,
+            "published": fields}
+
+
+@public.get("", auth=None)
+def notices(request: HttpRequest) -> Any:
+    return [notice_out(*x) for x in notice_cases()]
+
+
+class ObjectionIn(Schema):
+    name: str
+    contact: str
+    text: str
+
+
+OBJECTION_LIMIT = (5, 600)  # at most 5 objections per address per 10 minutes
+
+
+def objection_rate_limit(request: HttpRequest) -> None:
+    ip = request.META.get("REMOTE_ADDR", "?")
+    key = f"objection:{ip}"
+    n = cache.get_or_set(key, 0, OBJECTION_LIMIT[1])
+    if n >= OBJECTION_LIMIT[0]:
+        raise TooManyRequests("提交过于频繁，请稍后再试", "too many objections from this address; try again later",
+                              field="contact")
+    cache.incr(key)
+
+
+@public.post("/{case_id}/objections", auth=None, response={201: dict})
+def object_to(request: HttpRequest, case_id: int, payload: ObjectionIn) -> Any:
+    case = Case.objects.filter(pk=case_id).first()
+    if case is None or case not in [c for c, _, _ in notice_cases()]:
+        raise NotFound("该案件不在公示期内", "no such case under public notice", field="case_id")
+    objection_rate_limit(request)
+    o: Objection = case_svc.objection_file(case=case, name=payload.name, contact=payload.contact, text=payload.text)
+    return Status(201, {"id": o.id, "status": o.status, "filed_at": o.filed_at})
+

@@ -1,0 +1,148 @@
+"""Expert review (专家评审), collective decision (集体审定), decision letters (认定结果通知书), consequences
+(结果应用: obligations, integrity records). Writes go through `rongcuo.review.services`."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from rongcuo.cases.models import Case
+from rongcuo.registry.models import Organisation, Person
+
+
+class Expertise(models.TextChoices):
+    technical = "technical", "技术专家 Technical"
+    financial = "financial", "财务专家 Financial"
+    legal = "legal", "法律专家 Legal"
+
+
+class Expert(models.Model):
+    """An expert in the pool (专家库)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="expert_profile")
+    name = models.CharField(max_length=100)
+    expertise = models.CharField(max_length=12, choices=Expertise.choices)
+    fields = models.JSONField(default=list, help_text="fields of expertise, e.g. ['材料', '储能']")
+    unit = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="experts")
+    person = models.OneToOneField(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="expert")
+    conflict_units = models.ManyToManyField(Organisation, blank=True, related_name="+")
+    conflict_people = models.ManyToManyField(Person, blank=True, related_name="+")
+    available = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.get_expertise_display()}）"
+
+
+class Panel(models.Model):
+    """A panel drawn for a case: the seed and candidate list are stored so the draw can be replayed."""
+
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="panel")
+    seed = models.CharField(max_length=40)
+    size = models.PositiveSmallIntegerField()
+    candidates = models.JSONField(help_text="eligible expert ids, in id order, when drawn")
+    excluded = models.JSONField(default=dict, help_text="expert id → reason for exclusion (conflicts)")
+    order = models.JSONField(help_text="the candidates in the order the seed put them")
+    rule_breaches = models.JSONField(default=list)
+    override_reason = models.TextField(blank=True)
+    drawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    drawn_at = models.DateTimeField()
+    concluded_at = models.DateTimeField(null=True, blank=True)
+    conclusion = models.JSONField(null=True, blank=True)
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.rule_breaches)
+
+
+class MemberStatus(models.TextChoices):
+    invited = "invited", "已邀请 Invited"
+    declined = "declined", "已回避/谢绝 Declined"
+    reviewed = "reviewed", "已评审 Reviewed"
+
+
+class PanelMember(models.Model):
+    panel = models.ForeignKey(Panel, on_delete=models.CASCADE, related_name="members")
+    expert = models.ForeignKey(Expert, on_delete=models.PROTECT, related_name="memberships")
+    status = models.CharField(max_length=10, choices=MemberStatus.choices, default=MemberStatus.invited)
+    decline_reason = models.TextField(blank=True)
+    replaces = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["panel", "expert"], name="one_seat_per_expert")]
+
+
+class Review(models.Model):
+    """One expert's scores against the pack's criteria, diligence opinion and findings."""
+
+    member = models.OneToOneField(PanelMember, on_delete=models.PROTECT, related_name="review")
+    scores = models.JSONField(help_text="criterion id → score")
+    findings = models.JSONField(default=dict, help_text="fact id → value the expert finds")
+    opinion = models.TextField()
+    material_request = models.TextField(blank=True)
+    submitted_at = models.DateTimeField()
+
+
+class Decision(models.Model):
+    """The collective decision (集体审定) with what the committee had in front of it, frozen."""
+
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="decision")
+    decision = models.CharField(max_length=12)  # exempt | not_exempt
+    engine_outcome = models.CharField(max_length=16)
+    departs_from_engine = models.BooleanField(default=False)
+    reasons = models.TextField()
+    clauses = models.JSONField(help_text="clause ids relied on")
+    members_present = models.JSONField(help_text="usernames")
+    votes = models.JSONField(help_text="username → exempt | not_exempt | abstain")
+    determination = models.JSONField(help_text="the engine's frozen record at the decision")
+    panel_findings = models.JSONField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_on = models.DateField()
+
+
+class Letter(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="letters")
+    doc_number = models.CharField(max_length=60, unique=True)
+    docx = models.FileField(upload_to="letters/%Y/")
+    pdf = models.FileField(upload_to="letters/%Y/", blank=True)
+    docx_sha256 = models.CharField(max_length=64)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    issued_on = models.DateField()
+
+
+class ObligationStatus(models.TextChoices):
+    open = "open", "待履行 Open"
+    fulfilled = "fulfilled", "已履行 Fulfilled"
+
+
+class Obligation(models.Model):
+    """后续义务: e.g. return surplus funds within 60 days, submit the failure-analysis report."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="obligations")
+    key = models.CharField(max_length=64)
+    clause = models.CharField(max_length=100)
+    label_zh = models.CharField(max_length=200)
+    label_en = models.CharField(max_length=200)
+    due_date = models.DateField(null=True, blank=True)
+    provisional = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=ObligationStatus.choices, default=ObligationStatus.open)
+    fulfilled_on = models.DateField(null=True, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        constraints = [models.UniqueConstraint(fields=["case", "key"], name="one_obligation_per_key")]
+
+
+class IntegrityRecord(models.Model):
+    """科研诚信记录: e.g. a malicious or fraudulent application (浙江 六(三)); shown on later applications."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="integrity_records")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="integrity_records")
+    clause = models.CharField(max_length=100)
+    note = models.TextField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_on = models.DateField()
