@@ -15,9 +15,13 @@ from django.db import transaction
 from rongcuo.registry.models import Project
 from rongcuo.registry.world import World, build_world, person, project
 
+from rongcuo.review import services as review_svc
+
 from . import services as svc
 from .models import Case
 
+CRITERIA = ["innovativeness", "strategic_value", "necessity", "insight_for_follow_up", "records_completeness",
+            "funds_compliance"]
 PDF = b"%PDF-1.4\n% Rongcuo demo document\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 SZ_DILIGENT = {"sz_municipal_fiscal_funds": True, "followed_strategic_direction": True,
@@ -86,7 +90,10 @@ def _sz_case(w: World, key: str, stop: str) -> Case:
     case = _go(case, u["sz_caseworker"], "submit_for_decision")
     if stop == "decision":
         return case
-    return _go(case, u["sz_committee"], "decide", reason="符合五项勤勉尽责条件及免责情形（一）")
+    review_svc.committee_decide(case=case, actor=u["sz_committee"], decision="exempt",
+                                members_present=["sz_committee"], votes={"sz_committee": "exempt"},
+                                reasons="符合五项勤勉尽责条件及免责情形（一）")
+    return Case.objects.get(pk=case.pk)
 
 
 def _zj_case(w: World, key: str, stop: str) -> Case:
@@ -108,20 +115,30 @@ def _zj_case(w: World, key: str, stop: str) -> Case:
     if stop == "investigation":
         return case
     case = _go(case, u["zj_caseworker"], "refer_to_panel")
-    svc.expert_assign(case=case, actor=u["zj_caseworker"], expert=u["expert_li"])
+    panel = review_svc.panel_draw(case=case, actor=u["zj_caseworker"], seed=f"demo-{pr.code}")
     if stop == "expert_review":
         return case
-    case = _facts(case, u["expert_li"], "expert_panel_finding",
-                  {"original_records_prove_diligence": True, "failure_technical_route": True,
-                   "zj_covered_activity": True})
-    case = _go(case, u["expert_li"], "submit_panel_opinion")
+    for i, m in enumerate(panel.members.select_related("expert__user")):
+        review_svc.review_submit(
+            case=case, actor=m.expert.user, scores={c: 6 + (i + j) % 4 for j, c in enumerate(CRITERIA)},
+            findings={"original_records_prove_diligence": True, "failure_technical_route": True,
+                      "zj_covered_activity": True},
+            opinion="原始记录较完整；中试阶段暴露的技术路线问题属探索性风险。")
+    review_svc.panel_conclude(case=case, actor=u["zj_caseworker"])
+    case = _go(case, u["zj_caseworker"], "submit_panel_opinion")
     if stop == "collective_decision":
         return case
     case = _facts(case, u["zj_committee"], "committee", {"liability_required_by_law": False})
     if stop == "refused":
         case = _facts(case, u["zj_caseworker"], "investigation_finding", {"research_dishonesty": True})
-        return _go(case, u["zj_committee"], "decide_refuse", reason="存在科研失信行为，依二(三)3 不适用容错免责")
-    return _go(case, u["zj_committee"], "decide_exempt", reason="技术路线选择失误，专家组认定已勤勉尽责")
+        review_svc.committee_decide(case=case, actor=u["zj_committee"], decision="not_exempt",
+                                    members_present=["zj_committee"], votes={"zj_committee": "not_exempt"},
+                                    reasons="调查发现存在科研失信行为，依实施意见二(三)3 不适用容错免责。")
+        return Case.objects.get(pk=case.pk)
+    review_svc.committee_decide(case=case, actor=u["zj_committee"], decision="exempt",
+                                members_present=["zj_committee"], votes={"zj_committee": "exempt"},
+                                reasons="技术路线选择失误，专家组认定原始记录证明已勤勉尽责。")
+    return Case.objects.get(pk=case.pk)
 
 
 @transaction.atomic
