@@ -127,7 +127,9 @@ def test_zhejiang_case_from_application_to_archive(world, as_user, today) -> Non
     code, project = zj.get(f"/registry/projects/{world.projects['zj_material'].pk}")
     assert project["exemption_marks"][0]["case_number"] == case["number"] == mark.case.number
     code, obligations = zj.get(f"/cases/{cid}/obligations")
-    assert {o["key"] for o in obligations} == {"return_surplus_funds", "failure_analysis_report"}
+    assert {o["key"] for o in obligations} == {"return_surplus_funds", "failure_analysis_report",
+                                               "scientific_value_assessment"}
+    assert all(o["due_date"] is None for o in obligations)  # Zhejiang sets no periods (see the pack notes)
     code, letters = zj.get(f"/cases/{cid}/letters")
     assert code == 200 and len(letters) == 1 and letters[0]["doc_number"].startswith("ZJ-DST容〔2025〕")
     r = zj.client.get(letters[0]["docx"])
