@@ -48,7 +48,9 @@ def audit_append(*, actor: Any, action: str, subject: Any = None, subject_type: 
     if subject is not None:
         subject_type = subject_type or subject._meta.label_lower
         subject_id = subject_id or str(subject.pk)
-    at = timezone.now()
+    now = timezone.now()
+    # Millisecond precision: what Django's JSON serialiser keeps, so a backup restores the same hashes.
+    at = now.replace(microsecond=now.microsecond // 1000 * 1000)
     at_s = at.astimezone(dt.UTC).isoformat()
     user = actor if getattr(actor, "pk", None) else None
     name = getattr(actor, "username", None) or (str(actor) if actor else "system")
