@@ -71,10 +71,19 @@ def refused_letter(**changes) -> LetterData:
 
 
 def docx_text(blob: bytes) -> str:
+    """Paragraphs and table cells in document order."""
     import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
 
     d = docx.Document(io.BytesIO(blob))
-    return "\n".join(p.text for p in d.paragraphs)
+    out = []
+    for item in d.iter_inner_content():
+        if isinstance(item, Paragraph):
+            out.append(item.text)
+        elif isinstance(item, Table):
+            out.extend(cell.text for row in item.rows for cell in row.cells)
+    return "\n".join(out)
 
 
 def document_xml(blob: bytes) -> str:
@@ -151,6 +160,18 @@ def test_docx_sets_east_asian_fonts_and_layout():
     signature = [p for p in paras if p.text in ("浙江省科学技术厅", "2025年10月9日")][-2:]
     assert [p.text for p in signature] == ["浙江省科学技术厅", "2025年10月9日"]
     assert all(p.alignment == WD_ALIGN_PARAGRAPH.RIGHT for p in signature)
+    assert signature[0].paragraph_format.right_indent > 0 and signature[1].paragraph_format.right_indent > 0
+    assert 'w:tblpYSpec="bottom"' in xml  # the 版记 floats at the foot of the last page
+    with zipfile.ZipFile(io.BytesIO(blob)) as z:
+        footers = [z.read(n).decode() for n in z.namelist() if n.startswith("word/footer")]
+    assert sum("PAGE" in f and "— " in f for f in footers) == 2  # — 1 —, odd pages right and even pages left
+
+
+def test_pack_is_cited_by_its_short_title():
+    text = docx_text(render_docx(exempt_letter()))
+    assert f"依据《{PACK_TITLE}》（以下简称《实施意见》）" in text
+    assert "1．《实施意见》二(二)2（技术路线选择失误）" in text
+    assert "zhejiang-implementing-opinion@draft-for-comment，内容指纹 3f2a9c0d1e4b5a69" in text
 
 
 def test_docx_title_breaks_at_a_natural_boundary():
@@ -211,3 +232,13 @@ def test_refused_pdf(tmp_path):
     text = "".join(pdf_text(blob, tmp_path).split())
     for expected in (TITLE, "伪造实验数据", "认定结论：不予免责", "存在科研失信行为（二(三)3）排除了技术路线选择失误"):
         assert expected in text, expected
+
+
+def test_out_of_scope_letter_with_the_minimum(tmp_path):
+    data = exempt_letter(outcome="out_of_scope", outcome_zh="不适用", outcome_en="Out of scope", reasons_zh="",
+                         clauses=(), facts=(), consequences_zh=(), obligations=(), remedy_zh=None, cc_zh=None)
+    text = docx_text(render_docx(data))
+    assert f"不属于《{PACK_TITLE}》的适用范围，不适用容错免责认定" in text
+    assert "认定结论：不适用" in text and "五、" not in text and "抄送" not in text
+    assert "（一）认定理由" not in text and "四、结果应用及后续义务\n无。" in text
+    assert render_pdf(data).startswith(b"%PDF")

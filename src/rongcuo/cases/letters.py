@@ -15,7 +15,9 @@ The layout follows 党政机关公文格式 GB/T 9704-2012 as far as the tools a
 * an unsealed document's 发文机关署名 one line below the body, 2 characters from the right margin, and the
   成文日期 on the next line, its first character 2 characters right of the signature's (the signature
   moves left when the date is the longer), dates written 2025年10月9日;
-* 版记: 抄送 (4号) between a thick and a thin rule, then 印发机关 and 印发日期 above a thick rule;
+* 版记: 抄送 (4号) between a thick and a thin rule, then 印发机关 and 印发日期 above a thick rule, at the foot
+  of the last page (DOCX: a table floating at the bottom margin, which Word and WPS honour and LibreOffice 7.4
+  shows in the flow under the date; PDF: drawn at the foot of the frame);
 * 页码 "— 1 —" in 4号, odd pages on the right, even pages on the left.
 
 An English summary follows the Chinese document on a page of its own; the Chinese text is the one that
@@ -160,7 +162,7 @@ def _quoted(name: str) -> str:
 
 def _sentence(text: str) -> str:
     text = text.strip()
-    return text if text[-1:] in "。！？；：」）)" else text + "。"
+    return text if text[-1:] in "。！？；：」" else text + "。"
 
 
 def _em(text: str) -> float:
@@ -220,8 +222,21 @@ def _validate(data: LetterData) -> None:
 
 
 def _fact_line(f: LetterFact) -> str:
+    """失败原因：技术路线选择失误。认定：专家组，2025年9月20日"""
     who = "，".join(x for x in (f.by.strip(), chinese_date(f.at) if f.at else "") if x)
-    return f"{f.label_zh}：{f.value_zh}" + (f"（认定：{who}）" if who else "")
+    return _sentence(f"{f.label_zh}：{f.value_zh}") + (f"认定：{who}" if who else "")
+
+
+def _short_title(title: str) -> str | None:
+    """The 简称 of a policy document: what follows its last 的, less the trailing brackets
+    (…容错免责机制的实施意见（试行）（征求意见稿） → 实施意见; 中华人民共和国科学技术进步法 → 科学技术进步法);
+    None if there is no plain one."""
+    core = re.sub(r"(（[^（）]*）)+$", "", title.strip().strip("《》"))
+    core = core.removeprefix("中华人民共和国")
+    tail = core.rsplit("的", 1)[-1]
+    if "的" in core and 2 <= len(tail) <= 10:
+        return tail
+    return core if 2 <= len(core) <= 10 else None
 
 
 def _obligation_line(o: LetterObligation) -> str:
@@ -230,6 +245,8 @@ def _obligation_line(o: LetterObligation) -> str:
 
 def _body(data: LetterData) -> list[_Block]:
     pack = _book(data.pack_title_zh)
+    short = _short_title(data.pack_title_zh)
+    cited = _book(short) if short else ""
     project = _quoted(data.project_zh)
     out: list[_Block] = [
         _Block("recipient", f"{data.recipient_zh.strip().rstrip('：:')}："),
@@ -243,10 +260,10 @@ def _body(data: LetterData) -> list[_Block]:
         out.append(_Block("h1", f"{_numeral(sections)}、{text}"))
 
     h1("申请事项")
+    alias = f"（以下简称{cited}）" if cited and cited != pack else ""
     out.append(_Block("para", f"{data.applicant_zh}就{project}项目提出容错免责认定申请"
-                              f"（案件编号：{data.case_number}）。本机关依据{pack}"
-                              f"（政策包 {data.pack_ref}，内容指纹 {data.pack_hash[:16]}）"
-                              "对该申请进行了认定。"))
+                              f"（案件编号：{data.case_number}）。本机关依据{pack}{alias}对该申请进行了认定。"
+                              f"适用政策包：{data.pack_ref}，内容指纹 {data.pack_hash[:16]}。"))
 
     h1("认定结论")
     verdict = _VERDICT[data.outcome].format(pack=pack)
@@ -261,19 +278,20 @@ def _body(data: LetterData) -> list[_Block]:
         subs += 1
         out.append(_Block("h2", f"（{_numeral(subs)}）{text}"))
 
-    if data.reasons_zh.strip():
+    reasons = (data.reasons_zh or "").strip()
+    if reasons:
         h2("认定理由")
-        out.extend(_Block("para", p.strip()) for p in data.reasons_zh.strip().splitlines() if p.strip())
+        out.extend(_Block("para", p.strip()) for p in reasons.splitlines() if p.strip())
     if data.clauses:
         h2("适用条款")
         for i, c in enumerate(data.clauses, 1):
-            out.append(_Block("item", f"{i}．{pack}{c.cite}（{c.label_zh}）：「{c.text_zh.strip()}」"))
+            out.append(_Block("item", f"{i}．{cited}{c.cite}（{c.label_zh}）：「{c.text_zh.strip()}」"))
     if data.facts:
         h2("认定事实")
         for i, f in enumerate(data.facts, 1):
             out.append(_Block("item", f"{i}．{_sentence(_fact_line(f))}"))
     if data.overrides_zh:
-        h2("不适用情形优先")
+        h2("不适用情形优先适用")
         for i, text in enumerate(data.overrides_zh, 1):
             out.append(_Block("item", f"{i}．{_sentence(text)}"))
 
@@ -320,7 +338,7 @@ def _english(data: LetterData) -> list[tuple[str, str]]:
     out.append(("para", f"Rules applied: {_book(data.pack_title_zh)}, policy pack {data.pack_ref}, "
                         f"content hash {data.pack_hash}."))
     out.append(("para", f"Outcome: {data.outcome_en}."))
-    if data.reasons_zh.strip():
+    if (data.reasons_zh or "").strip():
         out.append(("para", "Reasons: stated in Chinese in section 三 (理由和依据)."))
     if data.clauses:
         out.append(("head", "Clauses relied on"))
@@ -355,7 +373,8 @@ def render_docx(data: LetterData) -> bytes:
     """The letter as a Word document (GB/T 9704 layout). Deterministic: same data, same bytes."""
     _validate(data)
     from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING, WD_TAB_ALIGNMENT
+    from docx.enum.section import WD_SECTION
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
     from docx.shared import Mm, Pt, RGBColor
@@ -385,6 +404,15 @@ def render_docx(data: LetterData) -> bytes:
     npf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
     npf.line_spacing = Pt(LINE_PT)
     npf.widow_control = False
+    style_ppr = normal.element.get_or_add_pPr()
+    for tag in ("w:autoSpaceDE", "w:autoSpaceDN"):  # no extra space between Chinese and digits: 〔2025〕12号
+        off = OxmlElement(tag)
+        off.set(qn("w:val"), "0")
+        style_ppr.insert_element_before(off, "w:bidi", "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind",
+                                        "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
+                                        "w:textDirection", "w:textAlignment", "w:textboxTightWrap",
+                                        "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr",
+                                        "w:pPrChange")
 
     def para(align=None, *, first_indent: float | None = None, line: float | None = LINE_PT,
              before: float = 0.0, left: float = 0.0, right: float = 0.0):
@@ -460,41 +488,45 @@ def render_docx(data: LetterData) -> bytes:
     for block in _body(data):
         if block.kind == "recipient":
             run(para(), block.text)
-        elif block.kind == "h1":
-            run(para(first_indent=2 * BODY_PT), block.text, zh=HEITI)
-        elif block.kind == "h2":
-            run(para(first_indent=2 * BODY_PT), block.text, zh=KAITI)
+        elif block.kind in ("h1", "h2"):
+            p = para(first_indent=2 * BODY_PT)
+            p.paragraph_format.keep_with_next = True  # a heading never ends a page
+            run(p, block.text, zh=HEITI if block.kind == "h1" else KAITI)
         else:
             p = para(WD_ALIGN_PARAGRAPH.JUSTIFY, first_indent=2 * BODY_PT)
             run(p, block.text)
+    p.paragraph_format.keep_with_next = True  # 特此通知。 stays on the page of the signature
 
     # 发文机关署名, 成文日期
     date_text = chinese_date(data.date)
     sig_em, date_em = _signature_indents(data.issuer_zh, date_text)
-    blank()
+    para().paragraph_format.keep_with_next = True
     p = para(right_align, right=sig_em * BODY_PT)
     run(p, data.issuer_zh)
     p.paragraph_format.keep_with_next = True
     p = para(right_align, right=date_em * BODY_PT)
     run(p, date_text)
 
-    # 版记: 抄送, 印发机关和印发日期
-    blank()
-    thick, thin = (8, "000000", 1), (6, "000000", 1)
+    # 版记 (抄送, 印发机关和印发日期), floating at the foot of the last page, as wide as the type area
+    rows: list[tuple[str, float]] = []
     if data.cc_zh and data.cc_zh.strip():
-        p = para(left=0, right=0)
-        run(p, f"　抄送：{_sentence(data.cc_zh.strip().removeprefix('抄送：'))}", size=SMALL_PT)
-        border(p, top=thick, bottom=thin)
-        p.paragraph_format.keep_with_next = True
-    p = para()
-    p.paragraph_format.tab_stops.add_tab_stop(Pt(text_width_pt - SMALL_PT), WD_TAB_ALIGNMENT.RIGHT)
-    run(p, f"　{data.issuer_zh}\t{date_text}印发", size=SMALL_PT)
-    border(p, **({"bottom": thick} if data.cc_zh and data.cc_zh.strip() else {"top": thick, "bottom": thick}))
+        rows.append((f"抄送：{_sentence(data.cc_zh.strip().removeprefix('抄送：'))}", 3 * SMALL_PT))
+    rows.append((f"{data.issuer_zh}\t{date_text}印发", 0.0))
+    blank()  # where the 版记 stays in the flow (viewers that do not float tables)
+    table = doc.add_table(rows=len(rows), cols=1)
+    _version_block(table, text_width_pt, OxmlElement, qn)
+    for row, (text, hanging) in zip(table.rows, rows, strict=True):
+        cp = row.cells[0].paragraphs[0]
+        cpf = cp.paragraph_format
+        cpf.left_indent = Pt(SMALL_PT + hanging)
+        cpf.right_indent = Pt(SMALL_PT)
+        if hanging:
+            cpf.first_line_indent = Pt(-hanging)
+        cpf.tab_stops.add_tab_stop(Pt(text_width_pt - SMALL_PT), WD_TAB_ALIGNMENT.RIGHT)
+        run(cp, text, size=SMALL_PT)
 
-    # English summary, on a page of its own
-    p = doc.add_paragraph()
-    p.add_run().add_break(WD_BREAK.PAGE)
-    p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+    # English summary, in a section of its own (a new page)
+    doc.add_section(WD_SECTION.NEW_PAGE)
     p = para(center, line=None)
     run(p, "English summary", size=BODY_PT, bold=True, zh=SONGTI)
     p.paragraph_format.space_after = Pt(12)
@@ -532,6 +564,45 @@ def render_docx(data: LetterData) -> bytes:
     buf = io.BytesIO()
     doc.save(buf)
     return _normalise_zip(buf.getvalue(), data.date)
+
+
+def _version_block(table, width_pt: float, OxmlElement, qn) -> None:
+    """Make a one-column table the 版记: thick rules above and below, thin ones between, no side rules,
+    floating at the bottom of the type area (tblpPr, as Word writes it)."""
+    width = str(round(width_pt * 20))
+    tbl = table._tbl
+    tbl_pr = tbl.tblPr
+    for child in list(tbl_pr):
+        tbl_pr.remove(child)
+
+    def el(tag: str, **attrs: str):
+        e = OxmlElement(tag)
+        for k, v in attrs.items():
+            e.set(qn(f"w:{k}"), v)
+        return e
+
+    tbl_pr.append(el("w:tblpPr", leftFromText="0", rightFromText="0", topFromText="0", bottomFromText="0",
+                     vertAnchor="margin", horzAnchor="margin", tblpXSpec="center", tblpYSpec="bottom"))
+    tbl_pr.append(el("w:tblW", w=width, type="dxa"))
+    tbl_pr.append(el("w:jc", val="center"))
+    borders = el("w:tblBorders")
+    for side, size in (("top", "8"), ("left", None), ("bottom", "8"), ("right", None), ("insideH", "4"),
+                       ("insideV", None)):
+        if size:
+            borders.append(el(f"w:{side}", val="single", sz=size, space="0", color="000000"))
+        else:
+            borders.append(el(f"w:{side}", val="nil"))
+    tbl_pr.append(borders)
+    tbl_pr.append(el("w:tblLayout", type="fixed"))
+    margins = el("w:tblCellMar")
+    for side in ("left", "right"):
+        margins.append(el(f"w:{side}", w="0", type="dxa"))
+    tbl_pr.append(margins)
+    for col in tbl.tblGrid.findall(qn("w:gridCol")):
+        col.set(qn("w:w"), width)
+    for row in table.rows:
+        tc_pr = row.cells[0]._tc.get_or_add_tcPr()
+        tc_pr.append(el("w:tcW", w=width, type="dxa"))
 
 
 def _page_field(p, run, OxmlElement, qn) -> None:
@@ -589,6 +660,23 @@ def _mixed(text: str) -> str:
                    for part in _CJK.split(text) if part)
 
 
+def _at_foot(content):
+    """A flowable that takes what is left of the frame and draws `content` at its bottom (GB/T 9704 版记 at the
+    foot of the last page), or moves to the next page when the content does not fit."""
+    from reportlab.platypus import Flowable
+
+    class AtFoot(Flowable):
+        def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+            _, inner = content.wrap(avail_width, avail_height)
+            self.width, self.height = avail_width, max(inner, avail_height - 0.01)
+            return self.width, self.height
+
+        def draw(self) -> None:
+            content.drawOn(self.canv, 0, 0)
+
+    return AtFoot()
+
+
 def render_pdf(data: LetterData) -> bytes:
     """The letter as PDF, drawn with reportlab's built-in STSong-Light (no font file needed).
 
@@ -601,7 +689,19 @@ def render_pdf(data: LetterData) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import HRFlowable, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import (
+        BaseDocTemplate,
+        CondPageBreak,
+        Frame,
+        HRFlowable,
+        KeepTogether,
+        PageBreak,
+        PageTemplate,
+        Paragraph,
+        Spacer,
+        Table,
+        TableStyle,
+    )
 
     font = _cid_font()
     red = colors.HexColor("#" + RED)
@@ -640,34 +740,41 @@ def render_pdf(data: LetterData) -> bytes:
         if block.kind == "recipient":
             story.append(Paragraph(escape(block.text), style("recipient")))
         elif block.kind in ("h1", "h2"):
-            story.append(Bold(escape(block.text), style(block.kind, firstLineIndent=2 * BODY_PT))
-                         if block.kind == "h1" else Paragraph(escape(block.text), body))
+            heading = style(block.kind, firstLineIndent=2 * BODY_PT)
+            story.append(CondPageBreak(2.5 * LINE_PT))  # a heading never ends a page
+            story.append((Bold if block.kind == "h1" else Paragraph)(escape(block.text), heading))
         else:
             story.append(Paragraph(escape(block.text), body))
 
     date_text = chinese_date(data.date)
     sig_em, date_em = _signature_indents(data.issuer_zh, date_text)
-    story += [
+    closing = story.pop()  # 特此通知。 stays on the page of the signature
+    story.append(KeepTogether([
+        closing,
         Spacer(1, LINE_PT),
         Paragraph(escape(data.issuer_zh), style("sig", alignment=TA_RIGHT, rightIndent=sig_em * BODY_PT)),
         Paragraph(escape(date_text), style("date", alignment=TA_RIGHT, rightIndent=date_em * BODY_PT)),
-        Spacer(1, LINE_PT),
-    ]
+    ]))
+
+    # 版记 at the foot of the last Chinese page: thick rules outside, a thin one between
     small = style("small", fontSize=SMALL_PT, leading=SMALL_PT * 1.9)
-    story.append(HRFlowable(width="100%", thickness=1, color=colors.black, spaceBefore=0, spaceAfter=0))
+    rows = []
     if data.cc_zh and data.cc_zh.strip():
-        story.append(Paragraph(escape(f"抄送：{_sentence(data.cc_zh.strip().removeprefix('抄送：'))}"),
-                               style("cc", fontSize=SMALL_PT, leading=SMALL_PT * 1.9, leftIndent=SMALL_PT,
-                                     rightIndent=SMALL_PT)))
-        story.append(HRFlowable(width="100%", thickness=0.7, color=colors.black, spaceBefore=0, spaceAfter=0))
-    printed = Table([[Paragraph(escape(data.issuer_zh), small),
-                      Paragraph(escape(f"{date_text}印发"), style("printed", fontSize=SMALL_PT,
-                                                                     leading=SMALL_PT * 1.9, alignment=TA_RIGHT))]],
-                    colWidths=[width / 2, width / 2])
-    printed.setStyle(TableStyle([("LEFTPADDING", (0, 0), (0, 0), SMALL_PT), ("RIGHTPADDING", (1, 0), (1, 0), SMALL_PT),
-                                 ("RIGHTPADDING", (0, 0), (0, 0), 0), ("LEFTPADDING", (1, 0), (1, 0), 0),
-                                 ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0)]))
-    story += [printed, HRFlowable(width="100%", thickness=1, color=colors.black, spaceBefore=0, spaceAfter=0)]
+        cc = f"抄送：{_sentence(data.cc_zh.strip().removeprefix('抄送：'))}"
+        rows.append([Paragraph(escape(cc), style("cc", fontSize=SMALL_PT, leading=SMALL_PT * 1.9,
+                                                 leftIndent=3 * SMALL_PT, firstLineIndent=-3 * SMALL_PT)), ""])
+    rows.append([Paragraph(escape(data.issuer_zh), small),
+                 Paragraph(escape(f"{date_text}印发"), style("printed", fontSize=SMALL_PT, leading=SMALL_PT * 1.9,
+                                                           alignment=TA_RIGHT))])
+    record = Table(rows, colWidths=[width / 2, width / 2])
+    last = len(rows) - 1
+    record.setStyle(TableStyle([
+        ("LEFTPADDING", (0, 0), (-1, -1), SMALL_PT), ("RIGHTPADDING", (0, 0), (-1, -1), SMALL_PT),
+        ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ("LINEABOVE", (0, 0), (-1, 0), 1, colors.black), ("LINEBELOW", (0, last), (-1, last), 1, colors.black),
+        *([("SPAN", (0, 0), (1, 0)), ("LINEBELOW", (0, 0), (-1, 0), 0.7, colors.black)] if last else []),
+    ]))
+    story += [Spacer(1, LINE_PT), _at_foot(record)]
 
     en = style("en", fontName="Times-Roman", fontSize=12, leading=16, spaceAfter=6, wordWrap=None)
     en_head = style("en_head", fontName="Times-Bold", fontSize=12, leading=16, spaceBefore=6, spaceAfter=6,
@@ -691,9 +798,12 @@ def render_pdf(data: LetterData) -> bytes:
         canvas.restoreState()
 
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, topMargin=37 * mm, bottomMargin=35 * mm, leftMargin=28 * mm,
-                            rightMargin=26 * mm, title=data.title_zh, author=data.issuer_zh,
-                            subject=f"{data.doc_number} · {data.case_number}", creator="Rongcuo",
-                            keywords=[data.case_number, data.pack_ref], invariant=True)
-    doc.build(story, onFirstPage=page_number, onLaterPages=page_number)
+    doc = BaseDocTemplate(buf, pagesize=A4, topMargin=37 * mm, bottomMargin=35 * mm, leftMargin=28 * mm,
+                          rightMargin=26 * mm, title=data.title_zh, author=data.issuer_zh,
+                          subject=f"{data.doc_number} · {data.case_number}", creator="Rongcuo",
+                          keywords=[data.case_number, data.pack_ref], invariant=True)
+    frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body",
+                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)  # the type area, 156 × 225 mm
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=page_number)])
+    doc.build(story)
     return buf.getvalue()

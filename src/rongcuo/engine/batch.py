@@ -7,13 +7,14 @@ import datetime as dt
 import io
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import conditions as C
 from .decide import Result, decide
-from .facts import InputError, parse_facts
+from .facts import FactSet, InputError, parse_facts
 from .model import FactDef, FactType
 from .pack import Pack
 
@@ -147,6 +148,7 @@ class Impact:
     total: int = 0
     transitions: Counter[tuple[str, str]] = field(default_factory=Counter)
     changed: list[dict[str, Any]] = field(default_factory=list)
+    patterns: int = 0  # distinct fact patterns decided (impact_values)
 
     @property
     def changed_count(self) -> int:
@@ -178,4 +180,44 @@ def impact(cases: list[CaseInput], old: Pack, new: Pack, default_on: dt.date,
             progress(1000)
     if progress:
         progress(rep.total % 1000)
+    return rep
+
+
+def impact_values(cases: Iterable[tuple[str, Mapping[str, Any]]], old: Pack, new: Pack, on: dt.date,
+                  keep: int = 1000) -> Impact:
+    """Policy impact over already-validated past cases (e.g. as stored): (case id, fact values) pairs.
+
+    An outcome depends only on the values of the facts the two packs read, so the cases are grouped by
+    their pattern of those values, each pattern is decided once under each version, and the counts are
+    multiplied out. A second, early-stopping pass names the first `keep` changed cases with their reasons.
+    """
+    rep = Impact(old.ref, new.ref)
+    read = sorted({f for p in (old, new) for c in p.clauses.values() for f in c.facts}
+                  | {f for p in (old, new) for nodes in p.determination_nodes.values() for n in nodes
+                     for f in C.facts_read(n)})
+    cases = cases if isinstance(cases, list) else list(cases)
+    counts: dict[tuple[Any, ...], int] = {}
+    get = counts.get
+    for _, values in cases:
+        key = tuple(map(values.get, read))
+        counts[key] = get(key, 0) + 1
+    changed: dict[tuple[Any, ...], tuple[Result, Result]] = {}
+    for key, n in counts.items():
+        facts = FactSet({f: v for f, v in zip(read, key, strict=True) if v is not None})
+        a, b = decide(old, facts, on), decide(new, facts, on)
+        rep.transitions[(a.outcome, b.outcome)] += n
+        if a.outcome != b.outcome:
+            changed[key] = (a, b)
+    rep.total = len(cases)
+    rep.patterns = len(counts)
+    if changed and keep:
+        for case_id, values in cases:
+            hit = changed.get(tuple(map(values.get, read)))
+            if hit is None:
+                continue
+            a, b = hit
+            rep.changed.append({"case_id": case_id, "old": a.outcome, "new": b.outcome, "old_decisive": a.decisive,
+                                "new_decisive": b.decisive, "new_needed": b.needed})
+            if len(rep.changed) >= keep:
+                break
     return rep
