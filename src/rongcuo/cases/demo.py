@@ -14,7 +14,6 @@ from django.db import transaction
 
 from rongcuo.registry.models import Project
 from rongcuo.registry.world import World, build_world, person, project
-
 from rongcuo.review import services as review_svc
 
 from . import services as svc
