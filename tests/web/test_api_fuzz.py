@@ -12,7 +12,7 @@ from rongcuo.web.api import token_create
 ROLES = ["wang", "zju_reviewer", "sz_caseworker", "expert_li", "zj_committee", "auditor", "admin", None]
 
 
-def test_no_server_errors_for_any_role(world, settings, tmp_path) -> None:  # noqa: ARG001 - world: data to hit
+def test_no_server_errors_for_any_role(world, settings, tmp_path) -> None:
     from rongcuo.web.wsgi import application
 
     settings.MEDIA_ROOT = tmp_path
@@ -26,7 +26,7 @@ def test_no_server_errors_for_any_role(world, settings, tmp_path) -> None:  # no
     for op in operations:
         @hsettings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         @given(case=op.as_strategy())
-        def run(case) -> None:  # noqa: ANN001
+        def run(case) -> None:
             for role, key in tokens.items():
                 headers = {"Authorization": f"Bearer {key}"} if key else {}
                 response = case.call(headers=headers)

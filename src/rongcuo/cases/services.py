@@ -55,8 +55,14 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
-def _lock(case: Case, expected_version: int | None) -> Case:
-    """Re-read the case under a row lock; a stale `expected_version` is a 409, never a lost update."""
+def _lock(case: Case, expected_version: int | None, actor: Any = None) -> Case:
+    """Re-read the case under a row lock; a stale `expected_version` is a 409, never a lost update.
+
+    With `actor`, someone who may not change this case at all is refused first, so a refusal never
+    reveals the case's version or state.
+    """
+    if actor is not None and not (perm.roles_on_case(actor, case) - perm.READ_ONLY_ROLES):
+        raise Forbidden("您无权修改本案", "you may not change this case", field="role")
     locked = Case.objects.select_for_update().get(pk=case.pk)
     if expected_version is not None and locked.version != expected_version:
         raise Conflict(f"案件已被他人修改（当前版本 {locked.version}，您提交的是 {expected_version}），请刷新后重试",
@@ -192,8 +198,8 @@ def case_create(*, actor: Any, project: Project, applicant: Person, failure_expl
 @transaction.atomic
 def case_update(*, case: Case, actor: Any, failure_explanation: str, expected_version: int) -> Case:
     """Amend the failure explanation; a stale version is refused with 409."""
-    case = _lock(case, expected_version)
     perm.require_any(actor, case, {"applicant", "caseworker"}, "修改申请", "amend the application")
+    case = _lock(case, expected_version)
     if case.disposition != Disposition.open:
         raise Conflict("案件已办结", "the case is closed", field="failure_explanation")
     text = (failure_explanation or "").strip()
@@ -445,7 +451,7 @@ def case_transition(*, case: Case, actor: Any, action: str, reason: str = "",
     Transitions that record the collective decision are taken only by `review.services.committee_decide`
     (which passes `_decision`), so that the vote, reasons and frozen determination are never skipped.
     """
-    case = _lock(case, expected_version)
+    case = _lock(case, expected_version, actor)
     if case.disposition != Disposition.open:
         raise Conflict("案件已办结", "the case is closed", field="action")
     pack = pack_of(case)
@@ -568,8 +574,8 @@ def _deadlines_after_transition(case: Case, pack: Pack, t: Transition, from_stag
 def deadline_extend(*, case: Case, actor: Any, key: str = "overall", reason: str,
                     expected_version: int | None = None) -> Deadline:
     """Grant the pack's extension once (深圳：复杂情况可延长), with the reason recorded."""
-    case = _lock(case, expected_version)
     perm.require_any(actor, case, {"caseworker"}, "延长期限", "extend a deadline")
+    case = _lock(case, expected_version)
     if not reason.strip():
         raise Invalid("延长期限须说明理由", "an extension requires a reason", field="reason")
     d = case.deadlines.select_for_update().filter(key=key, status=DeadlineStatus.open).first()

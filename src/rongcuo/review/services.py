@@ -306,8 +306,8 @@ def committee_decide(*, case: Case, actor: Any, decision: str, reasons: str, mem
     The engine's determination and trace and the panel's findings are frozen with it. Departing from the
     engine requires written reasons; a refusal always carries reasons and the clauses relied on.
     """
-    case = case_svc._lock(case, expected_version)
     perm.require_any(actor, case, {"committee"}, "作出集体审定", "record the collective decision")
+    case = case_svc._lock(case, expected_version)
     if decision not in ("exempt", "not_exempt"):
         raise Invalid("决定应为 exempt（免责）或 not_exempt（不予免责）", "decision must be exempt or not_exempt",
                       field="decision")
