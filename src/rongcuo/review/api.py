@@ -185,17 +185,27 @@ def integrity(request: HttpRequest, case_id: int) -> Any:
 # --- public notices (no login) ------------------------------------------------------------------------
 
 def notice_cases() -> list[tuple[Case, Any, Any]]:
-    """Cases now under public notice, with their notice deadline."""
-    out = []
-    for case in Case.objects.filter(disposition=Disposition.open).select_related("project", "host_unit",
-                                                                                 "applicant", "bureau"):
-        proc = pack_of(case).procedure
-        if not proc or not proc.public_notice or case.stage != proc.public_notice.stage:
-            continue
-        d = case.deadlines.filter(key=f"stage:{case.stage}", status="open").first()
-        if d and d.due_date and case_svc.today() <= d.due_date:
-            out.append((case, proc.public_notice, d))
-    return out
+    """Cases now under public notice, with their notice deadline (one query, whatever the case count)."""
+    from django.db.models import Q
+
+    from rongcuo.cases.models import Deadline
+    from rongcuo.cases.packs import registry
+
+    notice_stage: dict[tuple[str, str], Any] = {}
+    for p in registry().all():
+        if p.procedure and p.procedure.public_notice and p.procedure.public_notice.stage:
+            notice_stage[(p.id, p.version)] = p.procedure.public_notice
+    if not notice_stage:
+        return []
+    where = Q()
+    for (pid, version), notice in notice_stage.items():
+        where |= Q(case__pack_id=pid, case__pack_version=version, case__stage=notice.stage,
+                   key=f"stage:{notice.stage}")
+    today = case_svc.today()
+    qs = (Deadline.objects.filter(where, status="open", due_date__gte=today, case__disposition=Disposition.open)
+          .select_related("case__project", "case__host_unit", "case__applicant", "case__bureau", "case__decision")
+          .order_by("due_date", "id"))
+    return [(d.case, notice_stage[(d.case.pack_id, d.case.pack_version)], d) for d in qs]
 
 
 PUBLISHABLE = {

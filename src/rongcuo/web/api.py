@@ -304,11 +304,12 @@ def _user(request: HttpRequest) -> Any:
     return request.user
 
 
-def _deadline_out(d: Deadline) -> dict[str, Any]:
+def _deadline_out(d: Deadline, cal: Any = None) -> dict[str, Any]:
     return {"id": d.id, "case_id": d.case_id, "case_number": d.case.number, "key": d.key, "label_zh": d.label_zh,
             "label_en": d.label_en, "start_date": d.start_date, "days": d.days, "day_kind": d.day_kind,
             "extension_days": d.extension_days, "extension_available": d.extension_available,
-            "due_date": d.due_date, "provisional": d.provisional, "status": d.status, "state": svc.deadline_state(d)}
+            "due_date": d.due_date, "provisional": d.provisional, "status": d.status,
+            "state": svc.deadline_state(d, cal=cal)}
 
 
 def _fact_out(f: CaseFact) -> dict[str, Any]:
@@ -563,7 +564,11 @@ def deadlines(request: HttpRequest, state: str | None = None) -> Any:
                       "state must be overdue, due_soon, on_track or paused", field="state")
     qs = Deadline.objects.filter(status=DeadlineStatus.open, case__in=perm.visible_cases(request.user)) \
         .select_related("case").order_by("due_date")
-    out = [_deadline_out(d) for d in qs[:2000]]
+    from rongcuo.workdays.services import load_calendar
+
+    today = svc.today()
+    cal = load_calendar(today.year, today.year + 2)
+    out = [_deadline_out(d, cal) for d in qs[:2000]]
     return [d for d in out if state is None or d["state"] == state]
 
 
