@@ -3,6 +3,7 @@
 
     python3 dev.py run    # create/reuse .venv, install, migrate, load demo data, serve on 127.0.0.1:8000 (SQLite)
     python3 dev.py test   # create/reuse .venv, install, run ruff, mypy and the whole test suite
+                          # (as root, apt-installs chromium, fonts-noto-cjk, poppler for browser/letter tests if missing)
 
 Both commands create `.venv` beside this file the first time and reuse it afterwards; dependencies are
 reinstalled only when pyproject.toml changes.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -36,7 +38,9 @@ def run(*cmd: str | Path, check: bool = True) -> int:
     return proc.returncode
 
 
-def ensure_env() -> None:
+def ensure_env(*, browser: bool = False) -> None:
+    if browser:
+        ensure_browser()
     if sys.version_info < (3, 11):  # noqa: UP036 - this script runs before the venv exists
         sys.exit("Rongcuo needs Python >= 3.11 / 需要 Python 3.11 或更高版本")
     if not PY.exists():
@@ -49,6 +53,34 @@ def ensure_env() -> None:
     run(PY, "-m", "pip", "install", "-q", "--upgrade", "pip")
     run(PY, "-m", "pip", "install", "-q", "-e", f".[{EXTRAS}]")
     STAMP.write_text(want)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Debian packages the tests use, each with a file that shows it is there.
+SYSTEM_PACKAGES = {
+    "chromium": CHROMIUM,  # browser tests drive Debian's Chromium, never a downloaded browser build
+    "fonts-noto-cjk": Path("/usr/share/fonts/opentype/noto"),  # Chinese renders as text, not boxes
+    "poppler-utils": Path("/usr/bin/pdftotext"),  # the letter tests read the PDF back
+    "poppler-data": Path("/usr/share/poppler/cMap"),  # …including its Chinese (CID) text
+}
+
+
+def ensure_browser() -> None:
+    """Install the Debian packages the tests need, when missing and we may (root with apt-get); otherwise
+    the tests that need them are skipped and say why."""
+    missing = [pkg for pkg, marker in SYSTEM_PACKAGES.items() if not marker.exists()]
+    if not missing:
+        return
+    if os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
+        say(f"missing Debian packages {' '.join(missing)} and apt-get cannot run here as root: the tests that "
+            "need them will be skipped")
+        return
+    say(f"installing Debian packages for the browser and letter tests: apt-get install -y {' '.join(missing)}")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], cwd=ROOT, env=env, check=False)
+    proc = subprocess.run(["apt-get", "install", "-y", "-qq", *missing], cwd=ROOT, env=env, check=False)
+    if proc.returncode != 0 or not CHROMIUM.exists():
+        say("apt-get could not install everything: the tests that need it will be skipped")
 
 
 def manage(*args: str) -> None:
@@ -71,7 +103,7 @@ def cmd_run(args: list[str]) -> None:
 
 
 def cmd_test(args: list[str]) -> None:
-    ensure_env()
+    ensure_env(browser=True)
     say("ruff")
     run(BIN / "ruff", "check", "src", "tests", "bench", "dev.py")
     say("mypy (strict on the engine)")

@@ -21,6 +21,7 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = [h for h in os.environ.get("RONGCUO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 
 INSTALLED_APPS = [
+    "ninja",  # serves its Swagger UI from local static files, not a CDN
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -37,6 +38,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "rongcuo.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "rongcuo.web.middleware.ChineseFirstLocaleMiddleware",  # Chinese unless the user picks English
     "django.middleware.common.CommonMiddleware",
@@ -111,7 +114,24 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
 
+AUTHENTICATION_BACKENDS = ["rongcuo.security.ThrottledModelBackend"]
+LOGIN_FAILURE_LIMIT = int(os.environ.get("RONGCUO_LOGIN_FAILURE_LIMIT", 5))
+LOGIN_FAILURE_WINDOW = int(os.environ.get("RONGCUO_LOGIN_FAILURE_WINDOW", 900))  # seconds
+
+# Content-Security-Policy: everything from this origin; inline styles allowed (server-rendered pages).
+RONGCUO_CSP = os.environ.get(
+    "RONGCUO_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+WHITENOISE_USE_FINDERS = True  # the app's own static files are served without a collectstatic step
+
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_HSTS_SECONDS = int(os.environ.get("RONGCUO_HSTS_SECONDS", 31536000 if PRODUCTION else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("RONGCUO_HSTS_SUBDOMAINS", "1") == "1"
+SECURE_HSTS_PRELOAD = os.environ.get("RONGCUO_HSTS_PRELOAD", "1" if PRODUCTION else "0") == "1"
 SECURE_SSL_REDIRECT = PRODUCTION and os.environ.get("RONGCUO_SSL_REDIRECT", "1") == "1"

@@ -1,0 +1,41 @@
+"""What every page's header needs: who is signed in, which of their pages to link, the interface language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from rongcuo.cases import permissions as perm
+from rongcuo.registry.models import Role
+
+from .i18n import lang
+
+WORK_ROLES = {Role.caseworker, Role.committee, Role.host_unit_reviewer, Role.expert, Role.auditor, Role.admin}
+
+
+def works_on_cases(user: Any) -> bool:
+    """Bureau, unit, panel, committee, audit or admin staff: the work queue is their page."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return perm.is_admin(user) or any(g.role in WORK_ROLES for g in perm.grants(user))
+
+
+def person_of(user: Any) -> Any:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        return user.person
+    except Exception:  # RelatedObjectDoesNotExist: an account without a person in the registry
+        return None
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    return {
+        "ui_lang": lang(),
+        "html_lang": "en" if lang() == "en" else "zh-Hans",
+        "nav_work": works_on_cases(user),
+        "nav_my": person_of(user) is not None,
+        "here": request.get_full_path(),
+    }

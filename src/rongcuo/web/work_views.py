@@ -1,0 +1,448 @@
+"""Signed-in pages: the work queue, the case page with its actions, and the applicant's own page.
+
+Thin: reads go through `permissions` (visible_cases, case_for, roles_on_case) and the services' selectors;
+every write is one service call. A ServiceError is shown beside the form that caused it, naming the field,
+with the service's status (400, 403, 404, 409) — never a 500.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import F, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from rongcuo.audit.models import AuditEvent
+from rongcuo.cases import permissions as perm
+from rongcuo.cases import services as svc
+from rongcuo.cases.errors import Invalid, NotFound, ServiceError
+from rongcuo.cases.models import Case, Deadline, DeadlineStatus, Disposition
+from rongcuo.cases.packs import pack_of, registry
+from rongcuo.engine.model import FactType, Text
+from rongcuo.engine.pack import Pack, UnknownPack
+from rongcuo.engine.render import OUTCOME_TEXT
+from rongcuo.registry.models import Project
+from rongcuo.workdays.services import load_calendar
+
+from .context import person_of
+from .explain import determination_view, stage_label, value_text
+from .i18n import lang, pick, tr
+
+UPLOAD_ROLES = {"applicant", "host_unit_reviewer", "caseworker", "nsf_office", "expert", "admin"}
+AUDIT_ROLES = {"caseworker", "auditor", "committee", "admin"}  # as the API's audit endpoint
+# The order a finding role is offered in: the one a user most likely acts in first.
+FINDING_ORDER = ["applicant_declaration", "host_unit_attestation", "investigation_finding", "expert_panel_finding",
+                 "committee", "system_computed"]
+ACCEPT = ".pdf,.ofd,.docx,.xlsx,.jpg,.jpeg,.png"
+
+DISPOSITION_TEXT = {
+    "open": Text(zh="办理中", en="Open"), "decided": Text(zh="已作出决定", en="Decided"),
+    "withdrawn": Text(zh="已撤回", en="Withdrawn"), "inadmissible": Text(zh="不予受理", en="Inadmissible"),
+    "archived": Text(zh="已归档", en="Archived"),
+}
+STATE_TEXT = {
+    "overdue": Text(zh="已逾期", en="Overdue"), "due_soon": Text(zh="即将到期", en="Due soon"),
+    "on_track": Text(zh="正常", en="On track"), "paused": Text(zh="计时中止", en="Clock stopped"),
+    "closed": Text(zh="已结束", en="Closed"),
+}
+FIELD_TEXT = {
+    "version": Text(zh="版本", en="version"), "action": Text(zh="操作", en="action"),
+    "reason": Text(zh="理由", en="reason"), "file": Text(zh="文件", en="file"),
+    "kind": Text(zh="材料类型", en="kind of material"), "facts": Text(zh="事实", en="facts"),
+    "role": Text(zh="认定身份", en="finding role"), "note": Text(zh="说明", en="note"),
+    "evidence_ids": Text(zh="证据", en="evidence"),
+    "failure_explanation": Text(zh="失败情况说明", en="failure explanation"),
+    "pack_id": Text(zh="政策包", en="policy pack"), "project": Text(zh="项目", en="project"),
+    "applicant": Text(zh="申请人", en="applicant"), "case": Text(zh="案件", en="case"),
+    "determination_id": Text(zh="认定事项", en="determination"), "key": Text(zh="期限", en="deadline"),
+}
+AUDIT_TEXT = {
+    "case.create": Text(zh="提出申请（立案）", en="Application filed"),
+    "case.update": Text(zh="修改失败情况说明", en="Failure explanation amended"),
+    "case.facts": Text(zh="认定事实", en="Facts recorded"),
+    "evidence.upload": Text(zh="上传材料", en="Material uploaded"),
+    "deadline.extend": Text(zh="延长期限", en="Deadline extended"),
+    "deadline.recompute": Text(zh="因日历调整重算期限", en="Deadline recomputed after a calendar change"),
+    "deadline.due_soon": Text(zh="期限即将到期提醒", en="Due-soon warning"),
+    "deadline.overdue": Text(zh="期限逾期提醒", en="Overdue warning"),
+    "case.expert_assign": Text(zh="指派评审专家", en="Expert assigned"),
+    "objection.file": Text(zh="收到异议", en="Objection filed"),
+    "objection.answer": Text(zh="答复异议", en="Objection answered"),
+}
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+def _case_or_404(user: Any, pk: int) -> Case:
+    try:
+        return perm.case_for(user, pk)
+    except NotFound:
+        raise Http404("no such case") from None
+
+
+def _pack(case: Case) -> Pack | None:
+    try:
+        return pack_of(case)
+    except UnknownPack:
+        return None
+
+
+def _error(exc: ServiceError, form: str, pack: Pack | None = None, **extra: Any) -> dict[str, Any]:
+    field = exc.field or ""
+    label = FIELD_TEXT.get(field)
+    if label is None and pack is not None and field in pack.facts:
+        label = pack.facts[field].label
+    return {"form": form, "message": exc.en if lang() == "en" else exc.zh, "code": exc.code,
+            "status": exc.status, "field": field, "field_label": pick(label) if label else field,
+            "stale": exc.code == "conflict" and field == "version", **extra}
+
+
+def _calendar(deadlines: list[Deadline]) -> Any:
+    today = svc.today()
+    last = max((d.due_date.year for d in deadlines if d.due_date), default=today.year)
+    return load_calendar(min(today.year, last), max(today.year, last))
+
+
+def _deadline_rows(deadlines: list[Deadline]) -> list[dict[str, Any]]:
+    if not deadlines:
+        return []
+    cal, today = _calendar(deadlines), svc.today()
+    rows = []
+    for d in deadlines:
+        state = svc.deadline_state(d, today, cal)
+        rows.append({"d": d, "state": state, "state_text": STATE_TEXT[state],
+                     "label": Text(zh=d.label_zh, en=d.label_en or d.label_zh)})
+    return rows
+
+
+def _stage_options(cases: list[Case]) -> list[tuple[str, Text]]:
+    seen: dict[str, Text] = {}
+    for pack_id, version in {(c.pack_id, c.pack_version) for c in cases}:
+        try:
+            pack = registry().get(f"{pack_id}@{version}")
+        except UnknownPack:
+            continue
+        for s in pack.procedure.stages if pack.procedure else []:
+            seen.setdefault(s.id, s.label)
+    return sorted(seen.items(), key=lambda kv: pick(kv[1]))
+
+
+# --- work queue ---------------------------------------------------------------------------------------
+
+@login_required
+def work(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    base = perm.visible_cases(user).select_related("project", "applicant", "bureau")
+    stage, outcome, q = request.GET.get("stage", ""), request.GET.get("outcome", ""), request.GET.get("q", "").strip()
+    qs = base
+    if stage:
+        qs = qs.filter(stage=stage)
+    if outcome:
+        qs = qs.filter(outcome=outcome)
+    if q:
+        qs = qs.filter(Q(number__icontains=q) | Q(project__title__icontains=q) | Q(project__code__icontains=q)
+                       | Q(applicant__name__icontains=q))
+    cases = list(qs.order_by("-id")[:500])
+    open_deadlines = list(Deadline.objects.filter(status=DeadlineStatus.open, case__in=[c.pk for c in cases])
+                          .select_related("case", "case__project")
+                          .order_by(F("due_date").asc(nulls_last=True), "id"))
+    deadline_rows = _deadline_rows(open_deadlines)
+    next_due: dict[int, dict[str, Any]] = {}
+    for row in deadline_rows:
+        next_due.setdefault(row["d"].case_id, row)
+    packs = {(c.pack_id, c.pack_version): _pack(c) for c in cases}
+    rows = [{"case": c, "stage": stage_label(packs[(c.pack_id, c.pack_version)], c.stage),
+             "pack": packs[(c.pack_id, c.pack_version)], "outcome": OUTCOME_TEXT.get(c.outcome),
+             "disposition": DISPOSITION_TEXT.get(c.disposition), "next": next_due.get(c.pk)} for c in cases]
+    return render(request, "web/work.html", {
+        "rows": rows, "deadlines": deadline_rows, "stage": stage, "outcome": outcome, "q": q,
+        "stages": _stage_options(list(base[:2000])), "outcomes": list(OUTCOME_TEXT.items()),
+        "filtered": bool(stage or outcome or q),
+        "overdue": sum(1 for r in deadline_rows if r["state"] == "overdue"),
+        "due_soon": sum(1 for r in deadline_rows if r["state"] == "due_soon"),
+    })
+
+
+# --- case page ----------------------------------------------------------------------------------------
+
+def _fact_input(fdef: Any) -> str:
+    if fdef.type is FactType.bool:
+        return "bool"
+    if fdef.type is FactType.enum:
+        return "enum"
+    if fdef.type is FactType.date:
+        return "date"
+    return "number"
+
+
+def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None = None,
+                 posted: dict[str, Any] | None = None) -> dict[str, Any]:
+    user = request.user
+    pack = _pack(case)
+    roles = perm.roles_on_case(user, case)
+    acting = roles - perm.READ_ONLY_ROLES
+    is_open = case.disposition == Disposition.open
+    det = determination_view(pack, case.determination) if pack else {}
+    needed = {f.id for f in det.get("needed", [])}
+
+    current = svc.current_facts(case)
+    fact_rows = []
+    for fid, f in sorted(current.items(), key=lambda kv: kv[1].established_at):
+        fdef = pack.facts.get(fid) if pack else None
+        fact_rows.append({"f": f, "def": fdef, "value": value_text(fdef, f.value) if f.value is not None
+                          else tr("未知（已撤回）", "unknown (retracted)"),
+                          "stage": stage_label(pack, f.stage), "evidence": list(f.evidence.all())})
+    history = list(case.facts.filter(current=False).select_related("established_by").order_by("-established_at"))
+    history_rows = [{"f": f, "def": pack.facts.get(f.fact_id) if pack else None,
+                     "value": value_text(pack.facts.get(f.fact_id) if pack else None, f.value)
+                     if f.value is not None else tr("未知", "unknown"), "stage": stage_label(pack, f.stage)}
+                    for f in history]
+
+    material_labels = {m.id: m.label for s in (pack.procedure.stages if pack and pack.procedure else [])
+                       for m in s.materials}
+    evidence = [{"e": e, "kind": material_labels.get(e.kind, Text(zh=e.kind, en=e.kind))}
+                for e in case.evidence.select_related("uploaded_by")]
+    have_kinds = {e.kind for e in case.evidence.all()}
+    checklist = [{"stage": s.label, "m": m, "have": m.id in have_kinds}
+                 for s in (pack.procedure.stages if pack and pack.procedure else []) for m in s.materials]
+
+    timeline: list[dict[str, Any]] = []
+    for sc in case.stage_changes.select_related("actor"):
+        timeline.append({"at": sc.at, "kind": "stage", "who": sc.actor.get_username(), "role": sc.role,
+                         "text": tr("{a} → {b}", "{a} → {b}", a=pick(stage_label(pack, sc.from_stage)),
+                                    b=pick(stage_label(pack, sc.to_stage))),
+                         "action": sc.action, "reason": sc.reason})
+    show_audit = bool(roles & AUDIT_ROLES)
+    if show_audit:
+        for ev in AuditEvent.objects.filter(subject_type="cases.case", subject_id=str(case.pk)):
+            if ev.action.startswith("case.transition."):
+                continue  # shown as a stage change above
+            timeline.append({"at": ev.at, "kind": "audit", "who": ev.actor_name,
+                             "text": pick(AUDIT_TEXT[ev.action]) if ev.action in AUDIT_TEXT else ev.action,
+                             "action": ev.action, "seq": ev.seq, "hash": ev.hash[:12]})
+    timeline.sort(key=lambda x: x["at"])
+
+    transitions = []
+    for t, unmet in svc.available_transitions(case, user):
+        via_committee = bool(getattr(t, "records_decision", None))
+        reason = unmet
+        if via_committee and not unmet:
+            reason = tr("须经集体审定办理（登记出席、表决和理由）",
+                        "taken through the committee decision (attendance, vote, reasons)")
+        transitions.append({"t": t, "to": stage_label(pack, t.to), "unmet": pick(reason) if reason else "",
+                            "disabled": bool(reason)})
+
+    may_record = set().union(*(perm.FINDING_ROLES.get(r, set()) for r in acting)) if acting else set()
+    finding_roles = [r for r in FINDING_ORDER if r in may_record]
+    fact_form = []
+    if is_open and finding_roles and pack:
+        for fid, fdef in pack.facts.items():
+            by = {e.value for e in fdef.established_by}
+            if "admin" in acting or by & set(finding_roles):
+                cur = current.get(fid)
+                fact_form.append({"def": fdef, "input": _fact_input(fdef), "needed": fid in needed,
+                                  "current": value_text(fdef, cur.value) if cur and cur.value is not None else "",
+                                  "roles": sorted(by & set(finding_roles))})
+        fact_form.sort(key=lambda x: (not x["needed"], x["def"].id not in current))
+        used = set().union(*(set(x["roles"]) for x in fact_form)) if fact_form else set()
+        finding_roles = [r for r in finding_roles if r in used] or finding_roles
+
+    return {
+        "case": case, "pack": pack, "roles": sorted(roles), "det": det, "facts": fact_rows, "history": history_rows,
+        "evidence": evidence, "checklist": checklist, "timeline": timeline, "show_audit": show_audit,
+        "transitions": transitions, "fact_form": fact_form, "finding_roles": finding_roles,
+        "can_upload": is_open and bool(acting & UPLOAD_ROLES),
+        "materials": [(m.id, m.label) for s in (pack.procedure.stages if pack and pack.procedure else [])
+                      for m in s.materials],
+        "stage": stage_label(pack, case.stage), "disposition": DISPOSITION_TEXT.get(case.disposition),
+        "deadlines": _deadline_rows(list(case.deadlines.all())), "is_open": is_open, "accept": ACCEPT,
+        "error": error, "posted": posted or {},
+    }
+
+
+@login_required
+def case_page(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case_or_404(request.user, pk)
+    return render(request, "web/case.html", case_context(request, case))
+
+
+def _refused(request: HttpRequest, pk: int, exc: ServiceError, form: str, posted: dict[str, Any]) -> HttpResponse:
+    case = _case_or_404(request.user, pk)  # re-read: the failed call changed nothing
+    ctx = case_context(request, case, _error(exc, form, _pack(case), action=posted.get("action")), posted)
+    return render(request, "web/case.html", ctx, status=exc.status)
+
+
+def _version(request: HttpRequest) -> int | None:
+    raw = request.POST.get("version", "")
+    return int(raw) if raw.isdigit() else None
+
+
+@login_required
+@require_POST
+def case_transition(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case_or_404(request.user, pk)
+    action, reason = request.POST.get("action", ""), request.POST.get("reason", "")
+    try:
+        case = svc.case_transition(case=case, actor=request.user, action=action, reason=reason,
+                                   expected_version=_version(request))
+    except ServiceError as exc:
+        return _refused(request, pk, exc, "transition", {"action": action, "reason": reason})
+    pack = _pack(case)
+    messages.success(request, tr("已办理。当前阶段：{s}", "Done. The case is now at: {s}",
+                                 s=pick(stage_label(pack, case.stage))))
+    return redirect("case", pk=case.pk)
+
+
+def _posted_facts(request: HttpRequest, pack: Pack | None) -> dict[str, Any]:
+    """Only the facts the user changed: blank means keep, "null" retracts (the fact becomes unknown)."""
+    out: dict[str, Any] = {}
+    if pack is None:
+        return out
+    for key, raw in request.POST.items():
+        if not key.startswith("fact.") or raw == "":
+            continue
+        fid = key[5:]
+        fdef = pack.facts.get(fid)
+        if fdef is None:
+            out[fid] = raw  # the service names the unknown fact
+        elif raw == "null":
+            out[fid] = None
+        elif fdef.type is FactType.bool:
+            out[fid] = {"1": True, "0": False}.get(raw, raw)
+        elif fdef.type in (FactType.number, FactType.money, FactType.age):
+            try:
+                n = float(raw)
+                out[fid] = int(n) if n.is_integer() else n
+            except ValueError:
+                out[fid] = raw  # the engine's validation names the fact and what is allowed
+        else:
+            out[fid] = raw
+    return out
+
+
+@login_required
+@require_POST
+def case_facts(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case_or_404(request.user, pk)
+    facts = _posted_facts(request, _pack(case))
+    ids = [int(x) for x in request.POST.getlist("evidence_ids") if x.isdigit()]
+    posted = {"facts": {k: request.POST.get(f"fact.{k}") for k in facts}, "role": request.POST.get("role", ""),
+              "note": request.POST.get("note", ""), "evidence_ids": ids}
+    try:
+        case = svc.case_set_facts(case=case, actor=request.user, facts=facts, role=request.POST.get("role") or None,
+                                  evidence_ids=ids, note=request.POST.get("note", ""),
+                                  expected_version=_version(request))
+    except ServiceError as exc:
+        return _refused(request, pk, exc, "facts", posted)
+    outcome = OUTCOME_TEXT.get(case.outcome)
+    messages.success(request, tr("已记录 {n} 项事实；引擎结论：{o}", "{n} facts recorded; the engine now says: {o}",
+                                 n=len(facts), o=pick(outcome)))
+    return redirect("case", pk=case.pk)
+
+
+@login_required
+@require_POST
+def case_evidence(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case_or_404(request.user, pk)
+    kind, upload = request.POST.get("kind", ""), request.FILES.get("file")
+    try:
+        if upload is None:
+            raise Invalid("请选择要上传的文件", "choose a file to upload", field="file")
+        ev = svc.evidence_upload(case=case, actor=request.user, file=upload, kind=kind, name=upload.name)
+    except ServiceError as exc:
+        return _refused(request, pk, exc, "evidence", {"kind": kind})
+    messages.success(request, tr("已上传：{n}", "Uploaded: {n}", n=ev.original_name))
+    return redirect("case", pk=case.pk)
+
+
+@login_required
+def evidence_download(request: HttpRequest, pk: int, evidence_pk: int) -> FileResponse:
+    """Only for users who may read the case (the media directory itself is never served)."""
+    case = _case_or_404(request.user, pk)
+    ev = case.evidence.filter(pk=evidence_pk).first()
+    if ev is None:
+        raise Http404("no such evidence")
+    return FileResponse(ev.file.open("rb"), as_attachment=True, filename=ev.original_name,
+                        content_type=ev.content_type)
+
+
+# --- applicant ----------------------------------------------------------------------------------------
+
+def my_context(request: HttpRequest, error: dict[str, Any] | None = None,
+               posted: dict[str, Any] | None = None) -> dict[str, Any]:
+    person = person_of(request.user)
+    if person is None:
+        return {"person": None}
+    cases = list(perm.visible_cases(request.user).filter(applicant=person)
+                 .select_related("project", "bureau").order_by("-id"))
+    deadlines = _deadline_rows(list(Deadline.objects.filter(case__in=[c.pk for c in cases],
+                                                            status=DeadlineStatus.open)
+                                    .select_related("case").order_by(F("due_date").asc(nulls_last=True))))
+    by_case: dict[int, list[dict[str, Any]]] = {}
+    for row in deadlines:
+        by_case.setdefault(row["d"].case_id, []).append(row)
+    rows = []
+    for c in cases:
+        pack = _pack(c)
+        rows.append({"case": c, "stage": stage_label(pack, c.stage), "pack": pack,
+                     "outcome": OUTCOME_TEXT.get(c.outcome), "disposition": DISPOSITION_TEXT.get(c.disposition),
+                     "deadlines": by_case.get(c.pk, [])})
+    open_projects = {c.project_id for c in cases if c.disposition == Disposition.open}
+    projects = []
+    for p in Project.objects.filter(lead=person).select_related("bureau", "host_unit"):
+        packs = []
+        for pid in p.bureau.packs or []:
+            try:
+                packs.append(registry().get(pid, svc.today()))
+            except UnknownPack:
+                continue
+        projects.append({"p": p, "packs": packs, "has_open_case": p.pk in open_projects})
+    first_material = ""
+    for pr in projects:
+        for pk_ in pr["packs"]:
+            if pk_.procedure and pk_.procedure.stages[0].materials:
+                first_material = pk_.procedure.stages[0].materials[0].id
+                break
+        if first_material:
+            break
+    return {"person": person, "rows": rows, "projects": projects, "error": error, "posted": posted or {},
+            "accept": ACCEPT, "first_material": first_material or "application_form"}
+
+
+@login_required
+def my(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/my.html", my_context(request))
+
+
+@login_required
+@require_POST
+def my_apply(request: HttpRequest) -> HttpResponse:
+    """File an application (提出申请) for a project the user leads, with the application form if given."""
+    person = person_of(request.user)
+    posted = {k: request.POST.get(k, "") for k in ("project", "failure_explanation", "pack_id")}
+    upload = request.FILES.get("file")
+    try:
+        if person is None:
+            raise Invalid("您的账号未关联登记的人员信息，不能提出申请",
+                          "your account is not linked to a person in the registry", field="applicant")
+        project = Project.objects.filter(pk=posted["project"] if posted["project"].isdigit() else 0,
+                                         lead=person).select_related("bureau", "host_unit").first()
+        if project is None:
+            raise Invalid("请选择您负责的项目", "choose a project you lead", field="project")
+        with transaction.atomic():  # a refused upload leaves no half-filed case behind
+            case = svc.case_create(actor=request.user, project=project, applicant=person,
+                                   failure_explanation=posted["failure_explanation"],
+                                   pack_id=posted["pack_id"] or None)
+            if upload is not None:
+                svc.evidence_upload(case=case, actor=request.user, file=upload,
+                                    kind=request.POST.get("kind") or "application_form", name=upload.name)
+    except ServiceError as exc:
+        ctx = my_context(request, _error(exc, "apply"), posted)
+        return render(request, "web/my.html", ctx, status=exc.status)
+    messages.success(request, tr("申请已提交，案件编号 {n}", "Application filed: case {n}", n=case.number))
+    return redirect("case", pk=case.pk)

@@ -1,0 +1,154 @@
+"""The pages through Django's test client (no browser): status codes, permissions, errors shown, languages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.core.files.base import ContentFile
+from django.test import Client
+
+from rongcuo.cases import services as svc
+from rongcuo.registry.world import World, build_world
+from rongcuo.workdays.services import calendar_seed
+
+from .support import PDF
+from .test_self_check import SHENZHEN
+
+
+@pytest.fixture
+def world(db: Any, settings: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> World:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    monkeypatch.setattr("rongcuo.cases.services.today", lambda: dt.date(2025, 10, 9))
+    calendar_seed(years=[2025, 2026])
+    return build_world()
+
+
+@pytest.fixture
+def case(world: World) -> Any:
+    c = svc.case_create(actor=world.users["wang"], project=world.projects["sz_chip"], applicant=world.people["wang"],
+                        failure_explanation="里程碑考核未通过。")
+    svc.evidence_upload(case=c, actor=world.users["wang"], file=ContentFile(PDF, name="form.pdf"),
+                        kind="application_form", name="form.pdf")
+    c.refresh_from_db()
+    return c
+
+
+def client(world: World, name: str | None = None, lang: str | None = None) -> Client:
+    c = Client()
+    if name:
+        c.force_login(world.users[name])
+    if lang:
+        c.cookies["django_language"] = lang
+    return c
+
+
+@pytest.mark.parametrize("path", ["/", "/self-check/", "/self-check/?pack=all", "/packs/", "/packs/compare/",
+                                  "/packs/cn-stpl-2021/", "/packs/compare/?a=cn-stpl-2021&b=yunnan-correction-measures",
+                                  "/accounts/login/"])
+@pytest.mark.parametrize("lang", [None, "en"])
+def test_public_pages(world: World, path: str, lang: str | None) -> None:
+    r = client(world, lang=lang).get(path)
+    assert r.status_code == 200
+    assert f'<html lang="{"en" if lang else "zh-Hans"}">' in r.content.decode()
+
+
+def test_chinese_first_whatever_the_browser_says(world: World) -> None:
+    assert 'lang="zh-Hans"' in Client().get("/", HTTP_ACCEPT_LANGUAGE="en-US,en").content.decode()
+    c = Client()
+    r = c.post("/i18n/setlang/", {"language": "en", "next": "/packs/"})
+    assert r.status_code == 302 and r["Location"] == "/packs/"
+    assert "Policy packs" in c.get("/packs/").content.decode()
+
+
+def test_self_check_answers_in_the_address(world: World) -> None:
+    query = {f"f.{k}": v for k, v in SHENZHEN.items()}
+    r = Client().get("/self-check/", {"pack": "shenzhen-tolerance-guideline", **query})
+    html = r.content.decode()
+    assert r.status_code == 200 and 'data-outcome="exempt"' in html and 'class="q"' not in html
+    assert "「对“里程碑式”“赛马式”项目未通过考核的」" in html
+    # a bad answer is named, dropped and asked again; unknown facts and parameters are ignored
+    r = Client().get("/self-check/", {"pack": "shenzhen-tolerance-guideline", "f.project_mode": "lottery",
+                                      "f.no_such_fact": "1", "on": "not-a-date"})
+    html = r.content.decode()
+    assert r.status_code == 200 and "的回答无效" in html and 'data-fact="sz_municipal_fiscal_funds"' in html
+    assert Client().get("/self-check/", {"pack": "nope"}).status_code == 404
+    assert Client().get("/packs/nope/").status_code == 404
+
+
+def test_work_pages_need_a_login(world: World, case: Any) -> None:
+    for path in ["/work/", f"/cases/{case.pk}/", "/my/"]:
+        r = Client().get(path)
+        assert r.status_code == 302 and r["Location"].startswith("/accounts/login/?next=")
+
+
+def test_case_page_permissions_and_downloads(world: World, case: Any) -> None:
+    ev = case.evidence.get()
+    url = f"/cases/{case.pk}/evidence/{ev.pk}/"
+    assert client(world, "outsider").get(f"/cases/{case.pk}/").status_code == 404
+    assert client(world, "zj_caseworker").get(url).status_code == 404  # another bureau: no hint it exists
+    r = client(world, "sz_caseworker").get(url)
+    assert r.status_code == 200 and b"".join(r.streaming_content).startswith(b"%PDF-")
+    assert "attachment" in r["Content-Disposition"]
+    assert Client().get("/media/" + ev.file.name).status_code == 404  # the media directory is never served
+    html = client(world, "auditor").get(f"/cases/{case.pk}/").content.decode()
+    assert "data-action=" not in html and 'name="file"' not in html and 'id="facts-form"' not in html  # read-only
+    assert "审计" in html and "提出申请（立案）" in html  # but the full timeline with the audit trail
+
+
+def test_service_errors_are_shown_not_raised(world: World, case: Any) -> None:
+    wang, cw = client(world, "wang"), client(world, "sz_caseworker")
+    # the applicant may not accept: the page says who may, with the service's status
+    r = wang.post(f"/cases/{case.pk}/transition/", {"action": "accept", "version": case.version})
+    assert r.status_code == 403 and "您无权" in r.content.decode()
+    r = cw.post(f"/cases/{case.pk}/transition/", {"action": "reject_inadmissible", "version": case.version})
+    assert r.status_code == 400 and "须说明理由" in r.content.decode() and "涉及字段" in r.content.decode()
+    r = cw.post(f"/cases/{case.pk}/transition/", {"action": "accept", "version": case.version - 1})
+    assert r.status_code == 409 and "案件已被他人修改" in r.content.decode()
+    r = cw.post(f"/cases/{case.pk}/transition/", {"action": "accept", "version": case.version})
+    assert r.status_code == 302
+    case.refresh_from_db()
+    assert case.stage == "acceptance_investigation"
+
+    # findings: only what changed is sent; a bad value names the fact
+    r = cw.post(f"/cases/{case.pk}/facts/", {"version": case.version, "role": "investigation_finding",
+                                              "fact.sz_municipal_fiscal_funds": "1", "fact.project_mode": "lottery",
+                                              "fact.failed_assessment": ""})
+    assert r.status_code == 400 and "项目组织方式" in r.content.decode()
+    r = cw.post(f"/cases/{case.pk}/facts/", {"version": case.version, "role": "investigation_finding",
+                                              "fact.sz_municipal_fiscal_funds": "1", "note": "财政拨款文件"})
+    assert r.status_code == 302
+    fact = case.facts.get(fact_id="sz_municipal_fiscal_funds", current=True)
+    assert fact.value is True and fact.role == "investigation_finding"
+    assert fact.established_by.username == "sz_caseworker"
+
+    # uploads: no file, a wrong type, then English
+    r = cw.post(f"/cases/{case.pk}/evidence/", {"kind": "situation_statement"})
+    assert r.status_code == 400 and "请选择要上传的文件" in r.content.decode()
+    bad = ContentFile(b"#!/bin/sh\necho", name="x.sh")
+    r = cw.post(f"/cases/{case.pk}/evidence/", {"kind": "situation_statement", "file": bad})
+    assert r.status_code == 400 and "不支持的文件类型" in r.content.decode()
+    r = client(world, "sz_caseworker", lang="en").post(f"/cases/{case.pk}/evidence/", {"kind": "x"})
+    assert r.status_code == 400 and "choose a file to upload" in r.content.decode()
+
+
+def test_applicant_page_lists_projects_and_refuses_others(world: World) -> None:
+    wang = client(world, "wang")
+    html = wang.get("/my/").content.decode()
+    assert "SZ-2023-AI-017" in html and "ZJ-2023-NM-042" not in html  # only projects she leads
+    r = wang.post("/my/apply/", {"project": world.projects["zj_material"].pk, "failure_explanation": "x"})
+    assert r.status_code == 400 and "请选择您负责的项目" in r.content.decode()
+    r = wang.post("/my/apply/", {"project": world.projects["sz_chip"].pk, "failure_explanation": " "})
+    assert r.status_code == 400 and "请填写失败情况说明" in r.content.decode()
+    html = client(world, "outsider").get("/my/").content.decode()
+    assert "未关联登记的人员信息" in html
+
+
+def test_work_queue_filters(world: World, case: Any) -> None:
+    cw = client(world, "sz_caseworker")
+    assert case.number in cw.get("/work/", {"q": "人工智能"}).content.decode()
+    assert case.number not in cw.get("/work/", {"q": "不存在的项目"}).content.decode()
+    assert case.number in cw.get("/work/", {"stage": "start", "outcome": "undetermined"}).content.decode()
+    assert case.number not in cw.get("/work/", {"outcome": "exempt"}).content.decode()
+    assert case.number not in client(world, "zj_caseworker").get("/work/").content.decode()
