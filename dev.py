@@ -83,6 +83,21 @@ def ensure_browser() -> None:
         say("apt-get could not install everything: the tests that need it will be skipped")
 
 
+AXE_DIR = ROOT / "tests" / "browser" / "axe"
+
+
+def ensure_axe() -> None:
+    """axe-core for the accessibility checks, from npm with its lock file (npm ci), once."""
+    if (AXE_DIR / "node_modules" / "axe-core" / "axe.min.js").exists():
+        return
+    npm = shutil.which("npm")
+    if not npm:
+        say("npm is missing: the accessibility checks will be skipped")
+        return
+    say("installing axe-core for the accessibility checks: npm ci (tests/browser/axe)")
+    subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=AXE_DIR, check=False)
+
+
 def manage(*args: str) -> None:
     run(PY, ROOT / "manage.py", *args)
 
@@ -104,6 +119,7 @@ def cmd_run(args: list[str]) -> None:
 
 def cmd_test(args: list[str]) -> None:
     ensure_env(browser=True)
+    ensure_axe()
     say("ruff")
     run(BIN / "ruff", "check", "src", "tests", "bench", "dev.py")
     say("mypy (strict on the engine)")
