@@ -3,7 +3,7 @@
 
     python3 dev.py run    # create/reuse .venv, install, migrate, load demo data, serve on 127.0.0.1:8000 (SQLite)
     python3 dev.py test   # create/reuse .venv, install, run ruff, mypy and the whole test suite
-                          # (as root, apt-installs chromium, fonts-noto-cjk, poppler for browser/letter tests if missing)
+                          # (as root, apt-installs chromium, CJK fonts and poppler for the browser tests)
 
 Both commands create `.venv` beside this file the first time and reuse it afterwards; dependencies are
 reinstalled only when pyproject.toml changes.
