@@ -110,3 +110,19 @@ def pdf_file(tmp_path: Path) -> Path:
     path = tmp_path / "application_form.pdf"
     path.write_bytes(PDF)
     return path
+
+
+@pytest.fixture
+def demo(site: Site, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The demo (cases in every stage of both procedures) on the live server, as of 2025-10-09; cases by project
+    code (SZ-2024-100…103, ZJ-2024-200…205)."""
+    import datetime as dt
+
+    from rongcuo.cases.demo import demo_load
+    from rongcuo.cases.models import Case
+
+    from .support import Today
+
+    Today(monkeypatch, dt.date(2025, 10, 9))
+    demo_load()
+    return {c.project.code: c for c in Case.objects.select_related("project")}

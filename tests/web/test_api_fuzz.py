@@ -16,6 +16,21 @@ def test_no_server_errors_for_any_role(world, settings, tmp_path) -> None:
     from rongcuo.web.wsgi import application
 
     settings.MEDIA_ROOT = tmp_path
+    # Like Django's test client: requests must not close the test's connection (it is inside the test's
+    # transaction, which Django would otherwise take for a broken autocommit state on PostgreSQL).
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        _fuzz(world, application)
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+def _fuzz(world, application) -> None:
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
     tokens = {r: (token_create(user=world.users[r], label="fuzz") if r else None) for r in ROLES}
     operations = [op.ok() for op in schema.get_all_operations()]

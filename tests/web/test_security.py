@@ -15,7 +15,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_check_deploy_is_clean_under_production_settings() -> None:
     key = "kX9#q8$Zp!3vL0@wR7#tY2^mN5&kB9*hG4%dF6(jS1)aQ7-eW3=rT8+uI2~oP5"
-    env = {**os.environ, "RONGCUO_PRODUCTION": "1", "RONGCUO_SECRET_KEY": key,
+    # The browser journeys set DJANGO_ALLOW_ASYNC_UNSAFE in this process (Playwright's sync API); a deployment
+    # never has it, and `check --deploy` rightly refuses it, so the subprocess runs without it.
+    base = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {**base, "RONGCUO_PRODUCTION": "1", "RONGCUO_SECRET_KEY": key,
            "RONGCUO_ALLOWED_HOSTS": "rongcuo.example.cn", "DJANGO_SETTINGS_MODULE": "rongcuo.web.settings"}
     r = subprocess.run([sys.executable, str(ROOT / "manage.py"), "check", "--deploy", "--fail-level", "WARNING"],
                        capture_output=True, text=True, env=env, cwd=ROOT)
@@ -24,7 +27,10 @@ def test_check_deploy_is_clean_under_production_settings() -> None:
 
 
 def test_production_refuses_to_start_without_a_secret_key() -> None:
-    env = {**os.environ, "RONGCUO_PRODUCTION": "1", "DJANGO_SETTINGS_MODULE": "rongcuo.web.settings"}
+    # The browser journeys set DJANGO_ALLOW_ASYNC_UNSAFE in this process (Playwright's sync API); a deployment
+    # never has it, and `check --deploy` rightly refuses it, so the subprocess runs without it.
+    base = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {**base, "RONGCUO_PRODUCTION": "1", "DJANGO_SETTINGS_MODULE": "rongcuo.web.settings"}
     env.pop("RONGCUO_SECRET_KEY", None)
     r = subprocess.run([sys.executable, str(ROOT / "manage.py"), "check"], capture_output=True, text=True, env=env,
                        cwd=ROOT)
@@ -48,3 +54,9 @@ def test_login_is_throttled_after_repeated_failures(world) -> None:
     # Locked now, even with the right password, for this username and address.
     assert authenticate(username="wang", password="rongcuo-demo") is None
     assert authenticate(username="chen", password="rongcuo-demo") is not None
+
+
+@pytest.mark.django_db
+def test_health_check_answers_without_login() -> None:
+    r = Client().get("/healthz")
+    assert (r.status_code == 200 and r.content == b"ok\n") or r.content.strip() == b"ok"

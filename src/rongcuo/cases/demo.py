@@ -154,4 +154,10 @@ def demo_load() -> dict[str, int]:
         _zj_case(w, "zj3", "collective_decision"), _zj_case(w, "zj4", "public_notice"),
         _zj_case(w, "zj5", "refused"),
     ]
+    # The other parts of the demo: state funds and technology transfers, monitoring and corrections.
+    from rongcuo.funds.demo import funds_demo_load
+    from rongcuo.monitoring.demo import monitoring_demo_load
+
+    funds_demo_load()
+    monitoring_demo_load(w)
     return {"cases": len(made)}

@@ -24,6 +24,7 @@ from .model import (
     Procedure,
     Scenario,
 )
+from .monitoring import MONITORING_FILE, MonitoringRules, load_monitoring
 from .yamlsrc import Located, PackError, PackErrors, jsonable, read_yaml
 
 M = TypeVar("M", bound=BaseModel)
@@ -54,6 +55,7 @@ class Pack:
     scenarios: list[tuple[str, Scenario]]
     content_hash: str
     accepted_facts: dict[str, FactDef]  # facts a case may carry without this pack reading them (validated, dropped)
+    monitoring: MonitoringRules | None = None  # monitoring.yaml: early warnings, inspections, correction (optional)
     _runner: Callable[..., tuple[C.Tri, ...]] | None = None
     _params_cache: dict[dt.date, tuple[Any, ...]] = field(default_factory=dict)
 
@@ -376,6 +378,12 @@ def load_pack(directory: Path, root: Path | None = None) -> Pack:
                     if p and p not in params:
                         errors.append(proc_src.error(where, f"unknown parameter {p!r}"))
 
+    monitoring = None
+    mon_src = read(MONITORING_FILE, required=False)
+    if mon_src:
+        monitoring, mon_errors = load_monitoring(mon_src, {cid: cl for cid, (_, cl) in raw_clauses.items()}, params)
+        errors.extend(mon_errors)
+
     scenarios: list[tuple[str, Scenario]] = []
     tests_dir = directory / "tests"
     if tests_dir.is_dir():
@@ -421,10 +429,12 @@ def load_pack(directory: Path, root: Path | None = None) -> Pack:
         "parameters": [p.model_dump(mode="json", by_alias=True) for p in params.values()],
         "procedure": procedure.model_dump(mode="json", by_alias=True) if procedure else None,
     }
+    if monitoring is not None:  # only when present: packs without one keep their hash
+        content["monitoring"] = monitoring.model_dump(mode="json", by_alias=True)
     digest = hashlib.sha256(json.dumps(jsonable(content), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     return Pack(meta=meta, directory=directory, facts=vocab, clauses=compiled, determinations=determinations,
                 determination_nodes=det_nodes, parameters=params, procedure=procedure, scenarios=scenarios,
-                content_hash=digest,
+                content_hash=digest, monitoring=monitoring,
                 accepted_facts={k: v for k, v in all_facts.items() if k not in vocab})
 
 

@@ -12,7 +12,6 @@ from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as case_svc
 from rongcuo.cases.errors import NotFound, ServiceError
 from rongcuo.cases.models import Case, Disposition, Objection
-from rongcuo.cases.packs import pack_of
 
 from . import services as svc
 from .models import Letter, Obligation, PanelMember
@@ -204,6 +203,9 @@ def notice_cases() -> list[tuple[Case, Any, Any]]:
     today = case_svc.today()
     qs = (Deadline.objects.filter(where, status="open", due_date__gte=today, case__disposition=Disposition.open)
           .select_related("case__project", "case__host_unit", "case__applicant", "case__bureau", "case__decision")
+          # A notice shows none of the case's or the decision's frozen determination (about 10 kB of JSON each)
+          # nor the failure explanation: not read (still loaded on access).
+          .defer("case__determination", "case__failure_explanation", "case__decision__determination")
           .order_by("due_date", "id"))
     return [(d.case, notice_stage[(d.case.pack_id, d.case.pack_version)], d) for d in qs]
 

@@ -30,9 +30,25 @@ def person_of(user: Any) -> Any:
         return None
 
 
+def is_expert(user: Any) -> bool:
+    """In the expert pool (专家库) or granted the expert role: the expert's page is theirs."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    from rongcuo.review.models import Expert
+
+    return any(g.role == Role.expert for g in perm.grants(user)) or Expert.objects.filter(user=user).exists()
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
+    from rongcuo.registry.services import may_import
+
+    from .dashboard import may_see_dashboard
+
     user = getattr(request, "user", None)
     return {
+        "nav_expert": is_expert(user),
+        "nav_dashboard": may_see_dashboard(user),
+        "nav_import": may_import(user) if user is not None else False,
         "ui_lang": lang(),
         "html_lang": "en" if lang() == "en" else "zh-Hans",
         "nav_work": works_on_cases(user),

@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "rongcuo.registry",
     "rongcuo.cases",
     "rongcuo.review",
+    "rongcuo.funds",
+    "rongcuo.monitoring",
     "rongcuo.web",
 ]
 
@@ -128,6 +130,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 WHITENOISE_USE_FINDERS = True  # the app's own static files are served without a collectstatic step
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
 
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION

@@ -60,6 +60,14 @@ FIELD_TEXT = {
     "pack_id": Text(zh="政策包", en="policy pack"), "project": Text(zh="项目", en="project"),
     "applicant": Text(zh="申请人", en="applicant"), "case": Text(zh="案件", en="case"),
     "determination_id": Text(zh="认定事项", en="determination"), "key": Text(zh="期限", en="deadline"),
+    "size": Text(zh="专家组人数", en="panel size"), "override_reason": Text(zh="不符合规则的理由", en="reason to "
+                                                                               "depart from the rules"),
+    "member": Text(zh="专家组成员", en="panel member"), "answer": Text(zh="答复", en="answer"),
+    "sustained": Text(zh="异议是否成立", en="sustained or not"), "objection": Text(zh="异议", en="objection"),
+    "obligation": Text(zh="义务", en="obligation"), "decision": Text(zh="决定", en="decision"),
+    "reasons": Text(zh="理由", en="reasons"), "members_present": Text(zh="出席成员", en="members present"),
+    "votes": Text(zh="表决", en="votes"), "clauses": Text(zh="所依据条款", en="clauses relied on"),
+    "scores": Text(zh="评分", en="scores"), "opinion": Text(zh="评审意见", en="opinion"),
 }
 AUDIT_TEXT = {
     "case.create": Text(zh="提出申请（立案）", en="Application filed"),
@@ -262,7 +270,15 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
         "stage": stage_label(pack, case.stage), "disposition": DISPOSITION_TEXT.get(case.disposition),
         "deadlines": _deadline_rows(list(case.deadlines.all())), "is_open": is_open, "accept": ACCEPT,
         "error": error, "posted": posted or {},
+        **_review_sections(case, roles, pack),
     }
+
+
+def _review_sections(case: Case, roles: set[str], pack: Pack | None) -> dict[str, Any]:
+    """The panel, objections, letters, obligations and integrity records (web/_case_review.html)."""
+    from .review_views import case_review_context
+
+    return case_review_context(case, roles, pack)
 
 
 @login_required

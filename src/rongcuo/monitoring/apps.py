@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class MonitoringConfig(AppConfig):
+    name = "rongcuo.monitoring"
+    verbose_name = "监测预警与纠错 Monitoring and correction"
+
+    def ready(self) -> None:
+        from . import services  # noqa: F401 - registers the calendar-change hook for rectification deadlines

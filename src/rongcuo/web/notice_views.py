@@ -1,0 +1,81 @@
+"""Public notices (结果公示), no login: the decisions under notice and an objection form for each.
+
+Only the fields the pack publishes are shown (`review.api.notice_out`, from the pack's `published_fields`);
+an objection is rate-limited per address as in the API and filed through `cases.services.objection_file`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from rongcuo.cases import services as case_svc
+from rongcuo.cases.errors import ServiceError
+from rongcuo.engine.model import Text
+from rongcuo.review.api import notice_cases, notice_out, objection_rate_limit
+
+from .i18n import lang, tr
+
+FIELD_TEXT = {
+    "project_name": Text(zh="项目名称", en="Project"), "host_unit": Text(zh="承担单位", en="Host unit"),
+    "applicant": Text(zh="申请人", en="Applicant"), "decision": Text(zh="拟认定结果", en="Proposed decision"),
+    "project_code": Text(zh="项目编号", en="Project code"),
+}
+FORM_FIELDS = ("name", "contact", "text")
+LIMITS = {"name": 100, "contact": 200, "text": 5000}
+
+
+def _published(item: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"id": k, "label": FIELD_TEXT.get(k, Text(zh=k, en=k)), "value": v} for k, v in item["published"].items()]
+
+
+def notices(request: HttpRequest) -> HttpResponse:
+    items = []
+    for case, notice, deadline in notice_cases():
+        out = notice_out(case, notice, deadline)
+        items.append({"n": out, "fields": _published(out), "channel": Text(**out["channel"])})
+    columns: list[str] = []
+    for it in items:
+        for f in it["fields"]:
+            if f["id"] not in columns:
+                columns.append(f["id"])
+    return render(request, "web/notices.html", {"items": items,
+                                                "columns": [FIELD_TEXT.get(c, Text(zh=c, en=c)) for c in columns],
+                                                "column_ids": columns})
+
+
+def _find(case_id: int) -> tuple[Any, dict[str, Any]]:
+    for case, notice, deadline in notice_cases():
+        if case.pk == case_id:
+            return case, notice_out(case, notice, deadline)
+    raise Http404("no such case under public notice")
+
+
+def notice_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    case, out = _find(case_id)
+    ctx: dict[str, Any] = {"n": out, "fields": _published(out), "channel": Text(**out["channel"]), "errors": {},
+                           "posted": {}, "limits": LIMITS}
+    if request.method != "POST":
+        return render(request, "web/notice.html", ctx)
+    posted = {k: request.POST.get(k, "") for k in FORM_FIELDS}
+    errors = {k: tr("此项必填", "This field is required") for k in FORM_FIELDS if not posted[k].strip()}
+    status = 400
+    if not errors:
+        try:
+            objection_rate_limit(request)
+            objection = case_svc.objection_file(case=case, name=posted["name"], contact=posted["contact"],
+                                                text=posted["text"])
+        except ServiceError as exc:
+            key = exc.field if exc.field in FORM_FIELDS else "form"
+            errors[key] = exc.en if lang() == "en" else exc.zh
+            status = exc.status
+        else:
+            messages.success(request, tr("您的异议已收到（登记号 {n}），经办部门将核实并答复。",
+                                         "Your objection is received (reference {n}); the bureau will verify it "
+                                         "and answer.", n=objection.pk))
+            return redirect("notice_detail", case_id=case.pk)
+    ctx.update({"errors": errors, "posted": posted, "error_fields": [k for k in FORM_FIELDS if k in errors]})
+    return render(request, "web/notice.html", ctx, status=status)

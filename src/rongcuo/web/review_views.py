@@ -1,0 +1,501 @@
+"""Pages of the review procedure: the panel, objections, letters, obligations and integrity records on the case
+page; the expert's own cases and scoring form; the committee's decision page.
+
+Thin, like `work_views`: reads go through `permissions` and the review services' selectors, every write is one
+service call, and a ServiceError is shown beside the form that caused it with the service's status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from rongcuo.cases import permissions as perm
+from rongcuo.cases import services as case_svc
+from rongcuo.cases.errors import Invalid, ServiceError
+from rongcuo.cases.models import Case, Disposition, Objection, ObjectionStatus
+from rongcuo.engine.model import ClauseKind, FactType, Text
+from rongcuo.engine.pack import Pack
+from rongcuo.engine.render import KIND_TEXT, OUTCOME_TEXT, citation
+from rongcuo.registry.models import Role, RoleGrant
+from rongcuo.review import services as review_svc
+from rongcuo.review.models import Expert, Letter, MemberStatus, Obligation, Panel, PanelMember
+
+from . import work_views as wv
+from .explain import determination_view, stage_label, value_text
+from .i18n import pick, tr
+
+PANEL_VIEW_ROLES = {"caseworker", "nsf_office", "committee", "auditor", "admin"}
+PANEL_ACT_ROLES = {"caseworker", "nsf_office", "admin"}
+OBJECTION_VIEW_ROLES = {"caseworker", "nsf_office", "committee", "auditor", "admin"}
+INTEGRITY_ROLES = {"caseworker", "nsf_office", "committee", "auditor", "admin"}  # as the API's integrity route
+FULFIL_ROLES = {"caseworker", "applicant", "admin"}
+COMMITTEE_VIEW_ROLES = {"committee", "admin", "caseworker", "nsf_office", "auditor"}
+COMMITTEE_ACT_ROLES = {"committee", "admin"}
+
+EXPERTISE_TEXT = {"technical": Text(zh="技术专家", en="Technical"), "financial": Text(zh="财务专家", en="Financial"),
+                  "legal": Text(zh="法律专家", en="Legal")}
+MEMBER_TEXT = {"invited": Text(zh="待评审", en="To review"), "declined": Text(zh="已回避/谢绝", en="Declined"),
+               "reviewed": Text(zh="已评审", en="Reviewed")}
+VOTE_TEXT = {"exempt": Text(zh="同意免责", en="Exempt"), "not_exempt": Text(zh="不同意免责", en="Not exempt"),
+             "abstain": Text(zh="弃权", en="Abstain")}
+
+
+def _panel(case: Case) -> Panel | None:
+    return Panel.objects.filter(case=case).select_related("drawn_by").first()
+
+
+def _rules(pack: Pack | None) -> Any:
+    return pack.procedure.panel if pack and pack.procedure else None
+
+
+def _finding_value(pack: Pack | None, fid: str, value: Any) -> str:
+    fdef = pack.facts.get(fid) if pack else None
+    return value_text(fdef, value)
+
+
+def panel_summary(panel: Panel, pack: Pack | None) -> dict[str, Any]:
+    """The panel's scores per criterion and findings per fact (aggregated as the pack says), with the reviews."""
+    rules = _rules(pack)
+    reviewed = panel.members.filter(status=MemberStatus.reviewed).exists()
+    agg = panel.conclusion or (review_svc.panel_aggregate(panel) if reviewed else None)
+    if agg is None or rules is None:
+        return {"reviews": 0}
+    criteria = [{"c": c, "score": agg["scores"].get(c.id)} for c in rules.criteria]
+    findings = [{"id": fid, "def": pack.facts.get(fid) if pack else None, "value": v,
+                 "text": _finding_value(pack, fid, v)} for fid, v in agg["findings"].items()]
+    reviews = []
+    for m in panel.members.filter(status=MemberStatus.reviewed).select_related("expert", "review"):
+        r = m.review
+        reviews.append({"m": m, "r": r, "expertise": EXPERTISE_TEXT.get(m.expert.expertise),
+                        "scores": [{"c": c, "score": r.scores.get(c.id)} for c in rules.criteria],
+                        "findings": [{"def": pack.facts.get(fid) if pack else None, "id": fid,
+                                      "text": _finding_value(pack, fid, v)} for fid, v in r.findings.items()]})
+    return {"reviews": agg["reviews"], "criteria": criteria, "findings": findings, "scale": rules.score_scale,
+            "aggregation": rules.score_aggregation, "finding_aggregation": rules.finding_aggregation,
+            "material_requests": agg.get("material_requests") or [], "concluded": panel.concluded_at is not None,
+            "individual": reviews}
+
+
+def _stage_takes_experts(pack: Pack | None, stage: str) -> bool:
+    stages = pack.procedure.stages if pack and pack.procedure else []
+    with_experts = [s.id for s in stages if "expert" in s.actors]
+    return not with_experts or stage in with_experts
+
+
+def decision_stage(case: Case, pack: Pack | None) -> bool:
+    """Whether the case is in a stage from which a transition records the collective decision."""
+    if pack is None or pack.procedure is None or case.disposition != Disposition.open:
+        return False
+    terminal = {s.id for s in pack.procedure.stages if s.terminal}
+    return any(t.records_decision and (t.from_ == case.stage or (t.from_ == "*" and case.stage not in terminal))
+               for t in pack.procedure.transitions)
+
+
+def case_review_context(case: Case, roles: set[str], pack: Pack | None) -> dict[str, Any]:
+    """What the case page's review sections need (web/_case_review.html)."""
+    acting = roles - perm.READ_ONLY_ROLES
+    is_open = case.disposition == Disposition.open
+    ctx: dict[str, Any] = {"today": case_svc.today()}
+    rules = _rules(pack)
+    panel = _panel(case)
+    if rules is not None and roles & PANEL_VIEW_ROLES:
+        ctx["panel_rules"] = rules
+        ctx["panel_can_act"] = is_open and bool(acting & PANEL_ACT_ROLES)
+        ctx["panel_can_draw"] = ctx["panel_can_act"] and panel is None and _stage_takes_experts(pack, case.stage)
+        if panel is not None:
+            members = list(panel.members.select_related("expert", "expert__unit", "replaces__expert"))
+            ids = [int(k) for k in panel.excluded if str(k).isdigit()]
+            names = {e.pk: e for e in Expert.objects.filter(pk__in=ids).select_related("unit")}
+            pending = sum(1 for m in members if m.status == MemberStatus.invited)
+            ctx["panel"] = {
+                "p": panel, "members": [{"m": m, "expertise": EXPERTISE_TEXT.get(m.expert.expertise),
+                                         "status": MEMBER_TEXT.get(m.status)} for m in members],
+                "excluded": [{"e": names.get(int(k)) if str(k).isdigit() else None, "id": k, "reason": why}
+                             for k, why in panel.excluded.items()],
+                "pending": pending, "summary": panel_summary(panel, pack),
+                "can_conclude": ctx["panel_can_act"] and panel.concluded_at is None,
+                "conclude_unmet": tr("尚有 {n} 名专家未提交评审意见", "{n} experts have not reviewed yet", n=pending)
+                if pending else "",
+            }
+    if roles & OBJECTION_VIEW_ROLES:
+        objections = list(case.objections.select_related("answered_by").order_by("filed_at", "id"))
+        notice = pack.procedure.public_notice if pack and pack.procedure else None
+        if objections or (notice and notice.objections and case.stage == notice.stage):
+            ctx["objections"] = objections
+            ctx["objection_can_answer"] = bool(acting & {"caseworker", "admin"})
+    ctx["letters"] = list(case.letters.order_by("issued_on", "id"))
+    obligations = list(case.obligations.all())
+    ctx["obligations"] = obligations
+    ctx["obligation_can_fulfil"] = bool(acting & FULFIL_ROLES)
+    if roles & INTEGRITY_ROLES:
+        ctx["integrity"] = review_svc.integrity_history(case)
+        ctx["show_integrity"] = True
+    decision = getattr(case, "decision", None)
+    ctx["decision"] = decision
+    if decision is not None:
+        ctx["decision_text"] = OUTCOME_TEXT.get(decision.decision)
+    if (roles & COMMITTEE_ACT_ROLES and decision_stage(case, pack)) or (decision and roles & COMMITTEE_VIEW_ROLES):
+        ctx["committee_url"] = reverse("committee_case", args=[case.pk])
+        ctx["committee_to_decide"] = decision is None and bool(roles & COMMITTEE_ACT_ROLES)
+    return ctx
+
+
+# --- case-page actions --------------------------------------------------------------------------------
+
+def _int(raw: str | None) -> int | None:
+    raw = (raw or "").strip()
+    return int(raw) if raw.isdigit() else None
+
+
+@login_required
+@require_POST
+def panel_draw(request: HttpRequest, pk: int) -> HttpResponse:
+    case = wv._case_or_404(request.user, pk)
+    raw_size, reason = request.POST.get("size", "").strip(), request.POST.get("override_reason", "")
+    posted = {"size": raw_size, "override_reason": reason}
+    try:
+        size = _int(raw_size)
+        if raw_size and size is None:
+            raise Invalid("专家组人数应为整数", "the panel size is a whole number", field="size")
+        panel = review_svc.panel_draw(case=case, actor=request.user, size=size, override_reason=reason)
+    except ServiceError as exc:
+        return wv._refused(request, pk, exc, "panel", {**posted, "action": "draw"})
+    n = panel.members.count()
+    msg = tr("已抽取专家组（{n} 人）", "Panel drawn ({n} experts)", n=n)
+    if panel.rule_breaches:
+        msg += tr("；不符合规则之处已记录并标示", "; its departures from the rules are recorded and flagged")
+    messages.success(request, msg)
+    return redirect(reverse("case", args=[pk]) + "#panel-form")
+
+
+@login_required
+@require_POST
+def panel_conclude(request: HttpRequest, pk: int) -> HttpResponse:
+    case = wv._case_or_404(request.user, pk)
+    try:
+        panel = review_svc.panel_conclude(case=case, actor=request.user)
+    except ServiceError as exc:
+        return wv._refused(request, pk, exc, "panel", {"action": "conclude"})
+    found = sum(1 for v in (panel.conclusion or {}).get("findings", {}).values() if v is not None)
+    messages.success(request, tr("专家组意见已汇总，记录 {n} 项专家组认定", "The panel has concluded; {n} panel "
+                                 "findings recorded", n=found))
+    return redirect(reverse("case", args=[pk]) + "#panel-form")
+
+
+@login_required
+@require_POST
+def panel_withdraw(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+    """A caseworker withdraws a panel member (回避) with a reason; the next candidate in seed order replaces them."""
+    case = wv._case_or_404(request.user, pk)
+    member = PanelMember.objects.filter(pk=member_pk, panel__case=case).select_related("expert", "panel").first()
+    if member is None:
+        raise Http404("no such panel member")
+    reason = request.POST.get("reason", "")
+    try:
+        replacement = review_svc.panel_member_decline(member=member, actor=request.user, reason=reason)
+    except ServiceError as exc:
+        return wv._refused(request, pk, exc, "panel", {"action": f"withdraw-{member_pk}", "reason": reason})
+    messages.success(request, tr("{a} 已回避；{b}", "{a} withdrawn; {b}", a=member.expert.name,
+                                 b=tr("由 {x} 递补", "replaced by {x}", x=replacement.expert.name) if replacement
+                                 else tr("没有可递补的专家", "no expert left to replace them")))
+    return redirect(reverse("case", args=[pk]) + "#panel-form")
+
+
+@login_required
+@require_POST
+def objection_answer(request: HttpRequest, pk: int, objection_pk: int) -> HttpResponse:
+    case = wv._case_or_404(request.user, pk)
+    objection = Objection.objects.filter(pk=objection_pk, case=case).first()
+    if objection is None:
+        raise Http404("no such objection")
+    answer, sustained = request.POST.get("answer", ""), request.POST.get("sustained", "")
+    posted = {"action": str(objection_pk), "answer": answer, "sustained": sustained}
+    try:
+        if sustained not in ("1", "0"):
+            raise Invalid("请选择异议是否成立", "say whether the objection is sustained", field="sustained")
+        answered = case_svc.objection_answer(objection=objection, actor=request.user, answer=answer,
+                                                         sustained=sustained == "1")
+    except ServiceError as exc:
+        return wv._refused(request, pk, exc, "objections", posted)
+    messages.success(request, tr("已答复异议（{s}）", "Objection answered ({s})",
+                                 s=tr("成立", "sustained") if answered.sustained
+                                 else tr("不成立", "not sustained")))
+    return redirect(reverse("case", args=[pk]) + "#objections-form")
+
+
+@login_required
+@require_POST
+def obligation_fulfil(request: HttpRequest, pk: int, obligation_pk: int) -> HttpResponse:
+    case = wv._case_or_404(request.user, pk)
+    ob = Obligation.objects.filter(pk=obligation_pk, case=case).first()
+    if ob is None:
+        raise Http404("no such obligation")
+    note = request.POST.get("note", "")
+    try:
+        ob = review_svc.obligation_fulfil(obligation=ob, actor=request.user, note=note)
+    except ServiceError as exc:
+        return wv._refused(request, pk, exc, "obligations", {"action": str(obligation_pk), "note": note})
+    messages.success(request, tr("已登记履行：{x}", "Recorded as fulfilled: {x}",
+                                 x=pick(Text(zh=ob.label_zh, en=ob.label_en or ob.label_zh))))
+    return redirect(reverse("case", args=[pk]) + "#obligations-form")
+
+
+@login_required
+def letter_download(request: HttpRequest, pk: int, letter_pk: int, fmt: str) -> FileResponse:
+    """A decision letter, for users who may read the case (checked as the API's letter route does)."""
+    case = wv._case_or_404(request.user, pk)
+    letter = Letter.objects.filter(pk=letter_pk, case=case).first()
+    if letter is None or fmt not in ("docx", "pdf") or (fmt == "pdf" and not letter.pdf):
+        raise Http404("no such letter")
+    f = letter.docx if fmt == "docx" else letter.pdf
+    return FileResponse(f.open("rb"), as_attachment=True, filename=f"{letter.doc_number}.{fmt}")
+
+
+# --- expert -------------------------------------------------------------------------------------------
+
+@login_required
+def expert_home(request: HttpRequest) -> HttpResponse:
+    """The expert's own panel seats: only cases the expert was drawn for."""
+    expert = Expert.objects.filter(user=request.user).first()
+    seats = list(PanelMember.objects.filter(expert__user=request.user)
+                 .select_related("panel__case__project", "panel__case__bureau", "panel__case__host_unit")
+                 .order_by("-panel__drawn_at", "-id"))
+    rows = []
+    for m in seats:
+        case = m.panel.case
+        pack = wv._pack(case)
+        rows.append({"m": m, "case": case, "stage": stage_label(pack, case.stage), "status": MEMBER_TEXT[m.status],
+                     "open": m.status == MemberStatus.invited and case.disposition == Disposition.open,
+                     "concluded": m.panel.concluded_at is not None})
+    return render(request, "web/expert.html", {"expert": expert, "rows": rows,
+                                               "expertise": EXPERTISE_TEXT.get(expert.expertise) if expert else None,
+                                               "todo": sum(1 for r in rows if r["open"])})
+
+
+def _seat(request: HttpRequest, pk: int) -> tuple[Case, PanelMember]:
+    case = wv._case_or_404(request.user, pk)
+    member = (PanelMember.objects.filter(panel__case=case, expert__user=request.user)
+              .exclude(status=MemberStatus.declined).select_related("panel", "expert").first())
+    if member is None:
+        raise Http404("not a member of this case's panel")
+    return case, member
+
+
+def _expert_facts(pack: Pack | None) -> list[Any]:
+    if pack is None:
+        return []
+    return [f for f in pack.facts.values() if "expert_panel_finding" in {e.value for e in f.established_by}]
+
+
+def _review_context(request: HttpRequest, case: Case, member: PanelMember, error: dict[str, Any] | None = None,
+                    posted: dict[str, Any] | None = None) -> dict[str, Any]:
+    pack = wv._pack(case)
+    rules = _rules(pack)
+    posted = posted or {}
+    current = case_svc.current_facts(case)
+    field = (error or {}).get("field") or ""
+    message = (error or {}).get("message", "")
+    findings = []
+    for f in _expert_facts(pack):
+        cur = current.get(f.id)
+        findings.append({"def": f, "input": "bool" if f.type is FactType.bool else
+                         "enum" if f.type is FactType.enum else "text",
+                         "posted": (posted.get("findings") or {}).get(f.id, ""),
+                         "error": message if field == f"findings.{f.id}" else "",
+                         "current": value_text(f, cur.value) if cur and cur.value is not None else ""})
+    criteria = [{"c": c, "posted": (posted.get("scores") or {}).get(c.id, ""),
+                 "error": message if field == f"scores.{c.id}" else ""} for c in (rules.criteria if rules else [])]
+    review = getattr(member, "review", None) if member.status == MemberStatus.reviewed else None
+    return {
+        "case": case, "pack": pack, "member": member, "rules": rules, "findings": findings, "review": review,
+        "criteria": criteria,
+        "review_scores": [{"c": c, "score": review.scores.get(c.id)} for c in rules.criteria] if review and rules
+        else [],
+        "review_findings": [{"def": pack.facts.get(fid) if pack else None, "id": fid,
+                             "text": _finding_value(pack, fid, v)} for fid, v in review.findings.items()]
+        if review else [],
+        "stage": stage_label(pack, case.stage), "evidence": list(case.evidence.all()),
+        "error": error, "posted": posted, "field": field,
+        "can_review": member.status == MemberStatus.invited and case.disposition == Disposition.open,
+    }
+
+
+def _labelled(error: dict[str, Any], pack: Pack | None) -> dict[str, Any]:
+    """Name a criterion or a fact in the error by its label, not its id ("scores.necessity" → 必要性)."""
+    field = error.get("field") or ""
+    rules = _rules(pack)
+    if field.startswith("scores.") and rules is not None:
+        crit = next((c for c in rules.criteria if c.id == field[7:]), None)
+        if crit is not None:
+            error["field_label"] = pick(crit.label)
+    elif field.startswith("findings.") and pack is not None and field[9:] in pack.facts:
+        error["field_label"] = pick(pack.facts[field[9:]].label)
+    return error
+
+
+def _number(raw: str) -> Any:
+    try:
+        n = float(raw)
+    except ValueError:
+        return raw  # the service names the criterion and the scale
+    return int(n) if n.is_integer() else n
+
+
+@login_required
+def expert_review(request: HttpRequest, pk: int) -> HttpResponse:
+    case, member = _seat(request, pk)
+    if request.method != "POST":
+        return render(request, "web/expert_review.html", _review_context(request, case, member))
+    pack = wv._pack(case)
+    rules = _rules(pack)
+    raw_scores = {c.id: request.POST.get(f"score.{c.id}", "").strip() for c in (rules.criteria if rules else [])}
+    scores = {k: _number(v) for k, v in raw_scores.items() if v != ""}
+    raw_findings = {f.id: request.POST.get(f"finding.{f.id}", "") for f in _expert_facts(pack)}
+    findings: dict[str, Any] = {}
+    for f in _expert_facts(pack):
+        raw = raw_findings[f.id]
+        if raw in ("", "unknown"):
+            continue
+        if f.type is FactType.bool:
+            findings[f.id] = {"1": True, "0": False}.get(raw, raw)
+        elif f.type in (FactType.number, FactType.money, FactType.age):
+            findings[f.id] = _number(raw)
+        else:
+            findings[f.id] = raw
+    opinion, material = request.POST.get("opinion", ""), request.POST.get("material_request", "")
+    posted = {"scores": raw_scores, "findings": raw_findings, "opinion": opinion, "material_request": material}
+    try:
+        review_svc.review_submit(case=case, actor=request.user, scores=scores, opinion=opinion, findings=findings,
+                                 material_request=material)
+    except ServiceError as exc:
+        ctx = _review_context(request, case, member, _labelled(wv._error(exc, "review", pack), pack), posted)
+        return render(request, "web/expert_review.html", ctx, status=exc.status)
+    messages.success(request, tr("评审意见已提交：{n}", "Your review of {n} is submitted", n=case.number))
+    return redirect("expert_review", pk=case.pk)
+
+
+@login_required
+@require_POST
+def expert_decline(request: HttpRequest, pk: int) -> HttpResponse:
+    case, member = _seat(request, pk)
+    reason = request.POST.get("reason", "")
+    try:
+        review_svc.panel_member_decline(member=member, actor=request.user, reason=reason)
+    except ServiceError as exc:
+        ctx = _review_context(request, case, member, wv._error(exc, "decline", wv._pack(case)),
+                              {"reason": reason})
+        return render(request, "web/expert_review.html", ctx, status=exc.status)
+    messages.success(request, tr("您已谢绝评审 {n}；理由已记录，将由下一位候选专家递补。",
+                                 "You have declined {n}; the reason is recorded and the next candidate replaces you.",
+                                 n=case.number))
+    return redirect("expert_home")
+
+
+# --- committee ----------------------------------------------------------------------------------------
+
+def _committee_members(case: Case, user: Any) -> list[str]:
+    names = set(RoleGrant.objects.filter(role=Role.committee, organisation=case.bureau)
+                .values_list("user__username", flat=True))
+    if perm.is_admin(user) and not names:
+        names.add(user.get_username())
+    return sorted(names)
+
+
+def _clause_options(pack: Pack | None, det_record: dict[str, Any]) -> list[dict[str, Any]]:
+    if pack is None:
+        return []
+    decisive = list(det_record.get("decisive") or [])
+    values = {item["id"]: item.get("value") for item in det_record.get("trace", [])}
+    groups: list[dict[str, Any]] = []
+    for kind in ClauseKind:
+        items = [{"id": c.id, "label": c.label, "cite": citation(pack, c.id), "value": values.get(c.id),
+                  "decisive": c.id in decisive} for c in pack.clauses_of(kind) if c.id not in decisive
+                 and c.id in values]
+        if items:
+            groups.append({"label": KIND_TEXT[kind], "items": items})
+    first = [{"id": cid, "label": pack.clauses[cid].clause.label, "cite": citation(pack, cid),
+              "value": values.get(cid), "decisive": True, "kind": KIND_TEXT.get(pack.clauses[cid].clause.kind)}
+             for cid in decisive if cid in pack.clauses]
+    return [{"label": None, "items": first}, *groups]
+
+
+def _committee_context(request: HttpRequest, case: Case, error: dict[str, Any] | None = None,
+                       posted: dict[str, Any] | None = None) -> dict[str, Any]:
+    pack = wv._pack(case)
+    roles = perm.roles_on_case(request.user, case)
+    det = determination_view(pack, case.determination) if pack else {}
+    panel = _panel(case)
+    decision = getattr(case, "decision", None)
+    members = _committee_members(case, request.user)
+    engine = case.outcome if case.outcome in ("exempt", "not_exempt") else ""
+    posted = posted or {}
+    can_decide = bool(roles & COMMITTEE_ACT_ROLES) and decision is None and decision_stage(case, pack)
+    options = _clause_options(pack, case.determination or {})
+    chosen = set(posted["clauses"]) if "clauses" in posted else set(case.determination.get("decisive") or [])
+    for g in options:
+        for item in g["items"]:
+            item["checked"] = item["id"] in chosen
+        g["open"] = any(item["checked"] for item in g["items"])
+    present = set(posted["present"]) if "present" in posted else set(members)
+    votes = posted.get("votes") or {}
+    ctx: dict[str, Any] = {
+        "case": case, "pack": pack, "roles": roles, "det": det, "stage": stage_label(pack, case.stage),
+        "panel": panel, "summary": panel_summary(panel, pack) if panel else None,
+        "decision": decision, "decision_text": OUTCOME_TEXT.get(decision.decision) if decision else None,
+        "can_decide": can_decide, "error": error, "posted": posted,
+        "members": [{"name": u, "present": u in present, "vote": votes.get(u, "")} for u in members],
+        "vote_options": list(VOTE_TEXT.items()),
+        "choice": posted.get("decision", engine), "engine": engine, "engine_text": OUTCOME_TEXT.get(case.outcome),
+        "clause_groups": options, "outcomes": [("exempt", OUTCOME_TEXT["exempt"]),
+                                               ("not_exempt", OUTCOME_TEXT["not_exempt"])],
+        "undetermined": case.outcome == "undetermined",
+        "objections": list(case.objections.filter(status=ObjectionStatus.open)) if can_decide else [],
+    }
+    if decision is not None:
+        d_pack_clauses = pack.clauses if pack else {}
+        ctx["decision_clauses"] = [{"id": c, "label": d_pack_clauses[c].clause.label if c in d_pack_clauses
+                                    else Text(zh=c, en=c), "cite": citation(pack, c) if pack and c in
+                                    d_pack_clauses else ""} for c in decision.clauses]
+        ctx["decision_votes"] = [(u, VOTE_TEXT.get(v)) for u, v in decision.votes.items()]
+    return ctx
+
+
+@login_required
+def committee_case(request: HttpRequest, pk: int) -> HttpResponse:
+    case = wv._case_or_404(request.user, pk)
+    roles = perm.roles_on_case(request.user, case)
+    if not roles & COMMITTEE_VIEW_ROLES:
+        raise PermissionDenied("the committee page is for the committee, caseworkers and auditors")
+    if request.method != "POST":
+        return render(request, "web/committee.html", _committee_context(request, case))
+    decision, reasons = request.POST.get("decision", ""), request.POST.get("reasons", "")
+    present = request.POST.getlist("present")
+    votes = {k[5:]: v for k, v in request.POST.items() if k.startswith("vote.") and v}
+    clauses = request.POST.getlist("clauses")
+    posted = {"decision": decision, "reasons": reasons, "present": present, "votes": votes, "clauses": clauses}
+    try:
+        record = review_svc.committee_decide(case=case, actor=request.user, decision=decision, reasons=reasons,
+                                             members_present=present, votes=votes, clauses=clauses or None,
+                                             expected_version=wv._version(request))
+    except ServiceError as exc:
+        case = wv._case_or_404(request.user, pk)
+        ctx = _committee_context(request, case, wv._error(exc, "decision", wv._pack(case)), posted)
+        return render(request, "web/committee.html", ctx, status=exc.status)
+    case.refresh_from_db()
+    messages.success(request, tr("集体审定已记录：{d}。当前阶段：{s}", "The collective decision is recorded: {d}. "
+                                 "The case is now at: {s}", d=pick(OUTCOME_TEXT[record.decision]),
+                                 s=pick(stage_label(wv._pack(case), case.stage))))
+    return redirect("case", pk=case.pk)
+
+
+__all__ = ["case_review_context", "committee_case", "decision_stage", "expert_decline", "expert_home",
+           "expert_review", "letter_download", "objection_answer", "obligation_fulfil", "panel_conclude",
+           "panel_draw", "panel_summary", "panel_withdraw"]

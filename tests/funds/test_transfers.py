@@ -1,0 +1,111 @@
+"""Tianjin technology transfers: the pricing exemption and the policy boundaries, through the pack."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from rongcuo.audit.models import AuditEvent
+from rongcuo.cases.errors import Conflict, Invalid
+from rongcuo.funds import services as svc
+from rongcuo.funds.models import TransferRecord
+
+from .conftest import FWorld
+
+OK = {"tj_tianjin_transfer": True, "transfer_duties_diligent": True, "sought_private_gain": False}
+
+
+def _transfer(fw: FWorld, code: str, method: str, *, facts: dict[str, Any] | None = OK, **kw: Any) -> TransferRecord:
+    return svc.transfer_create(actor=fw.users["tj_caseworker"], unit=fw.orgs["tj_univ"], code=code,
+                               achievement="一种固态电解质材料的制备方法（发明专利）", method=method,
+                               transfer_date=dt.date(2025, 9, 1), price_yuan=3_200_000, facts=facts,
+                               role="investigation_finding", evidence=["转让合同 TJU-2025-088"],
+                               later_value_yuan=12_000_000, later_value_on=dt.date(2026, 6, 30), **kw)
+
+
+def test_auction_price_is_exempt_whatever_the_later_value(fw: FWorld) -> None:
+    t = _transfer(fw, "TJ-A", "auction")
+    assert t.pack_id == "tianjin-transfer-guideline" and t.pack_version == "2025-trial"
+    pricing = t.decisions["pricing_exemption"]
+    assert t.outcome == pricing["outcome"] == "exempt"
+    assert pricing["outcome_label"]["zh"] == "定价免责：即使后续价值变化也不追究责任"
+    assert pricing["decisive"] == ["tj.diligence.duties_performed", "tj.diligence.no_illegal_gain",
+                                   "tj.pricing.listed_or_auction"]
+    assert pricing["consequences"] == ["tj.consequence.no_liability_on_value_change"]
+    assert pricing["facts"]["transfer_method"]["value"] == "auction"
+    assert AuditEvent.objects.filter(action="transfer.create", subject_id=str(t.pk)).exists()
+
+
+def test_agreement_with_public_notice_is_exempt(fw: FWorld) -> None:
+    t = _transfer(fw, "TJ-N", "agreement", notice_where="本校网站及天津市技术交易市场",
+                  notice_from=dt.date(2025, 8, 15), notice_to=dt.date(2025, 8, 29))
+    assert t.publicly_noticed is True
+    pricing = t.decisions["pricing_exemption"]
+    assert pricing["outcome"] == "exempt"
+    assert pricing["decisive"][-1] == "tj.pricing.agreement_noticed"
+    evidence = pricing["facts"]["agreement_price_publicly_noticed"]["evidence"]
+    assert any("技术交易市场" in e and "2025-08-15" in e for e in evidence)
+
+
+def test_agreement_without_notice_is_not_covered_by_the_pricing_clause(fw: FWorld) -> None:
+    t = _transfer(fw, "TJ-X", "agreement", publicly_noticed=False)
+    pricing = t.decisions["pricing_exemption"]
+    assert t.outcome == pricing["outcome"] == "not_exempt"
+    assert pricing["outcome_label"]["zh"] == "不适用定价免责条款"
+    assert pricing["decisive"] == ["tj.pricing.listed_or_auction", "tj.pricing.agreement_noticed"]
+    assert pricing["consequences"] == []
+
+
+def test_agreement_with_notice_unrecorded_asks_for_it(fw: FWorld) -> None:
+    t = _transfer(fw, "TJ-U", "agreement")
+    pricing = t.decisions["pricing_exemption"]
+    assert pricing["outcome"] == "undetermined" and pricing["needed"] == ["agreement_price_publicly_noticed"]
+
+
+def test_boundaries_and_correction_first_are_decided_with_their_clauses(fw: FWorld) -> None:
+    t = _transfer(fw, "TJ-B", "listed_trading")
+    # The unit attests what it is and what the money is (the vocabulary lets the unit establish these).
+    t = svc.transfer_set_facts(actor=fw.users["tj_tto"], transfer=t, role="host_unit_attestation",
+                               facts={"unit_category": "public_welfare_1", "income_from_achievement_transfer": True,
+                                      "payment_is_transfer_cash_reward": True}, evidence=["事业单位法人证书"])
+    d = t.decisions
+    assert set(d) == {"pricing_exemption", "boundary_public_welfare_income", "boundary_cash_reward",
+                      "boundary_horizontal_surplus", "boundary_leader_equity", "correction_first"}
+    assert d["boundary_public_welfare_income"]["outcome"] == "exempt"
+    assert d["boundary_public_welfare_income"]["outcome_label"]["zh"] == "不视为经营性收入"
+    assert d["boundary_cash_reward"]["decisive"] == ["tj.boundary.cash_reward"]
+    assert d["boundary_leader_equity"]["outcome"] == "undetermined"
+    assert d["boundary_leader_equity"]["needed"] == ["incentive_recipient_is_leader", "incentive_is_transfer_equity"]
+    assert d["correction_first"]["outcome"] == "undetermined"
+    svc.transfer_set_facts(actor=fw.users["tj_caseworker"], transfer=t, role="investigation_finding",
+                           facts={"error_in_service_achievement_handling": True,
+                                  "acted_under_law_and_unit_rules": True}, expected_version=2)
+    t.refresh_from_db()
+    assert t.decisions["correction_first"]["outcome"] == "exempt"
+    assert t.decisions["correction_first"]["outcome_label"]["zh"] == "以纠正为主，不进行责任追究"
+    assert t.version == 3
+    with pytest.raises(Conflict):
+        svc.transfer_set_facts(actor=fw.users["tj_caseworker"], transfer=t, role="investigation_finding",
+                               facts={"acted_under_law_and_unit_rules": True}, expected_version=2)
+
+
+def test_bad_transfer_input_names_the_field_and_stores_nothing(fw: FWorld) -> None:
+    cases = [
+        ({"method": "gift"}, "method"),
+        ({"method": "agreement", "publicly_noticed": True, "notice_where": "本校网站"}, "notice_from"),
+        ({"method": "agreement", "notice_where": "本校网站", "notice_from": dt.date(2025, 8, 30),
+          "notice_to": dt.date(2025, 8, 1)}, "notice_to"),
+        ({"method": "auction", "transfer_date": dt.date(2025, 1, 1)}, "transfer_date"),  # before the guideline
+        ({"method": "auction", "facts": {"transfer_method": "agreement"}, "role": "investigation_finding"},
+         "transfer_method"),
+        ({"method": "auction", "facts": {"tj_tianjin_transfer": True}}, "role"),  # which role?
+    ]
+    for kw, field in cases:
+        args = {"actor": fw.users["tj_caseworker"], "unit": fw.orgs["tj_univ"], "code": "TJ-BAD",
+                "achievement": "成果", "transfer_date": dt.date(2025, 9, 1), "price_yuan": 100, "role": None, **kw}
+        with pytest.raises(Invalid) as e:
+            svc.transfer_create(**args)
+        assert e.value.field == field, kw
+    assert not TransferRecord.objects.exists()
