@@ -48,7 +48,7 @@ RULES: dict[str, set[str | None]] = {
     "POST /api/cases/{case_id}/panel/members/{member_id}/decline": {"sz_caseworker", "admin"},
     "POST /api/cases/{case_id}/reviews": set(),  # only sitting panel members; nobody here sits
     "POST /api/cases/{case_id}/panel/conclude": {"sz_caseworker", "admin"},
-    "POST /api/cases/{case_id}/decision": {"sz_committee", "admin"},
+    "POST /api/cases/{case_id}/decision": {"sz_committee", "sz_caseworker", "admin"},  # the pack: 组织决定
     "GET /api/cases/{case_id}/decision": ON_CASE,
     "GET /api/cases/{case_id}/letters": ON_CASE,
     "GET /api/cases/{case_id}/letters/{letter_id}/{fmt}": ON_CASE,

@@ -306,7 +306,10 @@ def committee_decide(*, case: Case, actor: Any, decision: str, reasons: str, mem
     The engine's determination and trace and the panel's findings are frozen with it. Departing from the
     engine requires written reasons; a refusal always carries reasons and the clauses relied on.
     """
-    perm.require_any(actor, case, {"committee"}, "作出集体审定", "record the collective decision")
+    # Who decides is the pack's: the roles of its decision transitions (e.g. 深圳 组织决定 by the department).
+    proc0 = case_svc._procedure(pack_of(case))
+    deciders = {r for t in proc0.transitions if t.records_decision for r in t.by}
+    perm.require_any(actor, case, deciders or {"committee"}, "作出集体审定", "record the collective decision")
     case = case_svc._lock(case, expected_version)
     if decision not in ("exempt", "not_exempt"):
         raise Invalid("决定应为 exempt（免责）或 not_exempt（不予免责）", "decision must be exempt or not_exempt",
@@ -333,7 +336,7 @@ def committee_decide(*, case: Case, actor: Any, decision: str, reasons: str, mem
     if (departs or decision == "not_exempt") and not reasons:
         raise Invalid("不予认定或与引擎结论不一致时，必须书面说明理由", "a refusal, or a departure from the engine's "
                       "determination, requires written reasons", field="reasons")
-    clauses = list(clauses or res.decisive)
+    clauses = list(res.decisive if clauses is None else clauses)  # an explicit empty list stays empty
     unknown = [c for c in clauses if c not in res.pack.clauses]
     if unknown:
         raise Invalid(f"未知条款：{', '.join(unknown)}", f"unknown clauses: {', '.join(unknown)}", field="clauses")
