@@ -188,3 +188,13 @@ def test_rongcuo_audit_verify_command(sz_case) -> None:
     AuditEvent.objects.filter(pk=ev.pk).update(action="case.tampered")
     res = CliRunner().invoke(app, ["audit", "verify"])
     assert res.exit_code == 1 and f"chain broken at event {ev.seq}" in res.stderr
+
+
+def test_paging_bounds_are_clear_400s(sz_case, as_user) -> None:
+    api = as_user("sz_caseworker")
+    code, err = api.get("/cases", offset=10**20)
+    assert code == 400 and err["field"] == "offset"
+    code, err = api.get("/cases", limit=0)
+    assert code == 400 and err["field"] == "limit"
+    code, page = api.get("/cases", offset=0, limit=1)
+    assert code == 200 and len(page) == 1

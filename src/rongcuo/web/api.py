@@ -426,8 +426,10 @@ cases_router = Router(tags=["cases"])
 @cases_router.get("", response=list[CaseOut])
 def cases_list(request: HttpRequest, stage: str | None = None, outcome: str | None = None,
                disposition: str | None = None, limit: int = 100, offset: int = 0) -> Any:
-    if not 1 <= limit <= 500 or offset < 0:
-        raise Invalid("limit 应在 1–500 之间，offset 不小于 0", "limit must be 1–500 and offset ≥ 0", field="limit")
+    if not 1 <= limit <= 500:
+        raise Invalid("limit 应在 1–500 之间", "limit must be 1–500", field="limit")
+    if not 0 <= offset <= 1_000_000_000:  # beyond a database integer is no page at all
+        raise Invalid("offset 应在 0–1000000000 之间", "offset must be 0–1000000000", field="offset")
     qs = perm.visible_cases(request.user)
     if stage:
         qs = qs.filter(stage=stage)
