@@ -198,3 +198,24 @@ def test_paging_bounds_are_clear_400s(sz_case, as_user) -> None:
     assert code == 400 and err["field"] == "limit"
     code, page = api.get("/cases", offset=0, limit=1)
     assert code == 200 and len(page) == 1
+
+
+def test_nul_characters_are_refused_alike_on_every_database(sz_case, as_user, world) -> None:
+    """PostgreSQL cannot store U+0000 (SQLite can): refused everywhere, naming the field, changing nothing."""
+    wang = as_user("wang")
+    before = (Case.objects.get(pk=sz_case["id"]).failure_explanation, AuditEvent.objects.count())
+    code, err = wang.get("/cases", stage="accept\x00ed")
+    assert code == 400 and err["field"] == "stage" and "U+0000" in err["message"]["en"]
+    assert "空字符" in err["message"]["zh"]
+    code, err = wang.patch(f"/cases/{sz_case['id']}", {"version": sz_case["version"],
+                                                        "failure_explanation": "里程碑\x00未通过"})
+    assert code == 400 and err["field"] == "failure_explanation"
+    code, err = wang.post(f"/cases/{sz_case['id']}/facts", {"facts": {"a\x00": True}, "version": 1})
+    assert code == 400 and err["field"] == "facts.a"
+    from django.test import Client
+
+    page = Client()
+    page.force_login(world.users["wang"])
+    r = page.post(f"/cases/{sz_case['id']}/", {"note": "x\x00y"})
+    assert r.status_code == 400 and "U+0000" in r.content.decode()
+    assert (Case.objects.get(pk=sz_case["id"]).failure_explanation, AuditEvent.objects.count()) == before

@@ -42,6 +42,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "rongcuo.security.ContentSecurityPolicyMiddleware",
+    "rongcuo.security.NulCharacterMiddleware",  # PostgreSQL cannot store U+0000; refuse it everywhere alike
     "django.contrib.sessions.middleware.SessionMiddleware",
     "rongcuo.web.middleware.ChineseFirstLocaleMiddleware",  # Chinese unless the user picks English
     "django.middleware.common.CommonMiddleware",
