@@ -152,3 +152,27 @@ def test_work_queue_filters(world: World, case: Any) -> None:
     assert case.number in cw.get("/work/", {"stage": "start", "outcome": "undetermined"}).content.decode()
     assert case.number not in cw.get("/work/", {"outcome": "exempt"}).content.decode()
     assert case.number not in client(world, "zj_caseworker").get("/work/").content.decode()
+
+
+def test_work_queue_pages_and_counts_every_running_deadline(world: World, case: Any, monkeypatch) -> None:
+    from rongcuo.cases.models import Deadline, DeadlineStatus
+
+    other = svc.case_create(actor=world.users["chen"], project=world.projects["zj_material"],
+                            applicant=world.people["chen"], failure_explanation="中试未达到预期指标。")
+    Deadline.objects.filter(case=case).delete()
+    base = dict(label_zh="办理期限", label_en="Time limit", start_date=dt.date(2025, 9, 1), days=10, day_kind="working",
+                status=DeadlineStatus.open)
+    Deadline.objects.create(case=case, key="a", due_date=dt.date(2025, 10, 1), **base)  # overdue on 2025-10-09
+    Deadline.objects.create(case=other, key="b", due_date=dt.date(2025, 10, 13), **base)  # 2 working days ahead
+    Deadline.objects.create(case=other, key="c", due_date=dt.date(2025, 12, 31), **base)  # on track
+    monkeypatch.setattr("rongcuo.web.work_views.WORK_PAGE", 1)
+    admin = client(world, "admin")
+    first = admin.get("/work/").content.decode()
+    assert "逾期 1" in first and "即将到期 1" in first  # counted over every running deadline, not the page
+    assert other.number in first.split('id="cases-head"')[1] and case.number not in first.split('id="cases-head"')[1]
+    assert "下一页" in first and "上一页" not in first
+    second = admin.get("/work/", {"page": 2}).content.decode().split('id="cases-head"')[1]
+    assert case.number in second and other.number not in second and "上一页" in second and "下一页" not in second
+    assert admin.get("/work/", {"page": "-3"}).status_code == 200  # a bad page number is the first page
+    en = client(world, "admin", "en").get("/work/").content.decode()
+    assert "1 overdue" in en and "Next page" in en and "newest first" in en

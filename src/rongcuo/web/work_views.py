@@ -8,6 +8,7 @@ with the service's status (400, 403, 404, 409) — never a 500.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -128,9 +129,11 @@ def _deadline_rows(deadlines: list[Deadline]) -> list[dict[str, Any]]:
     return rows
 
 
-def _stage_options(cases: list[Case]) -> list[tuple[str, Text]]:
+def _stage_options(cases: Any) -> list[tuple[str, Text]]:
+    """The stages of the packs the user's cases are decided under (one small DISTINCT query)."""
     seen: dict[str, Text] = {}
-    for pack_id, version in {(c.pack_id, c.pack_version) for c in cases}:
+    versions = Case.objects.filter(pk__in=cases.values("id")).order_by().values_list("pack_id", "pack_version")
+    for pack_id, version in set(versions.distinct()):
         try:
             pack = registry().get(f"{pack_id}@{version}")
         except UnknownPack:
@@ -142,11 +145,39 @@ def _stage_options(cases: list[Case]) -> list[tuple[str, Text]]:
 
 # --- work queue ---------------------------------------------------------------------------------------
 
+WORK_PAGE = 50  # cases per page of the work queue
+WORK_DEADLINES = 100  # running deadlines listed (the counts above them cover all)
+CASE_ROW_FIELDS = ("id", "number", "pack_id", "pack_version", "stage", "outcome", "disposition", "project__title",
+                   "applicant__name")
+
+
+def _due_soon_until(on: Any) -> Any:
+    """The last date still "due soon" seen from `on` (within DUE_SOON_WORKING_DAYS working days)."""
+    import datetime as dt
+
+    from django.conf import settings
+
+    cal = load_calendar(on.year, on.year + 1)
+    day = on
+    for _ in range(366):  # a year without N working days is no calendar; stop rather than loop
+        if cal.working_days_between(on, day + dt.timedelta(days=1)) > settings.DUE_SOON_WORKING_DAYS:
+            break
+        day += dt.timedelta(days=1)
+    return day
+
+
 @login_required
 def work(request: HttpRequest) -> HttpResponse:
+    """The work queue: running deadlines by due date (with overdue / due-soon counts over all of them) and the
+    user's cases, newest first, one page at a time. Reads only the listed columns: a bureau's queue may hold
+    tens of thousands of cases, and the page must not load their determinations to show their numbers."""
+    from django.db.models import Count
+
     user = request.user
-    base = perm.visible_cases(user).select_related("project", "applicant", "bureau")
+    base = perm.visible_cases(user)
     stage, outcome, q = request.GET.get("stage", ""), request.GET.get("outcome", ""), request.GET.get("q", "").strip()
+    raw_page = request.GET.get("page", "1")
+    page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) <= 100_000 else 1
     qs = base
     if stage:
         qs = qs.filter(stage=stage)
@@ -155,24 +186,42 @@ def work(request: HttpRequest) -> HttpResponse:
     if q:
         qs = qs.filter(Q(number__icontains=q) | Q(project__title__icontains=q) | Q(project__code__icontains=q)
                        | Q(applicant__name__icontains=q))
-    cases = list(qs.order_by("-id")[:500])
-    open_deadlines = list(Deadline.objects.filter(status=DeadlineStatus.open, case__in=[c.pk for c in cases])
-                          .select_related("case", "case__project")
+    # The page's ids first (DISTINCT over the id alone walks the primary key backwards and stops early), then
+    # only those rows with only the shown columns.
+    ids = [r["id"] for r in qs.order_by("-id").values("id")[(page - 1) * WORK_PAGE:page * WORK_PAGE + 1]]
+    has_next = len(ids) > WORK_PAGE
+    cases = list(Case.objects.filter(pk__in=ids[:WORK_PAGE]).select_related("project", "applicant")
+                 .only(*CASE_ROW_FIELDS).order_by("-id"))
+
+    today = svc.today()
+    running = Deadline.objects.filter(status=DeadlineStatus.open, case__in=base.values("id"))
+    counts = running.aggregate(overdue=Count("id", filter=Q(due_date__lt=today)),
+                               due_soon=Count("id", filter=Q(due_date__gte=today,
+                                                             due_date__lte=_due_soon_until(today))))
+    open_deadlines = list(running.select_related("case", "case__project")
+                          .only("id", "key", "label_zh", "label_en", "due_date", "status", "provisional", "case_id",
+                                "case__number", "case__project__title")
+                          .order_by(F("due_date").asc(nulls_last=True), "id")[:WORK_DEADLINES])
+    next_of_listed = list(Deadline.objects.filter(status=DeadlineStatus.open, case__in=[c.pk for c in cases])
+                          .only("id", "due_date", "status", "case_id")
                           .order_by(F("due_date").asc(nulls_last=True), "id"))
     deadline_rows = _deadline_rows(open_deadlines)
     next_due: dict[int, dict[str, Any]] = {}
-    for row in deadline_rows:
+    for row in _deadline_rows(next_of_listed):
         next_due.setdefault(row["d"].case_id, row)
     packs = {(c.pack_id, c.pack_version): _pack(c) for c in cases}
     rows = [{"case": c, "stage": stage_label(packs[(c.pack_id, c.pack_version)], c.stage),
              "pack": packs[(c.pack_id, c.pack_version)], "outcome": OUTCOME_TEXT.get(c.outcome),
              "disposition": DISPOSITION_TEXT.get(c.disposition), "next": next_due.get(c.pk)} for c in cases]
+    keep = {k: v for k, v in (("stage", stage), ("outcome", outcome), ("q", q)) if v}
     return render(request, "web/work.html", {
         "rows": rows, "deadlines": deadline_rows, "stage": stage, "outcome": outcome, "q": q,
-        "stages": _stage_options(list(base[:2000])), "outcomes": list(OUTCOME_TEXT.items()),
-        "filtered": bool(stage or outcome or q),
-        "overdue": sum(1 for r in deadline_rows if r["state"] == "overdue"),
-        "due_soon": sum(1 for r in deadline_rows if r["state"] == "due_soon"),
+        "stages": _stage_options(base), "outcomes": list(OUTCOME_TEXT.items()),
+        "filtered": bool(stage or outcome or q), "page": page, "has_next": has_next,
+        "first_no": (page - 1) * WORK_PAGE + 1, "last_no": (page - 1) * WORK_PAGE + len(rows),
+        "prev_query": urlencode({**keep, "page": page - 1}), "next_query": urlencode({**keep, "page": page + 1}),
+        "more_deadlines": len(deadline_rows) == WORK_DEADLINES,
+        "overdue": counts["overdue"], "due_soon": counts["due_soon"],
     })
 
 
