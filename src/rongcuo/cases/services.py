@@ -635,6 +635,19 @@ def deadline_state(d: Deadline, on: dt.date | None = None, cal: Any = None) -> s
     return "on_track"
 
 
+def due_soon_until(on: dt.date, cal: Any = None) -> dt.date:
+    """The last due date still "due soon" seen from `on` (DUE_SOON_WORKING_DAYS working days or fewer): the
+    states of open deadlines are due-date ranges, so lists can be filtered and paged by the database."""
+    cal = cal or load_calendar(on.year, on.year + 1)
+    day = on
+    for _ in range(366):  # a year without N working days is no calendar; stop rather than loop
+        nxt = day + dt.timedelta(days=1)
+        if cal.working_days_between(on, nxt) > settings.DUE_SOON_WORKING_DAYS:
+            break
+        day = nxt
+    return day
+
+
 def deadlines_sweep(*, on: dt.date | None = None) -> int:
     """Record a warning for each deadline newly due soon or overdue; running it twice records nothing new."""
     on = on or today()

@@ -12,7 +12,7 @@ import secrets
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, NinjaAPI, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
@@ -566,51 +566,38 @@ deadlines_router = Router(tags=["deadlines"])
 
 
 @deadlines_router.get("", response=list[DeadlineOut])
-def deadlines(request: HttpRequest, state: str | None = None) -> Any:
-    """Open deadlines of the cases you may see; `state` = overdue | due_soon | on_track | paused."""
+def deadlines(request: HttpRequest, state: str | None = None, limit: int = 100, offset: int = 0) -> Any:
+    """Open deadlines of the cases you may see, earliest due first; `state` = overdue | due_soon | on_track |
+    paused; `limit` (1–500, default 100) and `offset` page through them."""
     allowed = {None, "overdue", "due_soon", "on_track", "paused"}
     if state not in allowed:
         raise Invalid("state 应为 overdue、due_soon、on_track 或 paused",
                       "state must be overdue, due_soon, on_track or paused", field="state")
+    if not 1 <= limit <= 500:
+        raise Invalid("limit 应在 1–500 之间", "limit must be 1–500", field="limit")
+    if not 0 <= offset <= 1_000_000_000:
+        raise Invalid("offset 应在 0–1000000000 之间", "offset must be 0–1000000000", field="offset")
     from rongcuo.workdays.services import load_calendar
 
     today = svc.today()
+    cal = load_calendar(today.year, today.year + 2)
     qs = Deadline.objects.filter(status=DeadlineStatus.open)
-    # Narrow by due date in SQL to the rows that can be in the asked state (the state itself is decided below,
-    # as before): overdue is due before today, paused has no due date, due soon and on track are due from today.
+    # Every state is a due-date range (the calendar gives the last day still due soon), so the database pages.
     if state == "overdue":
         qs = qs.filter(due_date__lt=today)
     elif state == "paused":
         qs = qs.filter(due_date__isnull=True)
-    elif state in ("due_soon", "on_track"):
-        qs = qs.filter(due_date__gte=today)
-    cal = load_calendar(today.year, today.year + 2)
-    out = [_deadline_out(d, cal) for d in _visible_first(request.user, qs.order_by("due_date", "id"), 2000)]
-    return [d for d in out if state is None or d["state"] == state]
+    elif state == "due_soon":
+        qs = qs.filter(due_date__gte=today, due_date__lte=svc.due_soon_until(today, cal))
+    elif state == "on_track":
+        qs = qs.filter(due_date__gt=svc.due_soon_until(today, cal))
+    rows = perm.visible_through_case(request.user, qs).select_related("case").only(*DEADLINE_FIELDS) \
+        .order_by(F("due_date").asc(nulls_last=True), "id")[offset:offset + limit]
+    return [_deadline_out(d, cal) for d in rows]
 
 
-def _visible_first(user: Any, deadlines: Any, limit: int, chunk: int = 2000) -> list[Deadline]:
-    """The first `limit` of `deadlines` (ordered) whose case `user` may read, with the case (its number) joined.
-
-    Visibility is checked a chunk of candidates at a time, by case id (primary-key lookups), instead of joining
-    `visible_cases` — which makes PostgreSQL collect every case the user may read (a scan of the whole case
-    table) for each request. The rows are then read once, without the case's JSON and long text.
-    """
-    ids: list[int] = []
-    offset = 0
-    while len(ids) < limit:
-        candidates = list(deadlines.values_list("id", "case_id")[offset:offset + chunk])
-        if not candidates:
-            break
-        readable = set(perm.visible_cases(user).filter(pk__in={c for _, c in candidates}).order_by()
-                       .values_list("pk", flat=True))
-        ids += [d for d, c in candidates if c in readable]
-        if len(candidates) < chunk:
-            break
-        offset += chunk
-    rows = Deadline.objects.select_related("case").defer("case__determination", "case__failure_explanation") \
-        .in_bulk(ids[:limit])
-    return [rows[i] for i in ids[:limit]]
+DEADLINE_FIELDS = ("id", "case_id", "case__number", "key", "label_zh", "label_en", "start_date", "days", "day_kind",
+                   "extension_days", "extension_available", "due_date", "provisional", "status")
 
 
 audit_router = Router(tags=["audit"])

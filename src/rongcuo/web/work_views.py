@@ -129,11 +129,19 @@ def _deadline_rows(deadlines: list[Deadline]) -> list[dict[str, Any]]:
     return rows
 
 
-def _stage_options(cases: Any) -> list[tuple[str, Text]]:
-    """The stages of the packs the user's cases are decided under (one small DISTINCT query)."""
+def _stage_options(user: Any) -> list[tuple[str, Text]]:
+    """The stages of the packs the user's cases are decided under. The pack versions in use change only when a
+    case is filed under a new one, and collecting them means reading every case the user may see, so the list
+    is cached per user for STAGE_OPTIONS_TTL seconds (the filter accepts any stage id meanwhile)."""
+    from django.core.cache import cache
+
+    key = f"work:pack-versions:{user.pk}"
+    versions = cache.get(key)
+    if versions is None:
+        versions = sorted(set(perm.visible_cases(user).order_by().values_list("pack_id", "pack_version").distinct()))
+        cache.set(key, versions, STAGE_OPTIONS_TTL)
     seen: dict[str, Text] = {}
-    versions = Case.objects.filter(pk__in=cases.values("id")).order_by().values_list("pack_id", "pack_version")
-    for pack_id, version in set(versions.distinct()):
+    for pack_id, version in versions:
         try:
             pack = registry().get(f"{pack_id}@{version}")
         except UnknownPack:
@@ -143,27 +151,15 @@ def _stage_options(cases: Any) -> list[tuple[str, Text]]:
     return sorted(seen.items(), key=lambda kv: pick(kv[1]))
 
 
+STAGE_OPTIONS_TTL = 300
+
+
 # --- work queue ---------------------------------------------------------------------------------------
 
 WORK_PAGE = 50  # cases per page of the work queue
 WORK_DEADLINES = 100  # running deadlines listed (the counts above them cover all)
 CASE_ROW_FIELDS = ("id", "number", "pack_id", "pack_version", "stage", "outcome", "disposition", "project__title",
                    "applicant__name")
-
-
-def _due_soon_until(on: Any) -> Any:
-    """The last date still "due soon" seen from `on` (within DUE_SOON_WORKING_DAYS working days)."""
-    import datetime as dt
-
-    from django.conf import settings
-
-    cal = load_calendar(on.year, on.year + 1)
-    day = on
-    for _ in range(366):  # a year without N working days is no calendar; stop rather than loop
-        if cal.working_days_between(on, day + dt.timedelta(days=1)) > settings.DUE_SOON_WORKING_DAYS:
-            break
-        day += dt.timedelta(days=1)
-    return day
 
 
 @login_required
@@ -194,16 +190,16 @@ def work(request: HttpRequest) -> HttpResponse:
                  .only(*CASE_ROW_FIELDS).order_by("-id"))
 
     today = svc.today()
-    running = Deadline.objects.filter(status=DeadlineStatus.open, case__in=base.values("id"))
+    running = perm.visible_through_case(user, Deadline.objects.filter(status=DeadlineStatus.open))
     counts = running.aggregate(overdue=Count("id", filter=Q(due_date__lt=today)),
                                due_soon=Count("id", filter=Q(due_date__gte=today,
-                                                             due_date__lte=_due_soon_until(today))))
+                                                             due_date__lte=svc.due_soon_until(today))))
     open_deadlines = list(running.select_related("case", "case__project")
                           .only("id", "key", "label_zh", "label_en", "due_date", "status", "provisional", "case_id",
                                 "case__number", "case__project__title")
                           .order_by(F("due_date").asc(nulls_last=True), "id")[:WORK_DEADLINES])
     next_of_listed = list(Deadline.objects.filter(status=DeadlineStatus.open, case__in=[c.pk for c in cases])
-                          .only("id", "due_date", "status", "case_id")
+                          .only("id", "due_date", "status", "case_id", "label_zh", "label_en", "provisional")
                           .order_by(F("due_date").asc(nulls_last=True), "id"))
     deadline_rows = _deadline_rows(open_deadlines)
     next_due: dict[int, dict[str, Any]] = {}
@@ -216,7 +212,7 @@ def work(request: HttpRequest) -> HttpResponse:
     keep = {k: v for k, v in (("stage", stage), ("outcome", outcome), ("q", q)) if v}
     return render(request, "web/work.html", {
         "rows": rows, "deadlines": deadline_rows, "stage": stage, "outcome": outcome, "q": q,
-        "stages": _stage_options(base), "outcomes": list(OUTCOME_TEXT.items()),
+        "stages": _stage_options(user), "outcomes": list(OUTCOME_TEXT.items()),
         "filtered": bool(stage or outcome or q), "page": page, "has_next": has_next,
         "first_no": (page - 1) * WORK_PAGE + 1, "last_no": (page - 1) * WORK_PAGE + len(rows),
         "prev_query": urlencode({**keep, "page": page - 1}), "next_query": urlencode({**keep, "page": page + 1}),
