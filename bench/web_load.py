@@ -5,7 +5,8 @@
 
 What it does:
 
-1. Database: PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth). The database `rongcuo_bench` is dropped
+1. Database: PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth). The database `rongcuo_bench` (with
+   --quick `rongcuo_bench_quick`; --database NAME to choose) is dropped
    and created anew (with `--reuse` it is kept when it already holds exactly N cases), then `manage.py migrate`
    (always, so new indexes apply to a reused database), `manage.py calendar_load --seed`, the registry's
    `build_world()`, and N synthetic cases. DATABASE_URL points at that database in every subprocess.
@@ -29,16 +30,23 @@ What it does:
    `--worker-class gthread --gthreads 4` repeats the comparison.
    `GET /healthz` must answer "ok" (the bench stops with a message naming the urlpatterns line if not).
 
-3. Load: wrk (Debian package `wrk`; installed with apt-get when absent) with `--latency`, `-c USERS -t 2`
-   (two threads: this is a 2-core machine that also runs the server and PostgreSQL), each endpoint for
-   --seconds. A Lua script written to a temp file adds `Authorization: Bearer <token>` for the Shenzhen
-   caseworker (or the session cookie, for pages), draws case ids at random among that caseworker's loaded
-   cases, and prints latency percentiles and requests/s as one JSON line in its `done` function.
-   Traffic goes to 127.0.0.1 only, and every run is bounded by --seconds.
+3. Load, two phases per endpoint, each for --seconds:
+   - users: --users (50) concurrent simulated users, each waiting a think time drawn from --think (0.5-1.5 s)
+     between two requests, as a load-test tool's users do (locust's `wait_time = between(0.5, 1.5)`); written
+     here with asyncio (one connection per request, as a browser against a server without keep-alive), since
+     wrk's per-request delay comes after connecting and would hold a sync worker idle. Latency p50/p95/p99.
+   - saturated: wrk (Debian package `wrk`; installed with apt-get when absent) with `--latency`,
+     `-c USERS -t 2` and no think time: the most requests/s the server gives this endpoint. Its latency is
+     mostly queueing (50 connections behind 4 workers: p95 ~ 50 / (req/s)), so it is printed, not judged.
+   A Lua script written to a temp file adds `Authorization: Bearer <token>` for the Shenzhen caseworker (or
+   the session cookie, for pages), draws case ids at random among that caseworker's loaded cases, and prints
+   latency percentiles and requests/s as one JSON line in its `done` function. Traffic goes to 127.0.0.1 only,
+   and every run is bounded by --seconds.
 
-4. Report: endpoint, requests/s, p50/p95/p99 (ms), % of the trivial floor (/healthz), SQL queries per request
-   (counted with CaptureQueriesContext in a separate process), and the targets p95 < 150 ms and throughput
-   >= 25 % of the floor, marked met / NOT met; peak RSS (VmHWM) of the gunicorn master and workers and of the
+4. Report: endpoint, the users' p50/p95/p99 (ms) and req/s, the saturated req/s and p95, % of the trivial
+   floor's saturated req/s (/healthz), SQL queries per request (counted with CaptureQueriesContext in a
+   separate process), and the targets p95 < 150 ms (users phase) and throughput >= 25 % of the floor
+   (saturated phase), marked met / NOT met; peak RSS (VmHWM) of the gunicorn master and workers and of the
    load-data build. gunicorn is stopped at the end, also on error. Targets are reported, not enforced,
    unless --enforce is given (then the exit code is 1 when one is missed).
 
@@ -725,29 +733,82 @@ def wrk_run(port: int, ep: Endpoint, auth_arg: str, ids_file: str, seconds: int,
     return json.loads(line[len("WRK_RESULT "):])
 
 
+async def _user(port: int, path_tpl: str, headers: dict[str, str], ids: list[int], think: tuple[float, float],
+                until: float, rng: random.Random, out: list[tuple[float, int]]) -> None:
+    """One simulated user: think, then open a connection, send one GET, read the whole answer; repeat."""
+    import asyncio
+
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    await asyncio.sleep(rng.uniform(0, think[1]))  # users arrive spread out, not all in the first millisecond
+    while time.monotonic() < until:
+        path = path_tpl.replace("{id}", str(rng.choice(ids))) if ids else path_tpl
+        t0 = time.perf_counter()
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}Connection: close\r\n\r\n".encode())
+            await writer.drain()
+            raw = await asyncio.wait_for(reader.read(-1), timeout=30)
+            writer.close()
+            status = int(raw.split(b" ", 2)[1]) if raw.startswith(b"HTTP/") else 0
+        except (OSError, TimeoutError, ValueError, IndexError):
+            status = 0
+        out.append((time.perf_counter() - t0, status))
+        await asyncio.sleep(rng.uniform(*think))
+
+
+def users_run(port: int, ep: Endpoint, headers: dict[str, str], ids: list[int], seconds: int, users: int,
+              think: tuple[float, float]) -> dict[str, Any]:
+    """`users` concurrent users, each waiting a think time drawn from `think` (seconds) between two requests, as
+    a load-test tool's users do (locust's `wait_time = between(a, b)`); latency percentiles of their requests.
+
+    Written here rather than with wrk: wrk applies its per-request delay after connecting, so against gunicorn's
+    sync workers (no keep-alive) each idle user would hold a worker blocked on reading for the whole think time.
+    """
+    import asyncio
+
+    samples: list[tuple[float, int]] = []
+    until = time.monotonic() + seconds
+    rng = random.Random(20251009)
+
+    async def everyone() -> None:
+        await asyncio.gather(*(_user(port, ep.path, headers, ids if ep.ids else [], think, until,
+                                     random.Random(rng.random()), samples) for _ in range(users)))
+
+    t0 = time.monotonic()
+    asyncio.run(everyone())
+    elapsed = time.monotonic() - t0
+    lat = sorted(x for x, st in samples if st == 200)
+    errors = sum(1 for _, st in samples if st != 200)
+
+    def pct(q: float) -> float:
+        return lat[min(len(lat) - 1, int(q * len(lat)))] * 1e6 if lat else 0.0
+
+    return {"requests": len(samples), "ok": len(lat), "errors": errors, "rps": len(samples) / elapsed,
+            "p50_us": pct(0.50), "p95_us": pct(0.95), "p99_us": pct(0.99), "max_us": lat[-1] * 1e6 if lat else 0.0}
+
+
 def drain(port: int) -> None:
     """Wait until the requests wrk left queued are served (a sync worker serves them after wrk has gone)."""
     http_get(port, "/healthz", timeout=600)
 
 
-def fmt_table(rows: list[dict[str, Any]]) -> str:
-    head = ["endpoint", "path", "req/s", "p50 ms", "p95 ms", "p99 ms", "% floor", "queries", "app ms", "db ms",
-            "other", "errors", f"p95<{TARGET_P95_MS:.0f}ms", f">={TARGET_FLOOR_SHARE:.0f}% floor"]
+def fmt_table(rows: list[dict[str, Any]], think: tuple[float, float]) -> str:
+    head = ["endpoint", "path", "users p50", "users p95", "users p99", "users req/s", "max req/s", "sat. p95",
+            "% floor", "queries", "app ms", "db ms", "other", "errors", f"p95<{TARGET_P95_MS:.0f}ms",
+            f">={TARGET_FLOOR_SHARE:.0f}% floor"]
     table = [head]
     for r in rows:
         if "skipped" in r:
-            table.append([r["name"], r["path"], *["-"] * 10, "skipped", "skipped"])
+            table.append([r["name"], r["path"], *["-"] * 12, "skipped", "skipped"])
             continue
-        w, cpu = r["wrk"], r["cpu"]
-        errors = w["err_status"] + w["err_connect"] + w["err_read"] + w["err_write"] + w["err_timeout"]
-        if not w["requests"]:  # not one answer within the run: no latency to show
-            table.append([r["name"], r["path"], "0", *["-"] * 3, "0.0", str(r.get("queries", "?")), "-", "-",
-                          f"{100 * cpu['other_s'] / max(cpu['machine_s'], 1e-9):.0f}%", str(errors), "NOT met",
-                          "NOT met"])
-            continue
-        per = 1000.0 / w["requests"]
-        table.append([r["name"], r["path"], f"{w['rps']:.0f}", f"{w['p50_us'] / 1000:.1f}",
-                      f"{w['p95_us'] / 1000:.1f}", f"{w['p99_us'] / 1000:.1f}",
+        w, u, cpu = r["wrk"], r.get("users") or {}, r["cpu"]
+        errors = (w["err_status"] + w["err_connect"] + w["err_read"] + w["err_write"] + w["err_timeout"]
+                  + u.get("errors", 0))
+        per = 1000.0 / w["requests"] if w["requests"] else 0.0
+        ms = (lambda us: f"{us / 1000:.1f}")  # noqa: E731
+        table.append([r["name"], r["path"], ms(u["p50_us"]) if u else "-", ms(u["p95_us"]) if u else "-",
+                      ms(u["p99_us"]) if u else "-", f"{u['rps']:.0f}" if u else "-", f"{w['rps']:.0f}",
+                      ms(w["p95_us"]) if w["requests"] else "-",
                       "100" if r["floor"] else f"{r['share']:.1f}", str(r.get("queries", "?")),
                       f"{cpu['app_s'] * per:.1f}", f"{cpu['db_s'] * per:.1f}",
                       f"{100 * cpu['other_s'] / max(cpu['machine_s'], 1e-9):.0f}%", str(errors),
@@ -767,7 +828,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cases", type=int, default=None, help="cases to load (default 100000; --quick: 3000)")
     ap.add_argument("--seconds", type=int, default=None, help="wrk duration per endpoint (default 20; --quick: 3)")
-    ap.add_argument("--users", type=int, default=50, help="concurrent connections (wrk -c; default 50)")
+    ap.add_argument("--users", type=int, default=50, help="concurrent users, and wrk's connections (default 50)")
+    ap.add_argument("--think", default="0.5:1.5", help="the users' think time between two requests, seconds, "
+                    "drawn uniformly from MIN:MAX (default 0.5:1.5)")
     ap.add_argument("--threads", type=int, default=2, help="wrk threads (default 2: a 2-core machine)")
     ap.add_argument("--quick", action="store_true", help="3,000 cases, 3 s per endpoint (for CI)")
     ap.add_argument("--reuse", action="store_true", help="keep the database when it already holds N cases")
@@ -776,6 +839,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gthreads", type=int, default=4, help="threads per worker with --worker-class gthread")
     ap.add_argument("--only", default="", help="comma-separated substrings: measure only matching endpoints "
                     "(the floor is always measured)")
+    ap.add_argument("--database", default=None, help="PostgreSQL database to (re)create and load (default "
+                    "rongcuo_bench; --quick: rongcuo_bench_quick, so a quick run keeps the full data set)")
     ap.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
     ap.add_argument("--enforce", action="store_true", help="exit 1 when a target is not met")
     a = ap.parse_args(argv)
@@ -783,7 +848,18 @@ def main(argv: list[str] | None = None) -> int:
     seconds = a.seconds if a.seconds is not None else (3 if a.quick else 20)
     if n < 10 or not 1 <= seconds <= 600 or not 1 <= a.users <= 1000:
         ap.error("--cases >= 10, 1 <= --seconds <= 600, 1 <= --users <= 1000")
+    try:
+        think = tuple(float(x) for x in a.think.split(":"))
+        if len(think) != 2 or not 0 <= think[0] <= think[1] <= 60:
+            raise ValueError
+    except ValueError:
+        ap.error(f"--think: MIN:MAX seconds with 0 <= MIN <= MAX <= 60, got {a.think!r}")
 
+    global DB_NAME, DB_URL
+    DB_NAME = a.database or ("rongcuo_bench_quick" if a.quick else "rongcuo_bench")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", DB_NAME) or DB_NAME in ("postgres", "test", "template0", "template1"):
+        ap.error(f"--database: a scratch name like rongcuo_bench (it is dropped and recreated), got {DB_NAME!r}")
+    DB_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
     wrk_version = ensure_tools()
     env = bench_env()
     log(f"{wrk_version}; {os.cpu_count()} cores; settings {env['DJANGO_SETTINGS_MODULE']}; database {DB_URL}")
@@ -814,6 +890,7 @@ def main(argv: list[str] | None = None) -> int:
         client = run_internal(["--_client", str(ids_file)], env, "token and case ids")
         if not client["ids"]:
             raise BenchError(f"{CASEWORKER} sees no case")
+        ids = [int(x) for x in ids_file.read_text().split()]
         script = tmp / "web_load.lua"
         script.write_text(LUA)
         wanted = [s.strip() for s in a.only.split(",") if s.strip()]
@@ -863,7 +940,11 @@ def main(argv: list[str] | None = None) -> int:
                                      a.threads, script)
                 row["cpu"] = cpu_delta(before, cpu_sample(server))
                 drain(server.port)
-                log(f"{ep.name:32} {row['wrk']['rps']:8.1f} req/s  p95 {row['wrk']['p95_us'] / 1000:7.1f} ms  "
+                row["users"] = users_run(server.port, ep, headers, ids, seconds, a.users, think)
+                drain(server.port)
+                log(f"{ep.name:32} users: p95 {row['users']['p95_us'] / 1000:7.1f} ms at "
+                    f"{row['users']['rps']:5.1f} req/s; saturated: {row['wrk']['rps']:8.1f} req/s  "
+                    f"p95 {row['wrk']['p95_us'] / 1000:7.1f} ms  "
                     f"({row['bytes']:,} bytes" + (f", {row['items']} items" if row.get("items") is not None
                                                   else "") + ")")
             rss = server.rss_peak()
@@ -876,15 +957,20 @@ def main(argv: list[str] | None = None) -> int:
             continue
         r["queries"] = queries.get(r["path"].replace("{id}", str(client["first_id"])), "?")
         r["share"] = 100.0 * r["wrk"]["rps"] / floor_rps if floor_rps else 0.0
-        r["p95_met"] = r["wrk"]["requests"] > 0 and r["wrk"]["p95_us"] / 1000 < TARGET_P95_MS
+        r["p95_met"] = r["users"]["ok"] > 0 and r["users"]["errors"] == 0 and \
+            r["users"]["p95_us"] / 1000 < TARGET_P95_MS
         r["share_met"] = r["share"] >= TARGET_FLOOR_SHARE
         if not r["floor"]:
             all_met = all_met and r["p95_met"] and r["share_met"]
 
     print()
-    print(f"Rongcuo web load: {n:,} cases on PostgreSQL; {server.info}; wrk -t {a.threads} -c {a.users}, "
-          f"{seconds} s per endpoint; as {CASEWORKER} (bearer token for /api, session cookie for pages)")
-    print(fmt_table(results))
+    print(f"Rongcuo web load: {n:,} cases on PostgreSQL; {server.info}; as {CASEWORKER} (bearer token for /api, "
+          f"session cookie for pages); per endpoint, {seconds} s each:\n"
+          f"  users: {a.users} concurrent users, each thinking {think[0]:g}-{think[1]:g} s between requests "
+          f"(latency p50/p95/p99 in ms; the p95 target is judged here)\n"
+          f"  saturated: wrk -t {a.threads} -c {a.users} without think time (max req/s; the floor share is judged "
+          f"here; its p95 is queueing behind {a.users} connections)")
+    print(fmt_table(results, think))
     for r in results:
         if "skipped" in r:
             print(f"skipped: {r['path']}: {r['skipped']}")

@@ -61,8 +61,17 @@ def nsf_bureaus(user: Any) -> set[int]:
 
 
 def roles_on_case(user: Any, case: Case) -> set[str]:
+    """The user's roles on the case (remembered on the case object for this user: a page asks several times)."""
     if not getattr(user, "is_authenticated", False):
         return set()
+    memo: dict[Any, set[str]] = case.__dict__.setdefault("_rongcuo_roles", {})
+    key = (user.pk, case.applicant_id, case.host_unit_id, case.bureau_id, case.routed_to)
+    if key not in memo:
+        memo[key] = _roles_on_case(user, case)
+    return set(memo[key])
+
+
+def _roles_on_case(user: Any, case: Case) -> set[str]:
     roles: set[str] = set()
     if is_admin(user):
         roles.add("admin")

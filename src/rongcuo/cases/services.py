@@ -96,7 +96,8 @@ def _stage(proc: Procedure, stage_id: str) -> Stage:
 
 
 def current_facts(case: Case) -> dict[str, CaseFact]:
-    return {f.fact_id: f for f in case.facts.filter(current=True).prefetch_related("evidence")}
+    return {f.fact_id: f for f in case.facts.filter(current=True).select_related("established_by")
+            .prefetch_related("evidence")}
 
 
 def case_fact_input(case: Case) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -120,6 +121,8 @@ def exemption(request: HttpRequest, pk: int) -> HttpResponse:
             svc.investment_decide_exemption(actor=request.user, investment=inv, on=request.POST.get("on") or None)
             messages.success(request, tr("已作出并记录尽职免责认定", "The exemption decision was made and recorded"))
         except ServiceError as exc:
+            if exc.status == 403:  # who may not decide is refused outright, as on every other page
+                raise PermissionDenied(f"{exc.zh} / {exc.en}") from None
             messages.error(request, pick({"zh": exc.zh, "en": exc.en}))
         return redirect("funds:exemption", pk=inv.pk)
     on = _on(request)

@@ -258,9 +258,9 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
 
     material_labels = {m.id: m.label for s in (pack.procedure.stages if pack and pack.procedure else [])
                        for m in s.materials}
-    evidence = [{"e": e, "kind": material_labels.get(e.kind, Text(zh=e.kind, en=e.kind))}
-                for e in case.evidence.select_related("uploaded_by")]
-    have_kinds = {e.kind for e in case.evidence.all()}
+    uploaded = list(case.evidence.select_related("uploaded_by"))
+    evidence = [{"e": e, "kind": material_labels.get(e.kind, Text(zh=e.kind, en=e.kind))} for e in uploaded]
+    have_kinds = {e.kind for e in uploaded}
     checklist = [{"stage": s.label, "m": m, "have": m.id in have_kinds}
                  for s in (pack.procedure.stages if pack and pack.procedure else []) for m in s.materials]
 
