@@ -335,6 +335,17 @@ def evidence_upload(*, case: Case, actor: Any, file: Any, kind: str, name: str |
                      "上传本案证据", "upload evidence to this case")
     if case.disposition != Disposition.open:
         raise Conflict("案件已办结，不能再上传材料", "the case is closed; no more uploads", field="file")
+    ev = _store_evidence(case, actor, file, kind, name)
+    _bump(case)
+    audit_append(actor=actor, action="evidence.upload", subject=case,
+                 after={"evidence": ev.pk, "kind": kind, "name": ev.original_name, "size": ev.size,
+                        "sha256": ev.sha256})
+    return ev
+
+
+def _store_evidence(case: Case, actor: Any, file: Any, kind: str, name: str | None) -> Evidence:
+    """Check a document's kind, type (by content), size, and store it with its SHA-256; nothing is stored if a
+    check fails. The caller checks who may upload and when, and records the audit event."""
     if not kind or not re.fullmatch(r"[a-z0-9_.\-]{1,64}", kind):
         raise Invalid("材料类型应为材料清单中的编号", "kind must be a material id like application_form", field="kind")
     raw_name = name or getattr(file, "name", "") or ""
@@ -377,9 +388,6 @@ def evidence_upload(*, case: Case, actor: Any, file: Any, kind: str, name: str |
                   sha256=digest.hexdigest(), uploaded_by=actor)
     ev.file.save(f"{case.number}-{digest.hexdigest()[:12]}-{safe}", File(file), save=False)
     ev.save()
-    _bump(case)
-    audit_append(actor=actor, action="evidence.upload", subject=case,
-                 after={"evidence": ev.pk, "kind": kind, "name": base, "size": size, "sha256": ev.sha256})
     return ev
 
 

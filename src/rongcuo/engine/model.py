@@ -151,11 +151,17 @@ class Obligation(Strict):
     day_kind: Literal["working", "natural"] | None = None
     from_event: str | None = None
     parameter: str | None = None  # a parameter holding due_days, when it is dated
+    # The kind of evidence (an id like the materials', e.g. failure_analysis_report) whose upload fulfils the
+    # obligation: the applicant submits the document rather than ticking the obligation off with a note.
+    document: str | None = Field(default=None, pattern=ID_PATTERN, max_length=64)
+    document_label: Text | None = None  # what the document is called, when it is not the obligation's label
 
     @model_validator(mode="after")
     def _due(self) -> Obligation:
         if (self.due_days or self.parameter) and not (self.day_kind and self.from_event):
             raise ValueError("an obligation with a due period needs day_kind and from_event")
+        if self.document_label is not None and self.document is None:
+            raise ValueError("document_label names a document: set `document` (its evidence kind) too")
         return self
 
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.core.cache import cache
 from django.http import FileResponse, HttpRequest
-from ninja import Router, Schema, Status
+from django.urls import reverse
+from ninja import File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
+from pydantic import ValidationError as PydanticValidationError
 
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as case_svc
-from rongcuo.cases.errors import NotFound, ServiceError
+from rongcuo.cases.errors import Invalid, NotFound, ServiceError
 from rongcuo.cases.models import Case, Disposition, Objection
 
 from . import services as svc
@@ -153,22 +157,53 @@ def letter_download(request: HttpRequest, case_id: int, letter_id: int, fmt: str
     return FileResponse(f.open("rb"), as_attachment=True, filename=f"{letter.doc_number}.{fmt}")
 
 
+def _obligation_out(case: Case, o: Obligation) -> dict[str, Any]:
+    doc = o.document
+    return {"id": o.id, "key": o.key, "clause": o.clause, "label_zh": o.label_zh, "label_en": o.label_en,
+            "due_date": o.due_date, "provisional": o.provisional, "status": o.status, "fulfilled_on": o.fulfilled_on,
+            "document_kind": o.document_kind or None,
+            "document": {"id": doc.id, "kind": doc.kind, "name": doc.original_name, "size": doc.size,
+                         "sha256": doc.sha256, "url": reverse("case_evidence_download", args=[case.id, doc.id])}
+            if doc else None}
+
+
 @router.get("/{case_id}/obligations")
 def obligations(request: HttpRequest, case_id: int) -> Any:
     case = perm.case_for(request.user, case_id)
-    return [{"id": o.id, "key": o.key, "clause": o.clause, "label_zh": o.label_zh, "label_en": o.label_en,
-             "due_date": o.due_date, "provisional": o.provisional, "status": o.status, "fulfilled_on": o.fulfilled_on}
-            for o in case.obligations.all()]
+    return [_obligation_out(case, o) for o in case.obligations.select_related("document")]
 
 
-@router.post("/{case_id}/obligations/{obligation_id}/fulfil")
-def obligation_fulfil(request: HttpRequest, case_id: int, obligation_id: int, payload: FulfilIn) -> Any:
+# The fulfilment is a form with an optional file (multipart/form-data: `note`, and `file` for an obligation
+# fulfilled by a document, e.g. the failure-analysis report), or, as before, JSON {"note": ...}.
+FULFIL_JSON = {"requestBody": {"content": {"application/json": {"schema": {
+    "title": "FulfilIn", "type": "object", "properties": {"note": {"type": "string", "default": ""}}}}}}}
+
+
+@router.post("/{case_id}/obligations/{obligation_id}/fulfil", openapi_extra=FULFIL_JSON)
+def obligation_fulfil(request: HttpRequest, case_id: int, obligation_id: int, note: Form[str] = "",
+                      file: File[UploadedFile | None] = None) -> Any:
+    """Record an obligation fulfilled: multipart (`note`, and `file` — required when the obligation has a
+    `document_kind`, e.g. the failure-analysis report) or JSON `{"note": ...}` for one without a document."""
     case = perm.case_for(request.user, case_id)
     ob = Obligation.objects.filter(pk=obligation_id, case=case).first()
     if ob is None:
         raise NotFound("义务不存在", "no such obligation", field="obligation_id")
-    ob = svc.obligation_fulfil(obligation=ob, actor=request.user, note=payload.note)
-    return {"id": ob.id, "status": ob.status, "fulfilled_on": ob.fulfilled_on}
+    if request.content_type == "application/json":
+        note = _json_note(request)
+    ob = svc.obligation_fulfil(obligation=ob, actor=request.user, note=note, file=file)
+    return _obligation_out(case, ob)
+
+
+def _json_note(request: HttpRequest) -> str:
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        raise Invalid("请求格式有误（请发送合法的 JSON）", "malformed request (send valid JSON)",
+                      field="body") from None
+    try:
+        return FulfilIn.model_validate(data).note
+    except PydanticValidationError:
+        raise Invalid("说明应为文字", "note must be a string", field="note") from None
 
 
 @router.get("/{case_id}/integrity")

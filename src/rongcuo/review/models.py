@@ -131,6 +131,10 @@ class Obligation(models.Model):
     status = models.CharField(max_length=10, choices=ObligationStatus.choices, default=ObligationStatus.open)
     fulfilled_on = models.DateField(null=True, blank=True)
     note = models.TextField(blank=True)
+    document_kind = models.CharField(max_length=64, blank=True,
+                                     help_text="evidence kind whose upload fulfils it (the pack's `document`)")
+    document = models.ForeignKey("cases.Evidence", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="obligations", help_text="the document submitted to fulfil it")
 
     class Meta:
         ordering = ["due_date", "id"]

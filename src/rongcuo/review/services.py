@@ -393,7 +393,7 @@ def case_archive(case: Case, actor: Any, on: dt.date) -> None:
         due, provisional = _obligation_due(case, days, ob.day_kind, on)
         Obligation.objects.get_or_create(case=case, key=ob.id, defaults={
             "clause": cid, "label_zh": ob.label.zh, "label_en": ob.label.en, "due_date": due,
-            "provisional": provisional})
+            "provisional": provisional, "document_kind": ob.document or ""})
         made.append(ob.id)
     letter = letter_issue(case=case, on=on)
     audit_append(actor=actor, action="case.archive", subject=case,
@@ -469,15 +469,44 @@ def letter_issue(*, case: Case, on: dt.date) -> Letter:
 
 
 @transaction.atomic
-def obligation_fulfil(*, obligation: Obligation, actor: Any, note: str) -> Obligation:
+def obligation_fulfil(*, obligation: Obligation, actor: Any, note: str, file: Any = None) -> Obligation:
+    """Record an obligation fulfilled (the applicant, or a caseworker on their behalf).
+
+    An obligation the pack fulfils by a document (e.g. 浙江 四(二) the written failure-analysis report) takes the
+    document: it is checked as any evidence is (type by content, size), stored on the case although the case is
+    decided — obligations follow the decision — and linked to the obligation, with its SHA-256 in the audit event.
+    A file that fails a check leaves nothing stored and the obligation open.
+    """
     case = case_svc._lock(obligation.case, None)
     perm.require_any(actor, case, {"caseworker", "applicant"}, "登记义务履行", "record the obligation fulfilled")
+    obligation = Obligation.objects.get(pk=obligation.pk)  # re-read under the case's lock
     if obligation.status != ObligationStatus.open:
         raise Conflict("该义务已履行", "the obligation is already fulfilled", field="obligation")
-    obligation.status, obligation.fulfilled_on, obligation.note = ObligationStatus.fulfilled, case_svc.today(), note
-    obligation.save()
-    audit_append(actor=actor, action="obligation.fulfil", subject=case,
-                 after={"key": obligation.key, "on": obligation.fulfilled_on, "note": note})
+    if obligation.document_kind and file is None:
+        raise Invalid("履行该义务须上传文件（如书面报告），请选择文件",
+                      "this obligation is fulfilled by submitting a document (such as the written report): "
+                      "choose a file", field="file")
+    if not obligation.document_kind and file is not None:
+        raise Invalid("该义务无需上传文件；如需提交证明材料，请在案件材料中上传",
+                      "this obligation takes no document; upload supporting material with the case's evidence",
+                      field="file")
+    evidence = None
+    if file is not None:
+        evidence = case_svc._store_evidence(case, actor, file, obligation.document_kind,
+                                            getattr(file, "name", None))
+    try:
+        obligation.status, obligation.fulfilled_on = ObligationStatus.fulfilled, case_svc.today()
+        obligation.note, obligation.document = note, evidence
+        obligation.save()
+        after: dict[str, Any] = {"key": obligation.key, "on": obligation.fulfilled_on, "note": note}
+        if evidence is not None:
+            after.update({"evidence": evidence.pk, "kind": evidence.kind, "name": evidence.original_name,
+                          "size": evidence.size, "sha256": evidence.sha256})
+        audit_append(actor=actor, action="obligation.fulfil", subject=case, after=after)
+    except BaseException:
+        if evidence is not None:  # the rows roll back with the transaction; the stored file must go too
+            evidence.file.delete(save=False)
+        raise
     return obligation
 
 

@@ -240,11 +240,17 @@ def obligation_fulfil(request: HttpRequest, pk: int, obligation_pk: int) -> Http
         raise Http404("no such obligation")
     note = request.POST.get("note", "")
     try:
-        ob = review_svc.obligation_fulfil(obligation=ob, actor=request.user, note=note)
+        ob = review_svc.obligation_fulfil(obligation=ob, actor=request.user, note=note,
+                                          file=request.FILES.get("file"))
     except ServiceError as exc:
         return wv._refused(request, pk, exc, "obligations", {"action": str(obligation_pk), "note": note})
-    messages.success(request, tr("已登记履行：{x}", "Recorded as fulfilled: {x}",
-                                 x=pick(Text(zh=ob.label_zh, en=ob.label_en or ob.label_zh))))
+    label = pick(Text(zh=ob.label_zh, en=ob.label_en or ob.label_zh))
+    if ob.document is not None:
+        messages.success(request, tr("已提交文件并登记履行：{x}（{n}）",
+                                     "Document submitted and recorded as fulfilled: {x} ({n})",
+                                     x=label, n=ob.document.original_name))
+    else:
+        messages.success(request, tr("已登记履行：{x}", "Recorded as fulfilled: {x}", x=label))
     return redirect(reverse("case", args=[pk]) + "#obligations-form")
 
 

@@ -258,6 +258,10 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
 
     material_labels = {m.id: m.label for s in (pack.procedure.stages if pack and pack.procedure else [])
                        for m in s.materials}
+    for c in pack.clauses.values() if pack else []:  # documents that fulfil an obligation (e.g. a report)
+        for ob in c.clause.obligations:
+            if ob.document:
+                material_labels.setdefault(ob.document, ob.document_label or ob.label)
     uploaded = list(case.evidence.select_related("uploaded_by"))
     evidence = [{"e": e, "kind": material_labels.get(e.kind, Text(zh=e.kind, en=e.kind))} for e in uploaded]
     have_kinds = {e.kind for e in uploaded}
