@@ -363,3 +363,26 @@ def test_objections_letters_obligations_and_integrity(demo: dict[str, Case], clo
     for name in ("zj_caseworker", "zj_committee", "auditor"):
         assert 'aria-labelledby="integrity-head"' in html(client(name).get(f"/cases/{case.pk}/")), name
     assert 'aria-labelledby="integrity-head"' not in html(client("zju_reviewer").get(f"/cases/{case.pk}/"))
+
+
+def test_public_notices_come_in_pages(demo: dict[str, Case], monkeypatch: pytest.MonkeyPatch) -> None:
+    from rongcuo.cases.models import Deadline
+
+    first = demo["ZJ-2024-204"]
+    notice = first.deadlines.get(key__startswith="stage:", status="open")
+    second = demo["ZJ-2024-203"]  # put under notice as well, its notice ending a day later
+    Case.objects.filter(pk=second.pk).update(stage=first.stage)
+    Deadline.objects.create(case=second, key=notice.key, label_zh=notice.label_zh, label_en=notice.label_en,
+                            start_date=notice.start_date, days=notice.days, day_kind=notice.day_kind,
+                            due_date=notice.due_date + dt.timedelta(days=1), status="open")
+    monkeypatch.setattr("rongcuo.web.notice_views.NOTICES_PAGE", 1)
+    page1, page2 = html(Client().get("/notices/")), html(Client().get("/notices/", {"page": 2}))
+    assert first.number in page1 and second.number not in page1 and "下一页" in page1 and "上一页" not in page1
+    assert second.number in page2 and first.number not in page2 and "上一页" in page2 and "下一页" not in page2
+    assert "Page 2" in html(client(lang="en").get("/notices/", {"page": 2}))
+    api = Client()
+    assert [n["number"] for n in api.get("/api/notices").json()] == [first.number, second.number]
+    assert [n["number"] for n in api.get("/api/notices", {"limit": 1, "offset": 1}).json()] == [second.number]
+    r = api.get("/api/notices", {"limit": 501})
+    assert r.status_code == 400 and r.json()["field"] == "limit"
+    assert Client().get(f"/notices/{second.pk}/").status_code == 200  # one notice found without listing all

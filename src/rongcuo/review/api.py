@@ -218,8 +218,10 @@ def integrity(request: HttpRequest, case_id: int) -> Any:
 
 # --- public notices (no login) ------------------------------------------------------------------------
 
-def notice_cases() -> list[tuple[Case, Any, Any]]:
-    """Cases now under public notice, with their notice deadline (one query, whatever the case count)."""
+def notice_cases(*, case_id: int | None = None, offset: int = 0,
+                 limit: int | None = None) -> list[tuple[Case, Any, Any]]:
+    """Cases now under public notice, with their notice deadline, the notice ending first first (one query,
+    whatever the case count); `case_id` for one case's notice, `offset`/`limit` for a page."""
     from django.db.models import Q
 
     from rongcuo.cases.models import Deadline
@@ -242,6 +244,9 @@ def notice_cases() -> list[tuple[Case, Any, Any]]:
           # nor the failure explanation: not read (still loaded on access).
           .defer("case__determination", "case__failure_explanation", "case__decision__determination")
           .order_by("due_date", "id"))
+    if case_id is not None:
+        qs = qs.filter(case_id=case_id)
+    qs = qs[offset:offset + limit] if limit is not None else qs[offset:]
     return [(d.case, notice_stage[(d.case.pack_id, d.case.pack_version)], d) for d in qs]
 
 
@@ -263,8 +268,13 @@ def notice_out(case: Case, notice: Any, deadline: Any) -> dict[str, Any]:
 
 
 @public.get("", auth=None)
-def notices(request: HttpRequest) -> Any:
-    return [notice_out(*x) for x in notice_cases()]
+def notices(request: HttpRequest, limit: int = 100, offset: int = 0) -> Any:
+    """Decisions under public notice, the notice ending first first; `limit` (1–500) and `offset` page."""
+    if not 1 <= limit <= 500:
+        raise Invalid("limit 应在 1–500 之间", "limit must be 1–500", field="limit")
+    if not 0 <= offset <= 1_000_000_000:
+        raise Invalid("offset 应在 0–1000000000 之间", "offset must be 0–1000000000", field="offset")
+    return [notice_out(*x) for x in notice_cases(offset=offset, limit=limit)]
 
 
 class ObjectionIn(Schema):
@@ -289,7 +299,7 @@ def objection_rate_limit(request: HttpRequest) -> None:
 @public.post("/{case_id}/objections", auth=None, response={201: dict})
 def object_to(request: HttpRequest, case_id: int, payload: ObjectionIn) -> Any:
     case = Case.objects.filter(pk=case_id).first()
-    if case is None or case not in [c for c, _, _ in notice_cases()]:
+    if case is None or not notice_cases(case_id=case_id):
         raise NotFound("该案件不在公示期内", "no such case under public notice", field="case_id")
     objection_rate_limit(request)
     o: Objection = case_svc.objection_file(case=case, name=payload.name, contact=payload.contact, text=payload.text)

@@ -32,9 +32,15 @@ def _published(item: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"id": k, "label": FIELD_TEXT.get(k, Text(zh=k, en=k)), "value": v} for k, v in item["published"].items()]
 
 
+NOTICES_PAGE = 20
+
+
 def notices(request: HttpRequest) -> HttpResponse:
+    raw = request.GET.get("page", "1")
+    page = int(raw) if raw.isdigit() and 0 < int(raw) <= 100_000 else 1
+    found = notice_cases(offset=(page - 1) * NOTICES_PAGE, limit=NOTICES_PAGE + 1)
     items = []
-    for case, notice, deadline in notice_cases():
+    for case, notice, deadline in found[:NOTICES_PAGE]:
         out = notice_out(case, notice, deadline)
         items.append({"n": out, "fields": _published(out), "channel": Text(**out["channel"])})
     columns: list[str] = []
@@ -42,16 +48,20 @@ def notices(request: HttpRequest) -> HttpResponse:
         for f in it["fields"]:
             if f["id"] not in columns:
                 columns.append(f["id"])
-    return render(request, "web/notices.html", {"items": items,
-                                                "columns": [FIELD_TEXT.get(c, Text(zh=c, en=c)) for c in columns],
-                                                "column_ids": columns})
+    for it in items:  # one cell per column, in the columns' order (a notice may publish fewer fields)
+        by_id = {f["id"]: f["value"] for f in it["fields"]}
+        it["cells"] = [by_id.get(c, "") for c in columns]
+    return render(request, "web/notices.html", {
+        "items": items, "columns": [FIELD_TEXT.get(c, Text(zh=c, en=c)) for c in columns],
+        "page": page, "has_next": len(found) > NOTICES_PAGE,
+        "first_no": (page - 1) * NOTICES_PAGE + 1, "last_no": (page - 1) * NOTICES_PAGE + len(items)})
 
 
 def _find(case_id: int) -> tuple[Any, dict[str, Any]]:
-    for case, notice, deadline in notice_cases():
-        if case.pk == case_id:
-            return case, notice_out(case, notice, deadline)
-    raise Http404("no such case under public notice")
+    found = notice_cases(case_id=case_id)
+    if not found:
+        raise Http404("no such case under public notice")
+    return found[0][0], notice_out(*found[0])
 
 
 def notice_detail(request: HttpRequest, case_id: int) -> HttpResponse:
