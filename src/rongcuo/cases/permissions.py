@@ -148,9 +148,26 @@ def case_for(user: Any, pk: int | str) -> Case:
         case = Case.objects.select_related("project", "bureau", "host_unit", "applicant").get(pk=pk)
     except (Case.DoesNotExist, ValueError):
         raise NotFound("案件不存在", "no such case", field="case") from None
-    if not roles_on_case(user, case):
+    if not may_read(user, case):
         raise NotFound("案件不存在", "no such case", field="case")
     return case
+
+
+def may_read(user: Any, case: Case) -> bool:
+    """Whether the user has any role on the case; asks the database about expert assignments only when no
+    other role answers (the roles themselves are computed by `roles_on_case` when an action needs them)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if is_admin(user) or is_auditor(user):
+        return True
+    person = getattr(user, "person", None) if hasattr(user, "person") else None
+    if (person is not None and case.applicant_id == person.id) \
+            or case.host_unit_id in _org_ids(user, Role.host_unit_reviewer) \
+            or case.bureau_id in _org_ids(user, Role.caseworker, OrgKind.bureau) \
+            or case.bureau_id in _org_ids(user, Role.committee) \
+            or (case.routed_to and case.bureau_id in nsf_bureaus(user)):
+        return True
+    return bool(roles_on_case(user, case))
 
 
 def require_any(user: Any, case: Case, allowed: set[str], what_zh: str, what_en: str) -> str:

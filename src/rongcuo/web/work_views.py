@@ -117,10 +117,11 @@ def _calendar(deadlines: list[Deadline]) -> Any:
     return load_calendar(min(today.year, last), max(today.year, last))
 
 
-def _deadline_rows(deadlines: list[Deadline]) -> list[dict[str, Any]]:
+def _deadline_rows(deadlines: list[Deadline], cal: Any = None) -> list[dict[str, Any]]:
+    """Deadlines with their state; `cal`, when given, is the request's calendar (years load on demand)."""
     if not deadlines:
         return []
-    cal, today = _calendar(deadlines), svc.today()
+    cal, today = cal or _calendar(deadlines), svc.today()
     rows = []
     for d in deadlines:
         state = svc.deadline_state(d, today, cal)
@@ -156,8 +157,8 @@ STAGE_OPTIONS_TTL = 300
 
 # --- work queue ---------------------------------------------------------------------------------------
 
-WORK_PAGE = 50  # cases per page of the work queue
-WORK_DEADLINES = 100  # running deadlines listed (the counts above them cover all)
+WORK_PAGE = 30  # cases per page of the work queue
+WORK_DEADLINES = 30  # running deadlines listed (the counts above them cover all)
 CASE_ROW_FIELDS = ("id", "number", "pack_id", "pack_version", "stage", "outcome", "disposition", "project__title",
                    "applicant__name")
 
@@ -190,10 +191,11 @@ def work(request: HttpRequest) -> HttpResponse:
                  .only(*CASE_ROW_FIELDS).order_by("-id"))
 
     today = svc.today()
+    cal = load_calendar(today.year, today.year + 1)  # one calendar for the whole page
     running = perm.visible_through_case(user, Deadline.objects.filter(status=DeadlineStatus.open))
     counts = running.aggregate(overdue=Count("id", filter=Q(due_date__lt=today)),
                                due_soon=Count("id", filter=Q(due_date__gte=today,
-                                                             due_date__lte=svc.due_soon_until(today))))
+                                                             due_date__lte=svc.due_soon_until(today, cal))))
     open_deadlines = list(running.select_related("case", "case__project")
                           .only("id", "key", "label_zh", "label_en", "due_date", "status", "provisional", "case_id",
                                 "case__number", "case__project__title")
@@ -201,9 +203,9 @@ def work(request: HttpRequest) -> HttpResponse:
     next_of_listed = list(Deadline.objects.filter(status=DeadlineStatus.open, case__in=[c.pk for c in cases])
                           .only("id", "due_date", "status", "case_id", "label_zh", "label_en", "provisional")
                           .order_by(F("due_date").asc(nulls_last=True), "id"))
-    deadline_rows = _deadline_rows(open_deadlines)
+    deadline_rows = _deadline_rows(open_deadlines, cal)
     next_due: dict[int, dict[str, Any]] = {}
-    for row in _deadline_rows(next_of_listed):
+    for row in _deadline_rows(next_of_listed, cal):
         next_due.setdefault(row["d"].case_id, row)
     packs = {(c.pack_id, c.pack_version): _pack(c) for c in cases}
     rows = [{"case": c, "stage": stage_label(packs[(c.pack_id, c.pack_version)], c.stage),
