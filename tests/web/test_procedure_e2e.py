@@ -122,6 +122,11 @@ def test_shenzhen_case_through_four_stages_with_working_day_deadlines(world, as_
     assert any(f["fact_id"] == "project_mode" and f["value"] == "milestone" for f in case["facts"])
     code, _ = wang.upload(cid, "application_form")
     assert code == 201
+    # "Supplementary material submitted" answers a request for it: a new application cannot skip acceptance.
+    code, err = wang.post(f"/cases/{cid}/transitions", {"action": "submit_supplement"})
+    assert code == 409 and "awaiting_supplement" in err["message"]["en"], err
+    code, offered = wang.get(f"/cases/{cid}/transitions")
+    assert next(t for t in offered if t["action"] == "submit_supplement")["unmet"]
 
     today.set(dt.date(2025, 9, 15))
     code, case = sz.post(f"/cases/{cid}/transitions", {"action": "accept"})

@@ -436,6 +436,8 @@ def _precondition(case: Case, req: str) -> bool:
         return acc is None or case.filed_on < acc
     if req == "not_awaiting_supplement":
         return case.awaiting_supplement_since is None
+    if req == "awaiting_supplement":
+        return case.awaiting_supplement_since is not None
     if req == "panel_formed":
         panel = getattr(case, "panel", None)
         return panel is not None and (not panel.rule_breaches or bool(panel.override_reason))

@@ -257,6 +257,7 @@ PRECONDITIONS: dict[str, str] = {
     "notice_period_over": "公示期已届满 / the public-notice period is over",
     "no_open_objections": "没有未处理的异议 / no objection is still open",
     "not_awaiting_supplement": "没有待补正的材料 / no supplementary material is outstanding",
+    "awaiting_supplement": "已通知补正材料且尚未补正 / supplementary material was asked for and is outstanding",
 }
 CLOCK_PAUSES = ("awaiting_supplement",)
 
