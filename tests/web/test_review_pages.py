@@ -386,3 +386,20 @@ def test_public_notices_come_in_pages(demo: dict[str, Case], monkeypatch: pytest
     r = api.get("/api/notices", {"limit": 501})
     assert r.status_code == 400 and r.json()["field"] == "limit"
     assert Client().get(f"/notices/{second.pk}/").status_code == 200  # one notice found without listing all
+
+
+def test_timelines_name_every_step_in_words(demo: dict[str, Case]) -> None:
+    """Each step of every demo case's timeline is told in the page's language, not by its audit action id."""
+    import re
+
+    from rongcuo.audit.models import AuditEvent
+
+    actions = set(AuditEvent.objects.filter(subject_type="cases.case").values_list("action", flat=True))
+    assert {"committee.decide", "case.archive", "panel.draw", "review.submit"} <= actions  # the demo covers them
+    for lang in (None, "en"):
+        admin = client("admin", lang)
+        for case in demo.values():
+            page = html(admin.get(f"/cases/{case.pk}/"))
+            timeline = page.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
+            steps = re.findall(r"<strong>(.*?)</strong>", timeline)
+            assert steps and not [s for s in steps if re.fullmatch(r"[a-z_]+(\.[a-z_]+)+", s)], (case.number, steps)

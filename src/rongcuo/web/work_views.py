@@ -82,6 +82,15 @@ AUDIT_TEXT = {
     "case.expert_assign": Text(zh="指派评审专家", en="Expert assigned"),
     "objection.file": Text(zh="收到异议", en="Objection filed"),
     "objection.answer": Text(zh="答复异议", en="Objection answered"),
+    "panel.draw": Text(zh="抽取评审专家组", en="Expert panel drawn"),
+    "panel.decline": Text(zh="专家回避或谢绝，递补", en="Expert withdrew; replacement drawn"),
+    "review.submit": Text(zh="专家提交评审意见", en="Expert review submitted"),
+    "panel.conclude": Text(zh="专家组评审结束", en="Panel review concluded"),
+    "committee.decide": Text(zh="集体审定作出决定", en="Collective decision taken"),
+    "case.archive": Text(zh="反馈归档", en="Fed back and archived"),
+    "obligation.fulfil": Text(zh="履行后续义务", en="Obligation fulfilled"),
+    "integrity.record": Text(zh="记入科研诚信记录", en="Recorded in the research-integrity record"),
+    "draft.file": Text(zh="由草稿提交申请", en="Application filed from a draft"),
 }
 
 
