@@ -42,3 +42,11 @@ class Conflict(ServiceError):
 class PreconditionFailed(ServiceError):
     status = 409
     code = "precondition_failed"
+
+
+def check_page(limit: int, offset: int, *, most: int = 500) -> None:
+    """The paging parameters of a list: `limit` 1–`most`, `offset` 0–10⁹ (beyond a database integer is no page)."""
+    if not 1 <= limit <= most:
+        raise Invalid(f"limit 应在 1–{most} 之间", f"limit must be 1–{most}", field="limit")
+    if not 0 <= offset <= 1_000_000_000:
+        raise Invalid("offset 应在 0–1000000000 之间", "offset must be 0–1000000000", field="offset")

@@ -14,7 +14,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as case_svc
-from rongcuo.cases.errors import Invalid, NotFound, ServiceError
+from rongcuo.cases.errors import Invalid, NotFound, ServiceError, check_page
 from rongcuo.cases.models import Case, Disposition, Objection
 
 from . import services as svc
@@ -270,10 +270,7 @@ def notice_out(case: Case, notice: Any, deadline: Any) -> dict[str, Any]:
 @public.get("", auth=None)
 def notices(request: HttpRequest, limit: int = 100, offset: int = 0) -> Any:
     """Decisions under public notice, the notice ending first first; `limit` (1–500) and `offset` page."""
-    if not 1 <= limit <= 500:
-        raise Invalid("limit 应在 1–500 之间", "limit must be 1–500", field="limit")
-    if not 0 <= offset <= 1_000_000_000:
-        raise Invalid("offset 应在 0–1000000000 之间", "offset must be 0–1000000000", field="offset")
+    check_page(limit, offset)
     return [notice_out(*x) for x in notice_cases(offset=offset, limit=limit)]
 
 

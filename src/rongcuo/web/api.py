@@ -24,7 +24,7 @@ from rongcuo.audit.models import AuditEvent
 from rongcuo.audit.services import audit_verify
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as svc
-from rongcuo.cases.errors import Forbidden, Invalid, NotFound, ServiceError
+from rongcuo.cases.errors import Forbidden, Invalid, NotFound, ServiceError, check_page
 from rongcuo.cases.models import ApiToken, Case, CaseFact, Deadline, DeadlineStatus, Objection
 from rongcuo.cases.packs import registry
 from rongcuo.funds.api import router as funds_router
@@ -434,10 +434,7 @@ cases_router = Router(tags=["cases"])
 @cases_router.get("", response=list[CaseOut])
 def cases_list(request: HttpRequest, stage: str | None = None, outcome: str | None = None,
                disposition: str | None = None, limit: int = 100, offset: int = 0) -> Any:
-    if not 1 <= limit <= 500:
-        raise Invalid("limit 应在 1–500 之间", "limit must be 1–500", field="limit")
-    if not 0 <= offset <= 1_000_000_000:  # beyond a database integer is no page at all
-        raise Invalid("offset 应在 0–1000000000 之间", "offset must be 0–1000000000", field="offset")
+    check_page(limit, offset)
     qs = perm.visible_cases(request.user)
     if stage:
         qs = qs.filter(stage=stage)
@@ -581,10 +578,7 @@ def deadlines(request: HttpRequest, state: str | None = None, limit: int = 100, 
     if state not in allowed:
         raise Invalid("state 应为 overdue、due_soon、on_track 或 paused",
                       "state must be overdue, due_soon, on_track or paused", field="state")
-    if not 1 <= limit <= 500:
-        raise Invalid("limit 应在 1–500 之间", "limit must be 1–500", field="limit")
-    if not 0 <= offset <= 1_000_000_000:
-        raise Invalid("offset 应在 0–1000000000 之间", "offset must be 0–1000000000", field="offset")
+    check_page(limit, offset)
     from rongcuo.workdays.services import load_calendar
 
     today = svc.today()
