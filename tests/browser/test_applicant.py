@@ -42,6 +42,7 @@ def test_applicant_files_an_application_with_the_form(site: Any, page: Any, pdf_
 
     page.get_by_label(re.compile("认定申请书")).set_input_files(str(pdf_file))
     page.get_by_role("button", name="提交申请").click()
+    page.wait_for_url(re.compile(r"/cases/\d+/$"))  # the upload goes by XMLHttpRequest, with a progress bar
     case = Case.objects.get()
     assert page.url.endswith(f"/cases/{case.pk}/")
     assert f"申请已提交，案件编号 {case.number}" in page.locator(".messages").inner_text()

@@ -188,3 +188,22 @@ class Objection(models.Model):
     answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     answered_at = models.DateTimeField(null=True, blank=True)
+
+
+class ApplicationDraft(models.Model):
+    """申请草稿: an application the applicant is still writing; private to them, filed (and removed) by
+    `services.draft_file`. Files are never kept in a draft — they are uploaded when filing or on the case page."""
+
+    applicant = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="application_drafts")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="application_drafts")
+    pack_id = models.CharField(max_length=100, blank=True, help_text="blank: the bureau's default / 主管部门默认")
+    failure_explanation = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"draft {self.pk} ({self.project_id})"

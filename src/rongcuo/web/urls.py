@@ -34,6 +34,8 @@ urlpatterns = [
     path("cases/<int:pk>/letters/<int:letter_pk>/<str:fmt>/", review_views.letter_download, name="case_letter"),
     path("my/", work_views.my, name="my"),
     path("my/apply/", work_views.my_apply, name="my_apply"),
+    path("my/drafts/save/", work_views.my_draft_save, name="my_draft_save"),
+    path("my/drafts/<int:draft_pk>/delete/", work_views.my_draft_delete, name="my_draft_delete"),
     # Public notices (no login) with the objection form.
     path("notices/", notice_views.notices, name="notices"),
     path("notices/<int:case_id>/", notice_views.notice_detail, name="notice_detail"),
