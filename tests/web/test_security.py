@@ -18,12 +18,85 @@ def test_check_deploy_is_clean_under_production_settings() -> None:
     # The browser journeys set DJANGO_ALLOW_ASYNC_UNSAFE in this process (Playwright's sync API); a deployment
     # never has it, and `check --deploy` rightly refuses it, so the subprocess runs without it.
     base = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env = {**base, "RONGCUO_PRODUCTION": "1", "RONGCUO_SECRET_KEY": key,
+    env = {**base, "RONGCUO_PRODUCTION": "1", "RONGCUO_SECRET_KEY": key, "RONGCUO_CACHE_URL": "redis://127.0.0.1:6379/0",
            "RONGCUO_ALLOWED_HOSTS": "rongcuo.example.cn", "DJANGO_SETTINGS_MODULE": "rongcuo.web.settings"}
     r = subprocess.run([sys.executable, str(ROOT / "manage.py"), "check", "--deploy", "--fail-level", "WARNING"],
                        capture_output=True, text=True, env=env, cwd=ROOT)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "no issues" in r.stdout
+    # Without a shared cache the throttles count per worker process: the deployment check says so.
+    env.pop("RONGCUO_CACHE_URL")
+    r = subprocess.run([sys.executable, str(ROOT / "manage.py"), "check", "--deploy", "--fail-level", "WARNING"],
+                       capture_output=True, text=True, env=env, cwd=ROOT)
+    assert r.returncode != 0 and "rongcuo.W001" in r.stderr and "RONGCUO_CACHE_URL" in r.stderr, r.stderr
+
+
+def test_a_cache_url_that_is_not_redis_is_refused_with_its_name() -> None:
+    base = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {**base, "RONGCUO_CACHE_URL": "memcached://127.0.0.1:11211", "DJANGO_SETTINGS_MODULE": "rongcuo.web.settings"}
+    r = subprocess.run([sys.executable, str(ROOT / "manage.py"), "check"], capture_output=True, text=True, env=env,
+                       cwd=ROOT)
+    assert r.returncode != 0 and "RONGCUO_CACHE_URL" in r.stderr and "memcached://" in r.stderr
+    assert "Traceback" not in r.stderr.splitlines()[-1]
+
+
+def _redis_up() -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+# Counting failures in three separate processes: the workers of a server. The script sends Django's own
+# user_login_failed signal, as a failed login does, from a request at one address.
+FAIL_SCRIPT = """
+import django
+django.setup()
+from django.contrib.auth.signals import user_login_failed
+from django.test import RequestFactory
+import rongcuo.security  # the login backend's module, loaded by a worker's first login; it counts failures
+request = RequestFactory().post("/login/", REMOTE_ADDR="10.9.8.7")
+for _ in range(2):
+    user_login_failed.send(sender=None, credentials={"username": "wang"}, request=request)
+"""
+
+
+@pytest.mark.skipif(not _redis_up(), reason="needs the Redis server at 127.0.0.1:6379 (CI machines have it)")
+def test_login_failures_count_across_worker_processes_with_a_shared_cache(world, settings) -> None:
+    import uuid
+
+    from django.contrib.auth import authenticate
+    from django.test import RequestFactory
+
+    prefix = f"rongcuo-test-{uuid.uuid4().hex}"
+    base = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {**base, "RONGCUO_CACHE_URL": "redis://127.0.0.1:6379/15", "RONGCUO_CACHE_PREFIX": prefix,
+           "DJANGO_SETTINGS_MODULE": "rongcuo.web.settings"}
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:6379/15", "KEY_PREFIX": prefix}}
+    request = RequestFactory().post("/login/", REMOTE_ADDR="10.9.8.7")
+    try:
+        for worker in range(3):  # 2 failures each: no single worker reaches the limit of 5 on its own
+            r = subprocess.run([sys.executable, "-c", FAIL_SCRIPT], capture_output=True, text=True, env=env, cwd=ROOT)
+            assert r.returncode == 0, r.stderr
+            if worker == 1:  # 4 failures so far, across two processes: the right password still works ...
+                from django.core.cache import cache
+
+                assert cache.get("login-fail:wang:10.9.8.7") == 4
+                assert authenticate(request, username="wang", password="rongcuo-demo") is not None
+                for _ in range(4):  # ... and the success cleared the count; fail again up to 4
+                    assert authenticate(request, username="wang", password="wrong") is None
+        # 4 + 2 = 6 failures counted in one place: locked, even with the right password, for that address only.
+        assert authenticate(request, username="wang", password="rongcuo-demo") is None
+        other = RequestFactory().post("/login/", REMOTE_ADDR="10.9.8.6")
+        assert authenticate(other, username="wang", password="rongcuo-demo") is not None
+    finally:
+        from django.core.cache import cache
+
+        cache.clear()  # database 15 holds only this test's keys
 
 
 def test_production_refuses_to_start_without_a_secret_key() -> None:

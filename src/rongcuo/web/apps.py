@@ -1,6 +1,25 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.conf import settings
+from django.core import checks
 
 
 class WebConfig(AppConfig):
     name = "rongcuo.web"
     verbose_name = "网页 Web"
+
+    def ready(self) -> None:
+        checks.register(shared_cache_check, checks.Tags.security, deploy=True)
+
+
+def shared_cache_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """`check --deploy`: the login throttle and the objection rate limit need one cache for all workers."""
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    if backend.endswith(("LocMemCache", "DummyCache")):
+        return [checks.Warning(
+            "缓存为进程内缓存：登录失败限制与异议频率限制按每个工作进程分别计数 / the cache is per process: "
+            "login throttling and the objection rate limit count per worker process",
+            hint="设置 RONGCUO_CACHE_URL=redis://主机:端口/库 / set RONGCUO_CACHE_URL=redis://host:port/db",
+            id="rongcuo.W001")]
+    return []

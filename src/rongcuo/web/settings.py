@@ -3,6 +3,7 @@
 DATABASE_URL   default sqlite:///<repo>/rongcuo.sqlite3 (the embedded default); postgres://… for PostgreSQL
 RONGCUO_DEBUG  1 for development (default 1 unless RONGCUO_PRODUCTION=1)
 RONGCUO_SECRET_KEY, RONGCUO_ALLOWED_HOSTS (comma-separated), RONGCUO_MEDIA_ROOT, RONGCUO_PACKS
+RONGCUO_CACHE_URL  redis://host:port/db: one cache for every worker (throttles, sessions); see below
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parents[3]
 PRODUCTION = os.environ.get("RONGCUO_PRODUCTION") == "1"
@@ -116,6 +118,21 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# The cache holds the login-failure counts, the objection rate limit and a few short-lived page helpers.
+# RONGCUO_CACHE_URL (redis://host:port/db) makes it one cache shared by every worker process, so the limits
+# count across workers and sessions are read from the cache before the database (cached_db). Without it each
+# process keeps its own in-memory cache: right for `dev.py run` and the tests, and `check --deploy` warns
+# (rongcuo.W001) that the limits then count per worker.
+CACHE_URL = os.environ.get("RONGCUO_CACHE_URL", "")
+if CACHE_URL:
+    if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            f"RONGCUO_CACHE_URL must start with redis://, rediss:// or unix:// (a Redis server), got {CACHE_URL!r} "
+            "/ RONGCUO_CACHE_URL 须为 Redis 地址（redis://、rediss:// 或 unix://）")
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
+                          "KEY_PREFIX": os.environ.get("RONGCUO_CACHE_PREFIX", "rongcuo")}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 AUTHENTICATION_BACKENDS = ["rongcuo.security.ThrottledModelBackend"]
 LOGIN_FAILURE_LIMIT = int(os.environ.get("RONGCUO_LOGIN_FAILURE_LIMIT", 5))
