@@ -1,0 +1,68 @@
+"""Permission checks keep each user's role grants in the cache; a changed grant or organisation applies to
+the very next request (the cache key's generation is replaced on every change)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from rongcuo.registry.models import Organisation, Role, RoleGrant
+
+
+@pytest.fixture
+def sz_case(world, as_user, today):
+    today.set(dt.date(2025, 9, 10))
+    code, case = as_user("wang").post("/cases", {
+        "project_id": world.projects["sz_chip"].pk, "applicant_id": world.people["wang"].pk,
+        "pack_id": "shenzhen-tolerance-guideline", "relevant_date": "2025-09-10",
+        "failure_explanation": "里程碑考核未通过"})
+    assert code == 201
+    return case
+
+
+def _grant_queries(ctx: CaptureQueriesContext) -> int:
+    return sum('"registry_rolegrant"' in q["sql"] and "FROM" in q["sql"] for q in ctx.captured_queries)
+
+
+def test_grants_are_read_once_then_served_from_the_cache(sz_case, as_user) -> None:
+    cw = as_user("sz_caseworker")
+    with CaptureQueriesContext(connection) as first:
+        assert cw.get(f"/cases/{sz_case['id']}")[0] == 200
+    with CaptureQueriesContext(connection) as second:
+        assert cw.get(f"/cases/{sz_case['id']}")[0] == 200
+    assert _grant_queries(first) == 1 and _grant_queries(second) == 0
+
+
+def test_a_removed_role_applies_to_the_next_request(sz_case, world, as_user) -> None:
+    cw = as_user("sz_caseworker")
+    url = f"/cases/{sz_case['id']}"
+    assert cw.get(url)[0] == 200  # grants now cached
+    grant = RoleGrant.objects.get(user=world.users["sz_caseworker"], role=Role.caseworker)
+    bureau = grant.organisation
+    grant.delete()
+    code, err = cw.get(url)
+    assert code == 404 and err["code"] == "not_found"
+    RoleGrant.objects.create(user=world.users["sz_caseworker"], role=Role.caseworker, organisation=bureau)
+    assert cw.get(url)[0] == 200
+
+
+def test_a_moved_organisation_applies_to_the_next_request(world, as_user) -> None:
+    # An NSF-office caseworker handles cases routed to the office's parent bureau: the parent comes with the
+    # cached grant's organisation, so changing it must make the cached grants stale too.
+    nsf_user = world.users["zj_nsf"]
+    grant = RoleGrant.objects.select_related("organisation").get(user=nsf_user, role=Role.caseworker)
+    office = grant.organisation
+    from rongcuo.cases import permissions as perm
+
+    def fresh_user():  # a request loads the user anew; the grants come from the cache
+        return type(nsf_user).objects.get(pk=nsf_user.pk)
+
+    assert perm.nsf_bureaus(fresh_user()) == {office.parent_id}
+    other = Organisation.objects.exclude(pk__in=[office.pk, office.parent_id]).filter(kind=office.parent.kind).first()
+    assert other is not None
+    office.parent = other
+    office.save()
+    assert perm.nsf_bureaus(fresh_user()) == {other.pk}
