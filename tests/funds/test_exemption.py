@@ -102,3 +102,54 @@ def test_findings_are_checked_and_kept_as_history(fw: FWorld, written_off) -> No
     rows = list(Finding.objects.filter(investment=inv).order_by("id"))
     assert [(r.value, r.current) for r in rows] == [(True, False), (None, True)]
     assert "due_diligence_conducted" not in reports.finding_input(inv.fund, inv)
+
+
+PROCEDURE = """\
+decided_by: {zh: 测试用主管部门, en: A bureau (test only)}
+stages:
+  - id: start
+    label: {zh: 受理, en: Acceptance}
+    actors: [caseworker]
+  - id: decision
+    label: {zh: 集体审定, en: Collective decision}
+    actors: [committee]
+    terminal: true
+transitions:
+  - {from: start, to: decision, by: [caseworker], action: submit, label: {zh: 提请审定, en: Submit}}
+"""
+
+
+def test_a_pack_with_a_procedure_refuses_the_direct_decision(fw: FWorld, written_off, packs_copy, tmp_path,
+                                                             as_api) -> None:
+    """Where the pack prescribes a procedure, the exemption goes through it as a case: refused here, with a
+    message saying so, and nothing stored (a test-only copy of the Guangzhou pack with a procedure.yaml)."""
+    from rongcuo.cases import packs as case_packs
+    from rongcuo.cases.errors import PreconditionFailed
+    from rongcuo.funds.models import ManagerExemption
+
+    inv = written_off
+    sup = fw.users["gz_supervisor"]
+    svc.investment_set_facts(actor=sup, investment=inv, facts=DILIGENT, role="investigation_finding")
+    (tmp_path / "packs" / "guangzhou-devzone-direct-investment" / "procedure.yaml").write_text(PROCEDURE,
+                                                                                                encoding="utf-8")
+    case_packs.registry.cache_clear()
+    assert case_packs.registry().get("guangzhou-devzone-direct-investment").procedure is not None
+
+    with pytest.raises(PreconditionFailed) as e:
+        svc.investment_decide_exemption(actor=sup, investment=inv, on=dt.date(2026, 11, 1))
+    assert e.value.field == "pack_id"
+    assert "规定了认定程序" in e.value.zh and "作为案件提出" in e.value.zh
+    assert "prescribes a procedure" in e.value.en and "as a case" in e.value.en
+    code, err = as_api("gz_supervisor").post(f"/funds/investments/{inv.pk}/exemption", {"on": "2026-11-01"})
+    assert code == 409 and err["code"] == "precondition_failed" and err["field"] == "pack_id"
+    assert err["message"]["zh"].startswith("政策包 guangzhou-devzone-direct-investment@")
+    from django.test import Client
+
+    c = Client()
+    c.force_login(sup)
+    r = c.post(f"/funds/investments/{inv.pk}/exemption/", {"on": "2026-11-01"}, follow=True)
+    assert r.status_code == 200 and "规定了认定程序" in r.content.decode()
+    assert not ManagerExemption.objects.exists()
+    assert not AuditEvent.objects.filter(action="investment.exemption").exists()
+    # The preview (nothing stored) still shows what the pack would say.
+    assert reports.exemption_result(inv, dt.date(2026, 11, 1)).outcome == "undetermined"

@@ -112,3 +112,25 @@ def test_transfer_pages(fw: FWorld, data) -> None:
     assert "或通过协议定价并公示" in html  # the clause's original text
     html = client(fw.users["tj_tto"], "en").get("/funds/transfers/").content.decode()
     assert "Pricing exemption does not apply" in html
+
+
+def test_navigation_links_the_funds_pages_for_those_who_may_read_them(fw: FWorld) -> None:
+    link = 'href="/funds/"'
+
+    def nav(name: str | None) -> str:
+        r = client(fw.users[name] if name else None).get("/")
+        assert r.status_code == 200
+        return r.content.decode()
+
+    # A unit's staff see the link once the unit has a transfer record; before, there is nothing to see.
+    assert link not in nav("tj_tto")
+    svc.transfer_create(actor=fw.users["tj_caseworker"], unit=fw.orgs["tj_univ"], code="TJ-NAV",
+                        achievement="一种传感器标定方法", method="auction", transfer_date=dt.date(2025, 9, 1),
+                        price_yuan=800_000)
+    for name in ("gz_manager", "gz_supervisor", "ft_supervisor", "tj_caseworker", "tj_tto", "auditor", "admin"):
+        html = nav(name)
+        assert link in html and "基金与转化" in html, name
+    for name in ("outsider", None):
+        assert link not in nav(name), name
+    r = client(fw.users["tj_tto"], "en").get("/funds/transfers/")
+    assert r.status_code == 200 and ">Funds and transfers</a>" in r.content.decode()

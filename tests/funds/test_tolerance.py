@@ -28,6 +28,26 @@ def test_qualifying_guangzhou_seed_project_written_off_is_within_tolerance(fw: F
     report = reports.tolerance_report(fund, dt.date(2026, 6, 30))
     project = next(p for p in report["projects"] if p["investment_id"] == inv.pk)
     assert project["ratio"] == 1.0 and project["status"] == "written_off"
+    # During the term, the project's position against its 100% limit, and no conclusion either way.
+    assert report["life"]["interim"] is True
+    assert (project["outcome"], project["position"]) == ("interim_position", "within")
+    assert project["limit"]["parameter"] == "single_project_max_loss" and project["limit"]["value"] == 1.0
+    assert project["decisive"] == [] and "record" not in project
+    # The manager's declaration and the pack agree: a total loss of this seed project is within tolerance.
+    q = project["qualification"]
+    assert (q["declared"], q["pack"], q["mismatch"], q["outcome"]) == (True, True, False, "exempt")
+    assert report["qualification_mismatches"] == []
+    seed = _cat(report, "seed")
+    # The seed category has lost 3 of 8 million: 37.5%, within its limit, but during the term: no conclusion.
+    assert seed["ratio"] == 0.375 and seed["position"] == "within"
+    assert seed["outcome"] == "out_of_scope" and seed["outcome_label"]["zh"].startswith("期中检查")
+
+    # The whole-life check (the term ended early, approved) decides the project under the pack.
+    fund = svc.fund_set_term_end(actor=fw.users["gz_supervisor"], fund=fund, term_end=dt.date(2026, 6, 30),
+                                 reason="提前清算（测试）")
+    report = reports.tolerance_report(fund, dt.date(2026, 6, 30))
+    project = next(p for p in report["projects"] if p["investment_id"] == inv.pk)
+    assert report["life"]["complete"] is True
     assert project["determination"] == "project_loss_tolerance"
     assert project["outcome"] == "exempt"
     assert project["outcome_label"]["zh"] == "在单项目容亏范围内"
@@ -39,10 +59,7 @@ def test_qualifying_guangzhou_seed_project_written_off_is_within_tolerance(fw: F
     assert facts["project_loss_ratio"]["value"] == 1.0 and facts["project_loss_ratio"]["role"] == "system_computed"
     assert facts["due_diligence_conducted"]["by"] == "t_gz_supervisor"
     assert "尽职调查报告 DD-2025-017" in facts["due_diligence_conducted"]["evidence"]
-    # The seed category has lost 3 of 8 million: 37.5%, within its limit, but during the term: no conclusion.
-    seed = _cat(report, "seed")
-    assert seed["ratio"] == 0.375 and seed["position"] == "within"
-    assert seed["outcome"] == "out_of_scope" and seed["outcome_label"]["zh"].startswith("期中检查")
+    assert _cat(report, "seed")["outcome"] == "exempt"  # 37.5% against 50%, now concluded
 
 
 def test_futian_fund_85_percent_loss_at_the_end_of_its_life_is_beyond_its_limit(fw: FWorld) -> None:
@@ -95,11 +112,26 @@ def test_interim_check_in_year_two_reports_the_position_without_concluding_failu
         assert c["outcome_label"]["zh"] == "期中检查：仅报告位置，不作结论（或不属本细则适用范围，见决定性条款）"
         assert c["decisive"] == ["gz.scope.whole_life"]
     assert not any(c.get("outcome") == "not_exempt" for c in report["categories"])
+    # The projects: their position against the pack's single-project limit, never a conclusion — not even for
+    # the industry project written down by half, which the single-project 100% tolerance does not cover.
+    rows = {p["investment_id"]: p for p in report["projects"]}
+    assert [(rows[i.pk]["ratio"], rows[i.pk]["position"]) for i in (s1, s2, ind)] == [
+        (1.0, "within"), (4 / 6, "within"), (0.5, "no_limit")]
+    for p in report["projects"]:
+        assert p["outcome"] == "interim_position" and p["outcome_label"]["zh"].startswith("期中位置，不作结论")
+        assert p["determination"] == "project_loss_tolerance" and p["decisive"] == [] and p["needed"] == []
+    assert not any(p.get("outcome") in ("not_exempt", "exempt") for p in report["projects"])
+    stored = check.report["projects"]  # what the stored check says is the same
+    assert {p["outcome"] for p in stored} == {"interim_position"}
     # The same portfolio at the end of the term is concluded.
     fund.term_end = dt.date(2027, 1, 1)
     fund.save()
-    seed = _cat(reports.tolerance_report(fund, dt.date(2027, 1, 1)), "seed")
+    final = reports.tolerance_report(fund, dt.date(2027, 1, 1))
+    seed = _cat(final, "seed")
     assert seed["outcome"] == "not_exempt" and seed["outcome_label"]["zh"] == "超出容亏比例"
+    rows = {p["investment_id"]: p for p in final["projects"]}
+    assert rows[ind.pk]["outcome"] == "not_exempt"  # an industry project: outside the single-project tolerance
+    assert rows[s1.pk]["outcome"] == "undetermined"  # within 100%, but the diligence precondition is unknown
 
 
 def test_the_series_reports_the_position_by_category_against_the_limits_over_time(fw: FWorld) -> None:
@@ -154,6 +186,11 @@ def test_nanshan_project_decided_under_its_pack_and_the_exemption_under_the_17_m
         facts={"ns_strategic_seed_angel_fund": True, "state_owned_vc": True}, role="investigation_finding")
     inv = fw.invest(fund, "seed", 2_000_000, dt.date(2025, 5, 1))
     fw.write_off(inv, dt.date(2026, 8, 1))
+    p = reports.tolerance_report(fund, dt.date(2026, 9, 30))["projects"][0]
+    assert p["outcome"] == "interim_position" and p["position"] == "within"  # during the term
+    assert p["qualification"]["pack"] is True and p["qualification"]["status"] == "pack_only"  # not declared
+    fund = svc.fund_set_term_end(actor=fw.users["ns_supervisor"], fund=fund, term_end=dt.date(2026, 9, 30),
+                                 reason="提前清算（测试）")
     p = reports.tolerance_report(fund, dt.date(2026, 9, 30))["projects"][0]
     assert p["outcome"] == "exempt" and p["decisive"] == ["ns.tolerance.single_project"]
     res = reports.exemption_result(inv, dt.date(2026, 9, 30))

@@ -109,3 +109,36 @@ def test_bad_transfer_input_names_the_field_and_stores_nothing(fw: FWorld) -> No
             svc.transfer_create(**args)
         assert e.value.field == field, kw
     assert not TransferRecord.objects.exists()
+
+
+def test_boundary_3_horizontal_project_surplus_may_reward_researchers(fw: FWorld) -> None:
+    """政策界限（三）：横向科研项目结余经费可依法奖励科研人员 — decided with its clause, on the unit's attestation."""
+    t = _transfer(fw, "TJ-H", "auction")
+    surplus = t.decisions["boundary_horizontal_surplus"]
+    assert surplus["outcome"] == "undetermined"
+    assert surplus["needed"] == ["project_funding_source", "funds_are_project_surplus", "reward_complies_with_rules"]
+    t = svc.transfer_set_facts(actor=fw.users["tj_tto"], transfer=t, role="host_unit_attestation",
+                               facts={"project_funding_source": "horizontal", "funds_are_project_surplus": True,
+                                      "reward_complies_with_rules": True},
+                               evidence=["横向合同 HX-2023-015", "结题决算表", "本校横向经费管理办法"])
+    surplus = t.decisions["boundary_horizontal_surplus"]
+    assert surplus["outcome"] == "exempt"
+    assert surplus["outcome_label"]["zh"] == "可依法用于奖励科研人员"
+    assert surplus["decisive"] == ["tj.boundary.horizontal_surplus"]
+    assert surplus["facts"]["project_funding_source"]["value"] == "horizontal"
+    assert surplus["facts"]["project_funding_source"]["by"] == "t_tj_tto"
+    assert "结题决算表" in surplus["facts"]["funds_are_project_surplus"]["evidence"]
+    assert t.decisions["pricing_exemption"]["outcome"] == "exempt"  # the other determinations are unaffected
+    # Surplus of a vertical (government-funded) project is not covered by this boundary.
+    t = svc.transfer_set_facts(actor=fw.users["tj_tto"], transfer=t, role="host_unit_attestation",
+                               facts={"project_funding_source": "vertical"}, expected_version=t.version)
+    surplus = t.decisions["boundary_horizontal_surplus"]
+    assert surplus["outcome"] == "not_exempt" and surplus["decisive"] == ["tj.boundary.horizontal_surplus"]
+    assert surplus["outcome_label"]["zh"].startswith("本条政策界限不适用")
+    # Nor is a reward that did not follow the rules, even from a horizontal project's surplus.
+    t = svc.transfer_set_facts(actor=fw.users["tj_caseworker"], transfer=t, role="investigation_finding",
+                               facts={"reward_complies_with_rules": False}, expected_version=t.version)
+    t = svc.transfer_set_facts(actor=fw.users["tj_tto"], transfer=t, role="host_unit_attestation",
+                               facts={"project_funding_source": "horizontal"}, expected_version=t.version)
+    assert t.decisions["boundary_horizontal_surplus"]["outcome"] == "not_exempt"
+    assert AuditEvent.objects.filter(action="transfer.facts", subject_id=str(t.pk)).count() == 4

@@ -2,7 +2,7 @@
 
 Yunnan (seed 001): 发送纠错通知书，进行谈话问询，并督促限期整改 — notice, interview, deadline, verification.
 Zhejiang (seed 004, 五): 督促其限期整改，对未及时改正或整改效果不明显的，给予严肃处理 — a missed deadline is
-escalated by the sweep and the bureau records the measure taken.
+escalated by the sweep and the bureau records the measure taken; the same on the Yunnan path after the interview.
 """
 
 from __future__ import annotations
@@ -169,6 +169,57 @@ def test_zhejiang_missed_deadline_is_escalated_on_the_official_calendar(world, a
     assert code == 201
     code, err = cw.post("/monitoring/corrections", {"project_id": project.pk, "problem": "重复"})
     assert code == 409 and err["field"] == "project_id"
+
+
+def test_yunnan_missed_deadline_after_the_interview_is_escalated_and_the_measure_recorded(yunnan, as_user,
+                                                                                        today) -> None:
+    """Yunnan: notice → interview held → the deadline to rectify (20 working days from the notice) passes
+    without a rectification → the sweep escalates → the department records the measure (给予严肃处理)."""
+    project = yunnan.projects["yn_herb"]
+    cw, zhao, committee = as_user("yn_caseworker"), as_user("zhao"), as_user("yn_committee")
+    code, case = cw.post("/monitoring/corrections", {"project_id": project.pk, "problem": "里程碑节点逾期未完成。"})
+    assert code == 201 and case["pack_ref"] == "yunnan-correction-measures@2025-draft"
+    cid = case["id"]
+    code, case = cw.post(f"/monitoring/corrections/{cid}/notice", {"requirements": "按调整后的计划完成评价指标体系。"})
+    assert code == 200 and case["rectify_due"] == "2025-09-28"  # 20 working days; the 28th is a make-up workday
+    code, case = cw.post(f"/monitoring/corrections/{cid}/interview",
+                         {"at": "2025-09-02T09:00:00+08:00", "place": "云南某大学科研处"})
+    assert code == 200 and case["state"] == "interview_scheduled"
+    code, case = cw.post(f"/monitoring/corrections/{cid}/interview/record", {"record": "负责人承诺按期完成。"})
+    assert code == 200 and case["state"] == "interview_held"
+
+    # Nothing is submitted. The due day itself is still in time; the day after, the sweep escalates once.
+    assert svc.correction_sweep(on=dt.date(2025, 9, 28)) == []
+    assert CorrectionCase.objects.get(pk=cid).state == "interview_held"
+    today.set(dt.date(2025, 9, 29))
+    code, err = zhao.post(f"/monitoring/corrections/{cid}/rectification", {"description": "逾期提交"})
+    assert code == 409 and "整改期限（2025-09-28）已过" in err["message"]["zh"]
+    out = io.StringIO()
+    call_command("correction_sweep", "--on", "2025-09-29", stdout=out)
+    assert case["number"] in out.getvalue() and "1 escalated" in out.getvalue()
+    assert svc.correction_sweep(on=dt.date(2025, 9, 29)) == []  # idempotent
+    code, case = cw.get(f"/monitoring/corrections/{cid}")
+    assert code == 200 and case["state"] == "escalated"
+    assert (case["escalated_on"], case["escalation_reason"]) == ("2025-09-29", "deadline_missed")
+    assert [a["action"] for a in case["actions"]] == ["record_measure"]
+    escalation = CorrectionEvent.objects.get(case_id=cid, action="escalate")
+    assert escalation.actor is None and escalation.role == "system"
+    assert escalation.data["rectify_due"] == "2025-09-28"
+
+    # The measure must be one of the Yunnan pack's; stored data is unchanged by a refused one.
+    code, err = committee.post(f"/monitoring/corrections/{cid}/measure", {"measure": "fine", "text": "罚款"})
+    assert code == 400 and err["field"] == "measure" and "circulate_criticism" in err["message"]["en"]
+    assert CorrectionCase.objects.get(pk=cid).state == "escalated"
+    code, case = committee.post(f"/monitoring/corrections/{cid}/measure",
+                                {"measure": "circulate_criticism", "text": "在全省科技计划项目管理中通报批评。"})
+    assert code == 200 and case["state"] == "measure_recorded" and case["closed_on"] == "2025-09-29"
+    assert case["measure"] == "circulate_criticism" and case["measure_on"] == "2025-09-29"
+    assert [e["action"] for e in case["events"]] == ["open", "serve_notice", "schedule_interview", "hold_interview",
+                                                     "escalate", "record_measure"]
+    actions = list(AuditEvent.objects.filter(subject_type="monitoring.correctioncase", subject_id=str(cid))
+                   .values_list("action", flat=True))
+    assert actions[-2:] == ["correction.escalate", "correction.record_measure"]
+    assert audit_verify().ok
 
 
 def test_failed_rectification_is_escalated(yunnan, as_user, today) -> None:

@@ -80,3 +80,64 @@ def test_dashboard_and_project_page(world, today) -> None:
     assert page(u["outsider"], "/monitoring/")[0] == 403
     r = Client().get("/monitoring/")
     assert r.status_code == 302 and "/accounts/login/" in r["Location"]
+
+
+def test_case_page_shows_the_projects_correction_history_read_only(world, today) -> None:
+    """An exemption case on a project that went through correction shows that history (read-only) to those
+    handling the case — the roles of /api/monitoring/cases/{id}/corrections — and to nobody else."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from rongcuo.cases.services import case_create
+
+    today.set(dt.date(2025, 11, 3))
+    monitoring_demo_load(world)
+    u = world.users
+    escalated = CorrectionCase.objects.get(project__code="ZJ-2024-303")
+    case = case_create(actor=u["zj_caseworker"], project=escalated.project, applicant=world.people["chen"],
+                       failure_explanation="核心算法路线经论证后仍未达到预期指标。")
+    url = f"/cases/{case.pk}/"
+
+    for name in ("zj_caseworker", "zj_committee", "auditor", "admin"):
+        code, html = page(u[name], url)
+        assert code == 200, name
+        assert "本项目的纠错记录（只读）" in html and escalated.number in html, name
+    assert "已记录处理措施" in html and "中期检查未通过。" in html  # state and the problem found
+    assert "送达纠错通知书" in html and "整改验收不通过，移交严肃处理" in html and "记录处理措施" in html
+    assert "整改验收不通过" in html and "指标仍未达到要求，整改效果不明显。" in html
+    assert "suspend_funding" in html and "暂停拨付下一年度经费，待复查通过后恢复。" in html
+    assert escalated.notice_number in html
+    assert 'href="#corr-head"' in html
+    assert "<form" not in html.split('id="corr-head"')[1].split("</section>")[0]  # read-only: no form in it
+
+    code, html = page(u["zj_caseworker"], url, lang="en")
+    assert code == 200 and "s correction history (read-only)" in html
+    assert "Measure recorded" in html and "Reject the rectification and escalate" in html
+
+    # The applicant sees the case page, not the project's correction history.
+    code, html = page(u["chen"], url)
+    assert code == 200 and "纠错记录" not in html and escalated.number not in html and "corr-head" not in html
+
+    # A fixed, small number of queries: the corrections and their steps, nothing per correction or step.
+    c = Client()
+    c.force_login(u["zj_caseworker"])
+    with CaptureQueriesContext(connection) as queries:
+        assert c.get(url).status_code == 200
+    corr = [q["sql"] for q in queries.captured_queries if "monitoring_correction" in q["sql"]]
+    assert len(corr) == 2 and not any("correctiondocument" in q for q in corr)
+
+
+def test_navigation_links_the_monitoring_dashboard_for_those_who_may_read_it(world, today) -> None:
+    monitoring_demo_load(world)
+    u = world.users
+    link = 'href="/monitoring/"'
+    for name in ("zj_caseworker", "zj_committee", "yn_caseworker", "auditor", "admin"):
+        code, html = page(u[name], "/")
+        assert code == 200 and link in html and "监测预警" in html, name
+        assert page(u[name], "/monitoring/")[0] == 200, name  # the link leads somewhere they may read
+    code, html = page(u["zj_caseworker"], "/packs/", lang="en")
+    assert link in html and ">Monitoring</a>" in html
+    # Applicants, unit reviewers, a bureau whose packs monitor nothing, strangers and visitors: no link.
+    for name in ("chen", "zju_reviewer", "sz_caseworker", "outsider", None):
+        code, html = page(u[name] if name else None, "/")
+        assert code == 200 and link not in html, name

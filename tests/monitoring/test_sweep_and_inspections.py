@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -147,3 +148,18 @@ def test_allocation_is_proportional_with_largest_remainders() -> None:
     assert svc.allocate({"a": 5, "b": 3, "c": 2}, 4) == {"a": 2, "b": 1, "c": 1}
     assert svc.allocate({"a": 1, "b": 1}, 1) == {"a": 1, "b": 0}  # ties by stratum name
     assert sum(svc.allocate({"x": 7, "y": 13, "z": 1}, 10).values()) == 10
+
+
+@pytest.mark.parametrize("name", ["monitoring_sweep", "correction_sweep", "monitoring_demo_load"])
+def test_command_help_is_chinese_first_then_english(name: str) -> None:
+    from django.core.management import load_command_class
+
+    cmd = load_command_class("rongcuo.monitoring", name)
+    zh, en = cmd.help.split("\n")
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    assert cjk.search(zh) and not cjk.search(en) and re.match(r"[A-Z]", en), name
+    own = [a for a in cmd.create_parser("manage.py", name)._actions if a.dest in ("on", "bureau")]
+    assert len(own) == (0 if name == "monitoring_demo_load" else 2 if name == "monitoring_sweep" else 1)
+    for action in own:
+        first, _, second = action.help.partition("/ ")
+        assert cjk.search(first) and second and not cjk.search(second), (name, action.dest)

@@ -25,7 +25,7 @@ from django.db.models import Q, QuerySet
 
 from rongcuo.cases import permissions as case_perm
 from rongcuo.cases.errors import Forbidden, NotFound
-from rongcuo.registry.models import Organisation, Role
+from rongcuo.registry.models import Organisation, OrgKind, Role
 
 from .models import Fund, TransferRecord
 
@@ -79,6 +79,39 @@ def visible_funds(user: Any) -> QuerySet[Fund]:
         return qs
     return qs.filter(Q(manager_id__in=_orgs(user, STAFF_ROLES))
                      | Q(supervisor_id__in=_orgs(user, {Role.caseworker, Role.committee})))
+
+
+FUNDS_DOMAINS = {"state_venture_fund", "tech_transfer"}
+
+
+def may_see_funds(user: Any) -> bool:
+    """Whether the site's navigation links the funds pages: for administrators and auditors, a fund manager's
+    staff, and the staff or committee of a bureau applying a fund or transfer pack — read from the role grants
+    and the packs in memory. Only for a grant that says neither (a unit's staff: its transfers; a bureau
+    without packs) are the funds and transfers the user may read looked up."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if case_perm.is_admin(user) or case_perm.is_auditor(user):
+        return True
+    from rongcuo.cases.packs import registry
+
+    packs = registry().packs
+    unsure = False
+    for g in case_perm.grants(user):
+        o = g.organisation
+        if o is None or g.role not in (*STAFF_ROLES, Role.committee):
+            continue
+        if o.kind == OrgKind.fund:
+            if g.role in STAFF_ROLES:
+                return True
+        elif o.kind == OrgKind.bureau and g.role in (Role.caseworker, Role.committee):
+            if not o.packs:
+                unsure = True
+            elif any(FUNDS_DOMAINS & set(v.meta.domain) for pid in o.packs for v in packs.get(pid, ())):
+                return True
+        elif g.role in STAFF_ROLES:
+            unsure = True
+    return unsure and (visible_funds(user).exists() or visible_transfers(user).exists())
 
 
 MAX_PK = 2**63 - 1

@@ -12,6 +12,12 @@ reads that level's loss ratio (`rules.ratio_determinations`) is decided with
 Facts computed from the records carry provenance `system_computed` and name the records they come from.
 Nothing here compares a ratio with a limit: the outcome, the decisive clauses and the position against the
 limit are the engine's (the position is the engine's evaluation of the pack's own comparison).
+
+An interim check (before the end of the fund's term) reports each project's position only, with the outcome
+`interim_position`: the fund is judged over its whole life, and one project at one point in time concludes
+nothing. Categories and the fund are decided as the pack says (the packs' whole-life scope clause makes them
+`out_of_scope` during the term). Each project also compares the manager's declaration that it qualifies for
+full tolerance with the pack's answer (`_qualification`); a mismatch is reported, neither side is changed.
 """
 
 from __future__ import annotations
@@ -46,6 +52,26 @@ POSITION_TEXT = {
     "beyond": {"zh": "超过限额", "en": "beyond the limit"},
     "unknown": {"zh": "无法比较（比例或限额未知）", "en": "cannot compare (ratio or limit unknown)"},
     "no_limit": {"zh": "本政策未设此项限额", "en": "no such limit in this policy"},
+}
+
+
+#: An interim check's project rows: the position against the limit only. The fund is judged over its whole
+#: life; one project at one point in time concludes nothing (the engine is not asked for an outcome).
+INTERIM_POSITION = "interim_position"
+INTERIM_POSITION_TEXT = {
+    "zh": "期中位置，不作结论（单个项目按整个基金生命周期评价）",
+    "en": "Interim position, no conclusion (a single project is judged over the fund's whole life)"}
+#: The manager's declaration that a project qualifies for full (100%) tolerance, against the pack's answer.
+QUALIFICATION_TEXT = {
+    "agree_yes": {"zh": "申报符合全额容亏条件，与政策包认定一致",
+                  "en": "Declared qualifying for full tolerance; the pack agrees"},
+    "agree_no": {"zh": "未申报全额容亏，与政策包认定一致", "en": "Not declared qualifying; the pack agrees"},
+    "declared_only": {"zh": "不一致：管理机构申报符合全额容亏条件，政策包认定不符合",
+                      "en": "Mismatch: the manager declares it qualifying for full tolerance, the pack does not"},
+    "pack_only": {"zh": "不一致：政策包认定符合全额容亏条件，管理机构未申报",
+                  "en": "Mismatch: the pack qualifies it for full tolerance, the manager did not declare it"},
+    "unknown": {"zh": "尚无法比对：政策包认定所需事实尚未查明",
+                "en": "Cannot compare yet: facts the pack needs are not established"},
 }
 
 
@@ -166,6 +192,46 @@ def _level(pack: Pack, det: str | None, level: str, on: dt.date, raw: dict[str, 
     return out
 
 
+def _position_only(pack: Pack, det: str | None, level: str, on: dt.date, raw: dict[str, Any]) -> dict[str, Any]:
+    """An interim check's row for one project: the limit and the position against it (the engine's evaluation
+    of the pack's comparison), with a distinct outcome that concludes nothing."""
+    if det is None:
+        return _level(pack, det, level, on, raw, full=False)
+    facts = parse_facts(pack.facts, dict(raw), ignore_unknown=True)
+    limit, position = _position(pack, det, level, on, facts.values)
+    return {"determination": det, "determination_label": pack.determinations[det].label.model_dump(),
+            "outcome": INTERIM_POSITION, "outcome_label": INTERIM_POSITION_TEXT, "decisive": [], "needed": [],
+            "needed_facts": [], "limit": limit, "position": position, "position_label": POSITION_TEXT[position]}
+
+
+def _qualification(pack: Pack, det: str | None, on: dt.date, raw: Mapping[str, Any], declared: bool,
+                   reason: str) -> dict[str, Any]:
+    """Compare the manager's declaration that a project qualifies for full tolerance with the pack.
+
+    The pack's answer is the engine's: the project-level determination decided as if the project had lost
+    everything (`project_loss_ratio` 1.0, marked as assumed) — exempt means the pack tolerates a total loss of
+    this project, not_exempt / out_of_scope that it does not, undetermined that facts are still needed (then
+    nothing is compared). A pack without a project-level determination tolerates no single project in full.
+    Neither side is changed: a mismatch is reported for the people concerned to resolve.
+    """
+    out: dict[str, Any] = {"declared": declared, "reason": reason, "determination": det, "outcome": None,
+                           "decisive": [], "needed_facts": []}
+    if det is None:
+        qualifies: bool | None = False
+    else:
+        assumed = {**raw, "project_loss_ratio": _computed(1.0, on, "假定全额亏损 / assuming a total loss")}
+        res = _decide(pack, det, on, assumed)
+        qualifies = {"exempt": True, "not_exempt": False, "out_of_scope": False}.get(res.outcome)
+        out.update(outcome=res.outcome, outcome_label=_label(pack, det, res.outcome), decisive=res.decisive,
+                   needed_facts=[{"id": f, "label": pack.facts[f].label.model_dump()} for f in res.needed
+                                 if f in pack.facts])
+    key = ("unknown" if qualifies is None else ("agree_yes" if declared else "pack_only") if qualifies
+           else ("declared_only" if declared else "agree_no"))
+    out.update(pack=qualifies, mismatch=key in ("declared_only", "pack_only"), status=key,
+               label=QUALIFICATION_TEXT[key])
+    return out
+
+
 class Context:
     """Everything one check date needs: the pack version in force, its loss measure, the fund's facts."""
 
@@ -246,14 +312,19 @@ def tolerance_report(fund: Fund, on: dt.date, *, full: bool = True) -> dict[str,
             "qualifies_for_full_tolerance": inv.qualifies_for_full_tolerance,
             "qualification_reason": inv.qualification_reason, "invested_by_then": row is not None,
         }
+        raw = ctx.project_facts(inv, row)
+        item["qualification"] = _qualification(pack, ctx.dets.get("project"), on, raw,
+                                               inv.qualifies_for_full_tolerance, inv.qualification_reason)
         if row is not None:
             item.update({"status": row.status, "value": float(row.value),
                          "fair_value": None if row.fair_value is None else float(row.fair_value),
                          "valued_on": row.valued_on.isoformat() if row.valued_on else None,
                          "realised_loss": float(row.realised_loss), "unrealised_loss": float(row.unrealised_loss),
                          "loss": float(row.loss), "ratio": _ratio(row.ratio)})
-            item.update(_level(pack, ctx.dets.get("project"), "project", on, ctx.project_facts(inv, row),
-                               full=full))
+            if ctx.life["interim"]:
+                item.update(_position_only(pack, ctx.dets.get("project"), "project", on, raw))
+            else:
+                item.update(_level(pack, ctx.dets.get("project"), "project", on, raw, full=full))
         projects.append(item)
     categories = []
     for cat, agg in ctx.loss.categories.items():
@@ -268,6 +339,10 @@ def tolerance_report(fund: Fund, on: dt.date, *, full: bool = True) -> dict[str,
         "loss_measure": measure_out(pack, ctx.measure, on), "life": ctx.life,
         "determinations": {lvl: ctx.dets.get(lvl) for lvl in rules.LEVELS},
         "projects": projects, "categories": categories, "fund_total": whole,
+        "qualification_mismatches": [{"investment_id": p["investment_id"], "code": p["code"],
+                                      "company": p["company"], **{k: p["qualification"][k] for k in
+                                                                  ("declared", "pack", "status", "label")}}
+                                     for p in projects if p["qualification"]["mismatch"]],
     }
 
 

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from rongcuo.audit.services import audit_append
-from rongcuo.cases.errors import Conflict, Forbidden, Invalid
+from rongcuo.cases.errors import Conflict, Forbidden, Invalid, PreconditionFailed
 from rongcuo.engine.decide import decide
 from rongcuo.engine.facts import InputError, parse_facts
 from rongcuo.engine.model import FactDef
@@ -406,12 +406,32 @@ def investment_set_facts(*, actor: Any, investment: Investment, facts: Mapping[s
     return investment
 
 
+def _no_procedure(investment: Investment, day: dt.date) -> None:
+    """Refuse a direct decision when the fund's pack, or the pack that decides the exemption, prescribes a
+    procedure (investigation, panel, collective decision, notice): that procedure is followed as a case."""
+    pack = reports.fund_pack(investment.fund, day)
+    found = rules.exemption_determination(pack, reports.registry(), day)
+    for p in (pack, found[0] if found else None):
+        if p is not None and p.procedure is not None:
+            raise PreconditionFailed(
+                f"政策包 {p.ref} 规定了认定程序：尽职免责应作为案件提出，按该程序办理（受理、调查、评审、集体审定等），"
+                "不能在此直接认定",
+                f"pack {p.ref} prescribes a procedure: file the manager's exemption as a case and decide it through "
+                "that procedure (acceptance, investigation, review, collective decision); it cannot be decided "
+                "directly here", field="pack_id")
+
+
 @transaction.atomic
 def investment_decide_exemption(*, actor: Any, investment: Investment, on: Any = None) -> ManagerExemption:
-    """Decide and freeze the manager's due-diligence exemption for the loss on `investment`."""
+    """Decide and freeze the manager's due-diligence exemption for the loss on `investment`.
+
+    Only where no pack concerned prescribes a procedure: when the fund's pack or the pack that decides the
+    exemption has one (procedure.yaml), the exemption goes through that procedure as a case, not here.
+    """
     perm.require(perm.fund_roles(actor, investment.fund), {"supervisor"}, "作出尽职免责认定",
                  "decide the manager's exemption")
     day = today() if on is None else _past(on, "on", "认定日期", "the decision date")
+    _no_procedure(investment, day)
     res = reports.exemption_result(investment, day)
     record = result_json(res)
     ex = ManagerExemption.objects.create(investment=investment, on=day, pack_ref=res.pack.ref,

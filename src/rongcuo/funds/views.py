@@ -100,7 +100,7 @@ def fund_detail(request: HttpRequest, pk: int) -> HttpResponse:
     total = report["fund_total"]
     total["ratio_text"], total["limit_text"] = _pct(total["ratio"]), _pct((total.get("limit") or {}).get("value"))
     for p in report["projects"]:
-        p["ratio_text"] = _pct(p.get("ratio"))
+        p["ratio_text"], p["limit_text"] = _pct(p.get("ratio")), _pct((p.get("limit") or {}).get("value"))
         p["status_label"] = STATUS_TEXT.get(p.get("status", ""), {"zh": "尚未投资", "en": "Not yet invested"})
     ctx.update(report=report, pack=pack, series_rows=series_rows,
                chart=loss_chart_svg(report["series"], fund.categories),

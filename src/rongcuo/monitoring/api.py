@@ -340,8 +340,7 @@ def project_corrections(request: HttpRequest, project_id: int) -> Any:
 def case_corrections(request: HttpRequest, case_id: int) -> Any:
     """The correction history of an exemption case's project, read-only, for those handling the case."""
     case = case_perm.case_for(request.user, case_id)
-    if not case_perm.roles_on_case(request.user, case) & {"caseworker", "nsf_office", "committee", "auditor",
-                                                          "admin"}:
+    if not case_perm.roles_on_case(request.user, case) & perm.CASE_HISTORY_READERS:
         raise Forbidden("纠错记录仅供办理本案的经办人、集体审议成员、审计和管理员查阅",
                         "correction history is for those handling the case, auditors and administrators",
                         field="role")

@@ -19,6 +19,9 @@ from .models import CorrectionCase
 READ_ONLY_ROLES = {"auditor"}
 #: Who reads a project's correction history (also when handling a later exemption application for it).
 HISTORY_READERS = {"caseworker", "committee", "auditor", "admin"}
+#: Who, among those handling a later exemption case on the project (`cases.permissions.roles_on_case`), reads
+#: its correction history there: the API's /cases/{id}/corrections and the case page alike.
+CASE_HISTORY_READERS = {"caseworker", "nsf_office", "committee", "auditor", "admin"}
 #: Who reads the monitoring dashboard and the warning lists of a bureau.
 BUREAU_READERS = {"caseworker", "committee", "auditor", "admin"}
 
@@ -73,6 +76,22 @@ def visible_bureaus(user: Any) -> set[int] | None:
     return {g.organisation_id for g in perm.grants(user)
             if g.organisation_id and ((g.role == Role.caseworker and g.organisation.kind == OrgKind.bureau)
                                       or g.role == Role.committee)}
+
+
+def may_see_dashboard(user: Any) -> bool:
+    """Whether the site's navigation links the monitoring dashboard: for administrators and auditors, and for
+    those who may read a bureau's dashboard when one of their bureaus applies a pack that monitors projects
+    (monitoring.yaml). Read from the user's role grants and the packs in memory: no query of its own."""
+    mine = visible_bureaus(user)
+    if mine is None:
+        return True
+    if not mine:
+        return False
+    from .services import monitoring_pack, today
+
+    on = today()
+    return any(monitoring_pack(g.organisation, on, need="inspection") is not None
+               for g in perm.grants(user) if g.organisation_id in mine)
 
 
 def require(roles: set[str], allowed: set[str], what_zh: str, what_en: str) -> str:

@@ -31,7 +31,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
-from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Value
+from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
@@ -1009,15 +1009,19 @@ def _calendar_changed(years: frozenset[int]) -> None:
 
 # --- reading --------------------------------------------------------------------------------------------
 
-def correction_detail(case: CorrectionCase) -> dict[str, Any]:
-    """One correction with its timeline and documents (read-only data for the API and the pages)."""
+def _related(case: CorrectionCase, name: str, qs: Any) -> Any:
+    """A case's related rows: prefetched ones (`correction_history`) if there, else `qs` (one query)."""
+    return getattr(case, "_prefetched_objects_cache", {}).get(name, qs)
+
+
+def correction_detail(case: CorrectionCase, *, timeline_only: bool = False) -> dict[str, Any]:
+    """One correction with its timeline and documents (read-only data for the API and the pages);
+    `timeline_only` leaves out the documents and the warnings behind it (no query for them)."""
     events = [{"action": e.action, "from_state": e.from_state, "to_state": e.to_state,
                "label": _action_label(e.action), "actor": e.actor.get_username() if e.actor else "system",
                "role": e.role, "on": e.on, "at": e.at, "data": e.data}
-              for e in case.events.select_related("actor")]
-    docs = [{"id": d.id, "kind": d.kind, "name": d.original_name, "sha256": d.sha256, "size": d.size,
-             "created_at": d.created_at} for d in case.documents.all()]
-    return {
+              for e in _related(case, "events", case.events.select_related("actor"))]
+    out: dict[str, Any] = {
         "id": case.id, "number": case.number, "project_id": case.project_id, "project_code": case.project.code,
         "project_title": case.project.title, "bureau_id": case.bureau_id, "pack_ref": f"{case.pack_id}@"
         f"{case.pack_version}", "pack_hash": case.pack_hash, "state": case.state,
@@ -1031,16 +1035,28 @@ def correction_detail(case: CorrectionCase) -> dict[str, Any]:
         "verification_passed": case.verification_passed, "verification_notes": case.verification_notes,
         "escalated_on": case.escalated_on, "escalation_reason": case.escalation_reason, "measure": case.measure,
         "measure_text": case.measure_text, "measure_on": case.measure_on, "closed_on": case.closed_on,
-        "version": case.version, "warnings": list(case.warnings.values_list("id", flat=True)),
-        "events": events, "documents": docs,
+        "version": case.version, "events": events,
     }
+    if not timeline_only:
+        out["warnings"] = [w.id for w in _related(case, "warnings", case.warnings.only("id"))]
+        out["documents"] = [{"id": d.id, "kind": d.kind, "name": d.original_name, "sha256": d.sha256,
+                             "size": d.size, "created_at": d.created_at} for d in case.documents.all()]
+    return out
 
 
-def correction_history(project: Project) -> list[dict[str, Any]]:
+def correction_history(project: Project, *, timeline_only: bool = False) -> list[dict[str, Any]]:
     """Every correction of a project, oldest first, each with its timeline — what a caseworker handling a
-    later exemption application for the project sees (read-only)."""
-    cases = CorrectionCase.objects.filter(project=project).select_related("project").order_by("opened_on", "id")
-    return [correction_detail(c) for c in cases]
+    later exemption application for the project sees (read-only).
+
+    A fixed number of queries whatever the number of corrections and steps: the corrections, then their
+    steps (and, unless `timeline_only`, their documents and warnings) each in one query.
+    """
+    related: list[Any] = [Prefetch("events", queryset=CorrectionEvent.objects.select_related("actor"))]
+    if not timeline_only:
+        related += ["documents", Prefetch("warnings", queryset=EarlyWarning.objects.only("id"))]
+    cases = CorrectionCase.objects.filter(project=project).select_related("project").prefetch_related(
+        *related).order_by("opened_on", "id")
+    return [correction_detail(c, timeline_only=timeline_only) for c in cases]
 
 
 def _state_label(state: str) -> dict[str, str]:

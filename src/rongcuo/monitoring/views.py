@@ -39,6 +39,18 @@ def _rule_labels(bureau: Organisation) -> dict[str, Any]:
     return {r.id: r for r in pack.monitoring.rules} if pack and pack.monitoring else {}
 
 
+def history_texts(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A correction history (`services.correction_history`) with the texts the pages show, in zh and en."""
+    for c in history:
+        c["state_text"] = (c["state_label"]["zh"], c["state_label"]["en"])
+        c["day_kind_text"] = DAY_KIND_TEXT.get(c["rectify_day_kind"] or "working")
+        c["escalation_text"] = ESCALATION_TEXT.get(c["escalation_reason"])
+        for e in c["events"]:
+            e["label_text"] = (e["label"]["zh"], e["label"]["en"])
+            e["role_text"] = ROLE_TEXT.get(e["role"], (e["role"], e["role"]))
+    return history
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -86,14 +98,7 @@ def project_page(request: HttpRequest, pk: int) -> HttpResponse:
                    "reports": list(m.reports.all())} for m in project.milestones.prefetch_related("reports")]
     warnings = [{"w": w, "d": svc.warning_describe(w), "severity": SEVERITY_TEXT.get(w.severity)}
                 for w in project.monitoring_warnings.order_by("status", "-raised_on", "id")]
-    history = svc.correction_history(project)
-    for c in history:
-        c["state_text"] = (c["state_label"]["zh"], c["state_label"]["en"])
-        c["day_kind_text"] = DAY_KIND_TEXT.get(c["rectify_day_kind"] or "working")
-        c["escalation_text"] = ESCALATION_TEXT.get(c["escalation_reason"])
-        for e in c["events"]:
-            e["label_text"] = (e["label"]["zh"], e["label"]["en"])
-            e["role_text"] = ROLE_TEXT.get(e["role"], (e["role"], e["role"]))
+    history = history_texts(svc.correction_history(project))
     items = [{"it": it, "stratum": stratum_text(it.inspection.strata, it.stratum)}
              for it in project.inspection_items.select_related("inspection")]
     return render(request, "monitoring/project.html", {

@@ -40,6 +40,8 @@ def is_expert(user: Any) -> bool:
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
+    from rongcuo.funds.permissions import may_see_funds
+    from rongcuo.monitoring.permissions import may_see_dashboard as may_see_monitoring
     from rongcuo.registry.services import may_import
 
     from .dashboard import may_see_dashboard
@@ -52,6 +54,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "ui_lang": lang(),
         "html_lang": "en" if lang() == "en" else "zh-Hans",
         "nav_work": works_on_cases(user),
+        "nav_monitoring": may_see_monitoring(user),
+        "nav_funds": may_see_funds(user),
         "nav_my": person_of(user) is not None,
         "here": request.get_full_path(),
     }

@@ -9,11 +9,12 @@ from rongcuo.monitoring.services import correction_sweep
 
 
 class Command(BaseCommand):
-    help = ("把整改期限已过而未提交整改的纠错案件移交严肃处理（可重复运行）。\n"
-            "Escalate corrections whose deadline to rectify has passed without a rectification (idempotent).")
+    help = ("把整改期限已过而未提交整改的纠错案件移交严肃处理（重复运行不会重复移交）。建议由 cron 每个工作日运行。\n"
+            "Escalate corrections whose deadline to rectify has passed without a rectification (idempotent). Run it "
+            "from cron, e.g. `0 7 * * 1-5 cd /srv/rongcuo && .venv/bin/python manage.py correction_sweep`.")
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--on", help="the day to sweep as of (YYYY-MM-DD; default today)")
+        parser.add_argument("--on", help="按此日期巡查 YYYY-MM-DD（默认今天）/ sweep as of this date (default: today)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:

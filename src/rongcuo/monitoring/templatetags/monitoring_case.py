@@ -1,0 +1,26 @@
+"""The correction history of a project on the case page of a later exemption application for it (read-only):
+`{% load monitoring_case %}{% case_corrections case roles as corrections %}`.
+
+Who sees it is the API's rule (`permissions.CASE_HISTORY_READERS`, as `/api/monitoring/cases/{id}/corrections`);
+the data is `services.correction_history` (timeline only: one query, two when the project has corrections).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from .. import permissions as perm
+from .. import services as svc
+from ..views import history_texts
+
+register = template.Library()
+
+
+@register.simple_tag
+def case_corrections(case: Any, roles: Any) -> list[dict[str, Any]] | None:
+    """The corrections of the case's project, oldest first; None for a role that may not read them."""
+    if case is None or not set(roles or ()) & perm.CASE_HISTORY_READERS:
+        return None
+    return history_texts(svc.correction_history(case.project, timeline_only=True))
