@@ -68,3 +68,21 @@ def as_user(world: World):
     def make(name: str | None) -> Api:
         return Api(world.users[name] if name else None)
     return make
+
+
+def file_case(api: Api, world: World, project: str, person: str, pack: str, on: str,
+              explanation: str = "技术路线选择失误，三年未达预期目标。") -> dict[str, Any]:
+    """File a case through the API as `api`'s user; the case as the API returns it."""
+    code, case = api.post("/cases", {"project_id": world.projects[project].pk,
+                                     "applicant_id": world.people[person].pk, "pack_id": pack, "relevant_date": on,
+                                     "failure_explanation": explanation})
+    assert code == 201, case
+    return case
+
+
+@pytest.fixture
+def sz_case(world: World, as_user: Any, today: Today) -> dict[str, Any]:
+    """A Shenzhen case filed by wang on 2025-09-10 (a milestone assessment failed)."""
+    today.set(dt.date(2025, 9, 10))
+    return file_case(as_user("wang"), world, "sz_chip", "wang", "shenzhen-tolerance-guideline", "2025-09-10",
+                     "里程碑考核未通过")

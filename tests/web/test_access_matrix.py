@@ -48,6 +48,7 @@ RULES: dict[str, set[str | None]] = {
     "POST /api/cases/{case_id}/panel/members/{member_id}/decline": {"sz_caseworker", "admin"},
     "POST /api/cases/{case_id}/reviews": set(),  # only sitting panel members; nobody here sits
     "POST /api/cases/{case_id}/panel/conclude": {"sz_caseworker", "admin"},
+    "POST /api/cases/{case_id}/panel/override": {"sz_caseworker", "admin"},
     "POST /api/cases/{case_id}/decision": {"sz_committee", "sz_caseworker", "admin"},  # the pack: 组织决定
     "GET /api/cases/{case_id}/decision": ON_CASE,
     "GET /api/cases/{case_id}/letters": ON_CASE,
@@ -124,6 +125,7 @@ BODIES = {
     "POST /api/cases/{case_id}/decision": {"decision": "exempt", "members_present": ["x"]},
     "POST /api/cases/{case_id}/reviews": {"scores": {"innovativeness": 5}, "opinion": "x"},
     "POST /api/cases/{case_id}/panel": {},
+    "POST /api/cases/{case_id}/panel/override": {"reason": "财务专家均回避"},
 }
 
 

@@ -3,24 +3,10 @@ the very next request (the cache key's generation is replaced on every change)."
 
 from __future__ import annotations
 
-import datetime as dt
-
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from rongcuo.registry.models import Organisation, Role, RoleGrant
-
-
-@pytest.fixture
-def sz_case(world, as_user, today):
-    today.set(dt.date(2025, 9, 10))
-    code, case = as_user("wang").post("/cases", {
-        "project_id": world.projects["sz_chip"].pk, "applicant_id": world.people["wang"].pk,
-        "pack_id": "shenzhen-tolerance-guideline", "relevant_date": "2025-09-10",
-        "failure_explanation": "里程碑考核未通过"})
-    assert code == 201
-    return case
 
 
 def _grant_queries(ctx: CaptureQueriesContext) -> int:

@@ -81,6 +81,7 @@ PAGE_RULES: dict[str, set[str | None]] = {
     "cases/<int:pk>/evidence/": {"wang", "szu_reviewer", "sz_caseworker", SEATED, "admin"},
     "cases/<int:pk>/panel/": {"sz_caseworker", "admin"},
     "cases/<int:pk>/panel/conclude/": {"sz_caseworker", "admin"},
+    "cases/<int:pk>/panel/override/": {"sz_caseworker", "admin"},  # the reason to use a panel that breaks the rules
     # The caseworker withdraws a member; the member may withdraw (decline) themselves.
     "cases/<int:pk>/panel/members/<int:member_pk>/withdraw/": {"sz_caseworker", SEATED, "admin"},
     "cases/<int:pk>/objections/<int:objection_pk>/answer/": {"sz_caseworker", "admin"},

@@ -3,7 +3,6 @@ the audit chain catches an edited, deleted or reordered event."""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import zipfile
 
@@ -15,17 +14,6 @@ from rongcuo.audit.services import audit_verify
 from rongcuo.cases.models import Case, Evidence
 
 from .conftest import Api
-
-
-@pytest.fixture
-def sz_case(world, as_user, today):
-    today.set(dt.date(2025, 9, 10))
-    code, case = as_user("wang").post("/cases", {
-        "project_id": world.projects["sz_chip"].pk, "applicant_id": world.people["wang"].pk,
-        "pack_id": "shenzhen-tolerance-guideline", "relevant_date": "2025-09-10",
-        "failure_explanation": "里程碑考核未通过"})
-    assert code == 201
-    return case
 
 
 def test_anonymous_gets_401_and_packs_are_public(world) -> None:

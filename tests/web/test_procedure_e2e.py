@@ -8,6 +8,8 @@ from pathlib import Path
 
 from rongcuo.workdays.services import calendar_load_file
 
+from .conftest import file_case
+
 CRITERIA = ["innovativeness", "strategic_value", "necessity", "insight_for_follow_up", "records_completeness",
             "funds_compliance"]
 
@@ -34,19 +36,12 @@ DILIGENT = {"followed_strategic_direction": True, "followed_decision_procedure":
             "acted_proactively": True, "corrected_proactively": True}
 
 
-def _file(api, world, project: str, person: str, pack: str, on: str) -> dict:
-    code, case = api.post("/cases", {"project_id": world.projects[project].pk,
-                                     "applicant_id": world.people[person].pk, "pack_id": pack, "relevant_date": on,
-                                     "failure_explanation": "技术路线选择失误，三年未达预期目标。"})
-    assert code == 201, case
-    return case
-
 
 def test_zhejiang_case_from_application_to_public_notice(world, as_user, today) -> None:
     today.set(dt.date(2025, 9, 1))
     chen, zju, zj, committee = (as_user("chen"), as_user("zju_reviewer"), as_user("zj_caseworker"),
                                 as_user("zj_committee"))
-    case = _file(chen, world, "zj_material", "chen", "zhejiang-implementing-opinion", "2025-09-01")
+    case = file_case(chen, world, "zj_material", "chen", "zhejiang-implementing-opinion", "2025-09-01")
     cid = case["id"]
     assert case["stage"] == "application" and case["outcome"] == "undetermined"
     assert case["pack_version"] and len(case["pack_hash"]) == 64
@@ -115,7 +110,7 @@ def test_zhejiang_case_from_application_to_public_notice(world, as_user, today) 
 def test_shenzhen_case_through_four_stages_with_working_day_deadlines(world, as_user, today) -> None:
     today.set(dt.date(2025, 9, 10))
     wang, sz, committee = as_user("wang"), as_user("sz_caseworker"), as_user("sz_committee")
-    case = _file(wang, world, "sz_chip", "wang", "shenzhen-tolerance-guideline", "2025-09-10")
+    case = file_case(wang, world, "sz_chip", "wang", "shenzhen-tolerance-guideline", "2025-09-10")
     cid = case["id"]
     assert case["stage"] == "start"
     # The registry supplies the project's mode (milestone) as a system-computed fact.
@@ -161,6 +156,7 @@ def test_shenzhen_case_through_four_stages_with_working_day_deadlines(world, as_
     code, err = committee.post(f"/cases/{cid}/transitions", {"action": "decide", "reason": "x"})
     assert code == 400 and err["field"] == "action"  # only through the recorded collective decision
     code, _ = committee.post(f"/cases/{cid}/decision", {"decision": "exempt", "members_present": ["sz_committee"],
+                                                        "votes": {"sz_committee": "exempt"},
                                                         "reasons": "里程碑式项目未通过考核"})
     assert code == 201
     code, case = committee.get(f"/cases/{cid}")
@@ -174,7 +170,7 @@ def test_shenzhen_case_through_four_stages_with_working_day_deadlines(world, as_
 def test_deadline_crossing_into_2027_is_provisional_until_the_year_is_loaded(world, as_user, today, tmp_path) -> None:
     today.set(dt.date(2026, 12, 1))
     wang, sz = as_user("wang"), as_user("sz_caseworker")
-    case = _file(wang, world, "sz_chip", "wang", "shenzhen-tolerance-guideline", "2026-12-01")
+    case = file_case(wang, world, "sz_chip", "wang", "shenzhen-tolerance-guideline", "2026-12-01")
     wang.upload(case["id"], "application_form")
     code, case = sz.post(f"/cases/{case['id']}/transitions", {"action": "accept"})
     assert code == 200

@@ -151,7 +151,8 @@ def test_refused_case_letter_carries_reasons_and_clauses(world, as_user, today) 
                                            "zj_covered_activity": True})
     assert zj.post(f"/cases/{cid}/transitions", {"action": "submit_panel_opinion"})[0] == 200
     code, err = committee.post(f"/cases/{cid}/decision",
-                               {"decision": "not_exempt", "members_present": ["zj_committee"]})
+                               {"decision": "not_exempt", "members_present": ["zj_committee"],
+                                "votes": {"zj_committee": "not_exempt"}})
     assert code == 400 and err["field"] == "reasons"
     code, d = committee.post(f"/cases/{cid}/decision", {
         "decision": "not_exempt", "members_present": ["zj_committee"], "votes": {"zj_committee": "not_exempt"},
@@ -170,7 +171,8 @@ def test_committee_departing_from_engine_needs_reasons(world, as_user, today) ->
     panel_review(world, zj, cid, findings={"original_records_prove_diligence": True, "failure_technical_route": True,
                                            "zj_covered_activity": True})
     zj.post(f"/cases/{cid}/transitions", {"action": "submit_panel_opinion"})
-    code, err = committee.post(f"/cases/{cid}/decision", {"decision": "exempt", "members_present": ["zj_committee"]})
+    code, err = committee.post(f"/cases/{cid}/decision", {"decision": "exempt", "members_present": ["zj_committee"],
+                                                          "votes": {"zj_committee": "exempt"}})
     assert code == 400 and err["field"] == "reasons"
 
 
@@ -185,3 +187,95 @@ def test_four_member_panel_without_financial_expert_is_flagged(world, as_user, t
     assert len(panel["rule_breaches"]) == 2 and panel["override_reason"].startswith("财务专家均回避")
     code, again = zj.get(f"/cases/{cid}/panel")
     assert again["flagged"] and again["replayed_members"] == [m["expert_id"] for m in panel["members"]]
+
+
+FINDINGS = {"original_records_prove_diligence": True, "failure_technical_route": True, "zj_covered_activity": True}
+
+
+def test_sustained_objection_sends_the_case_back_and_a_second_round_decides_it(world, as_user, today) -> None:
+    from rongcuo.audit.models import AuditEvent
+    from rongcuo.cases.models import Deadline
+    from rongcuo.review.models import Decision, Panel
+
+    cid, zj, committee = _to_panel(world, as_user, today)
+    first = panel_review(world, zj, cid, findings=FINDINGS)
+    assert zj.post(f"/cases/{cid}/transitions", {"action": "submit_panel_opinion"})[0] == 200
+    assert committee.post(f"/cases/{cid}/facts", {"facts": {"liability_required_by_law": False}})[0] == 200
+    today.set(dt.date(2025, 10, 13))
+    code, _ = committee.post(f"/cases/{cid}/decision", {"decision": "exempt", "members_present": ["zj_committee"],
+                                                         "votes": {"zj_committee": "exempt"}})
+    assert code == 201
+
+    # The objection form takes a phone number or an e-mail address, and names the field otherwise.
+    anon = Api()
+    for bad in ("138", "x@y", "电话"):
+        code, err = anon.post(f"/notices/{cid}/objections", {"name": "张三", "contact": bad, "text": "有异议"},
+                              REMOTE_ADDR=f"10.0.0.{len(bad)}")
+        assert code == 400 and err["field"] == "contact", (bad, err)
+        assert err["message"]["zh"].startswith("联系方式应为手机号码") and "mobile number" in err["message"]["en"]
+    code, obj = anon.post(f"/notices/{cid}/objections", {"name": "张三", "contact": "0571-87654321",
+                                                         "text": "该项目原始记录存在事后补记。"})
+    assert code == 201
+    code, _ = zj.post(f"/cases/{cid}/objections/{obj['id']}/answer",
+                      {"answer": "经核实，部分原始记录确系事后补记，异议成立，重新调查核实。", "sustained": True})
+    assert code == 200
+
+    # A sustained objection stops the exemption: closing the notice is refused, naming the precondition.
+    today.set(dt.date(2025, 10, 21))
+    code, err = zj.post(f"/cases/{cid}/transitions", {"action": "close_notice"})
+    assert code == 409 and err["code"] == "precondition_failed" and err["field"] == "action"
+    assert "经核实成立的异议" in err["message"]["zh"] and "no_sustained_objections" in err["message"]["en"]
+    assert not ExemptionMark.objects.filter(case_id=cid).exists() and not Letter.objects.filter(case_id=cid).exists()
+    # While the decision stands, no second panel can be drawn.
+    code, err = zj.post(f"/cases/{cid}/panel", {})
+    assert code == 409 and err["field"] == "case"
+
+    # Back to the investigation: the decision is superseded, kept with its vote and frozen determination.
+    code, case = zj.post(f"/cases/{cid}/transitions", {"action": "objection_reinvestigate",
+                                                       "reason": "异议成立：原始记录存在补记，重新调查核实"})
+    assert code == 200 and case["stage"] == "investigation" and case["disposition"] == "open"
+    old = Decision.objects.get(for_case_id=cid)
+    assert old.case_id is None and old.superseded_at is not None and "异议成立" in old.superseded_reason
+    assert old.votes == {"zj_committee": "exempt"} and old.determination["outcome"] == "exempt"
+    assert AuditEvent.objects.filter(action="decision.supersede", subject_id=str(cid)).count() == 1
+    assert zj.get(f"/cases/{cid}/decision")[0] == 404
+
+    # Second round: a new panel is drawn (the first one superseded, its reviews kept), a new decision taken.
+    assert zj.post(f"/cases/{cid}/transitions", {"action": "refer_to_panel"})[0] == 200
+    second = panel_review(world, zj, cid, findings=FINDINGS)
+    assert second["seed"] != first["seed"]
+    old_panel = Panel.objects.get(for_case_id=cid, case__isnull=True)
+    assert old_panel.seed == first["seed"] and old_panel.superseded_at is not None
+    assert old_panel.members.filter(status="reviewed").count() == 5 and old_panel.conclusion["reviews"] == 5
+    assert zj.get(f"/cases/{cid}/panel")[1]["seed"] == second["seed"]
+    assert zj.post(f"/cases/{cid}/transitions", {"action": "submit_panel_opinion"})[0] == 200
+    today.set(dt.date(2025, 11, 3))
+    code, d2 = committee.post(f"/cases/{cid}/decision", {
+        "decision": "exempt", "members_present": ["zj_committee"], "votes": {"zj_committee": "exempt"},
+        "reasons": "重新调查核实：补记不影响原始记录的真实性，仍属勤勉尽责。"})
+    assert code == 201 and d2["decided_on"] == "2025-11-03"
+
+    # A new notice with its own full period; the first one stays closed on the record.
+    notices = Deadline.objects.filter(case_id=cid, key="stage:public_notice").order_by("id")
+    assert len(notices) == 2 and notices[0].status != "open" and notices[0].closed_on == dt.date(2025, 10, 21)
+    assert notices[1].status == "open" and notices[1].start_date == dt.date(2025, 11, 3)
+    code, listed = anon.get("/notices")
+    assert [n["case_id"] for n in listed] == [cid] and listed[0]["from"] == "2025-11-03"
+    code, err = zj.post(f"/cases/{cid}/transitions", {"action": "close_notice"})
+    assert code == 409  # the new period is not over
+    today.set(notices[1].due_date + dt.timedelta(days=1))
+    # The objection sustained during the first notice was dealt with by the reinvestigation: it does not block.
+    code, case = zj.post(f"/cases/{cid}/transitions", {"action": "close_notice"})
+    assert code == 200 and case["stage"] == "feedback_archive" and case["disposition"] == "decided"
+    assert ExemptionMark.objects.filter(case_id=cid).count() == 1 and Letter.objects.filter(case_id=cid).count() == 1
+
+    # The API and the case page show the current decision, and the superseded one as such.
+    code, current = zj.get(f"/cases/{cid}/decision")
+    assert current["decided_on"] == "2025-11-03" and current["reasons"].startswith("重新调查核实")
+    assert [x["decided_on"] for x in current["superseded"]] == ["2025-10-13"]
+    page = zj.client.get(f"/cases/{cid}/").content.decode()
+    assert "重新调查核实：补记不影响" in page and 'aria-labelledby="superseded-head"' in page
+    # The timeline tells the supersession in words, not by its audit id.
+    assert "原决定因重新调查被取代" in page and ">decision.supersede<" not in page
+    res = CliRunner().invoke(app, ["replay", case["number"]])
+    assert res.exit_code == 0 and "same outcome: exempt" in res.stdout

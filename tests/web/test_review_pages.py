@@ -155,9 +155,9 @@ def test_objection_validation_and_rate_limit(demo: dict[str, Case]) -> None:
     assert r.status_code == 400 and "不能超过 200 字" in html(r)
     assert not Objection.objects.exists()
     for i in range(4):  # five submissions that reach the service per ten minutes, the refused long one included
-        r = anon.post(f"/notices/{case.pk}/", {"name": f"公众{i}", "contact": "138", "text": "有异议"})
+        r = anon.post(f"/notices/{case.pk}/", {"name": f"公众{i}", "contact": "13812345678", "text": "有异议"})
         assert r.status_code == 302, i
-    r = anon.post(f"/notices/{case.pk}/", {"name": "公众5", "contact": "138", "text": "有异议"})
+    r = anon.post(f"/notices/{case.pk}/", {"name": "公众5", "contact": "13812345678", "text": "有异议"})
     assert r.status_code == 429 and "提交过于频繁" in html(r)
     assert Objection.objects.filter(case=case).count() == 4
     assert Client().post(f"/notices/{demo['ZJ-2024-203'].pk}/", {"name": "a", "contact": "b",
@@ -327,7 +327,7 @@ def test_committee_page_permissions_and_errors(demo: dict[str, Case]) -> None:
 
 def test_objections_letters_obligations_and_integrity(demo: dict[str, Case], clock: Clock) -> None:
     case = demo["ZJ-2024-204"]  # under notice
-    objection = svc.objection_file(case=case, name="张三", contact="138", text="有异议")
+    objection = svc.objection_file(case=case, name="张三", contact="13812345678", text="有异议")
     cw = client("zj_caseworker")
     r = cw.post(f"/cases/{case.pk}/objections/{objection.pk}/answer/", {"answer": "经核实不成立"})
     assert r.status_code == 400 and "请选择异议是否成立" in html(r)

@@ -6,14 +6,51 @@ from functools import lru_cache
 
 from rongcuo.engine.pack import Pack, Registry, default_root
 
+from .errors import Conflict
+
 
 @lru_cache(maxsize=1)
 def registry() -> Registry:
     return Registry.load(default_root())
 
 
-def pack_of(case: object) -> Pack:
-    """The exact pack version a case was pinned to when it was filed."""
+class PackChanged(Conflict):
+    """The pack version a case is pinned to no longer has the content it had when the case was filed."""
+
+    code = "pack_changed"
+
+
+def pack_changed(case: object, pack: Pack) -> PackChanged | None:
+    """The refusal to give when `pack` is not the text `case` was filed under (its pinned content hash), else
+    None. A case is decided under the text it was filed under: a version edited in place is another text
+    under the same label, so nothing is decided on it until the original text is restored (a change of rule
+    is published as a new version, which applies to cases filed from its `effective_from`)."""
+    pinned = getattr(case, "pack_hash", "") or ""
+    if not pinned or pinned == pack.content_hash:
+        return None
+    return PackChanged(
+        f"政策包 {pack.ref} 在本案立案后被原地修改：立案时固定的内容指纹为 {pinned}，现载入的为 {pack.content_hash}。"
+        "案件须依立案时的文本办理，在恢复原文之前不能认定事实、推进程序或作出决定；请管理员恢复该版本的原文"
+        "（规则的修改应作为新版本发布）",
+        f"pack {pack.ref} was changed in place after this case was filed: the content hash pinned at filing is "
+        f"{pinned}, the one loaded now is {pack.content_hash}. A case is decided under the text it was filed under, "
+        "so no finding, procedural step or decision can be taken until that text is restored; an administrator "
+        "must restore the version's original text (a change of rule is published as a new version)",
+        field="pack_hash")
+
+
+def pack_of(case: object, *, verify: bool = False) -> Pack:
+    """The exact pack version a case was pinned to when it was filed.
+
+    With `verify` (every action that records findings, moves the procedure or decides), the loaded text must
+    be the one pinned at filing, else `PackChanged` (409). Reading a case — its stored determination, history,
+    deadlines — does not verify, so a case whose pack was edited stays readable.
+    """
     pack_id = getattr(case, "pack_id")  # noqa: B009 - any object with the pinned reference
     version = getattr(case, "pack_version")  # noqa: B009
-    return registry().get(f"{pack_id}@{version}")
+    pack = registry().get(f"{pack_id}@{version}")
+    if verify:
+        refused = pack_changed(case, pack)
+        if refused is not None:
+            raise refused
+    return pack

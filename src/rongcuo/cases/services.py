@@ -46,7 +46,7 @@ from .models import (
     ObjectionStatus,
     StageChange,
 )
-from .packs import pack_of, registry
+from .packs import pack_changed, pack_of, registry
 
 # --- helpers ------------------------------------------------------------------------------------------
 
@@ -113,7 +113,7 @@ def case_fact_input(case: Case) -> dict[str, Any]:
 
 
 def case_evaluate(case: Case, *, assume_in_scope: bool = False) -> Result:
-    pack = pack_of(case)
+    pack = pack_of(case, verify=True)  # decided under the text pinned at filing, or not at all
     facts = parse_facts(pack.facts, case_fact_input(case), accepted=pack.accepted_facts)
     return decide(pack, facts, case.relevant_date, case.determination_id, assume_in_scope=assume_in_scope)
 
@@ -236,7 +236,7 @@ def case_set_facts(*, case: Case, actor: Any, facts: Mapping[str, Any], role: st
     allowed_roles = set().union(*(perm.FINDING_ROLES.get(r, set()) for r in roles)) if roles else set()
     if not allowed_roles:
         raise Forbidden("您无权认定本案事实", "you may not record facts on this case", field="role")
-    pack = pack_of(case)
+    pack = pack_of(case, verify=True)
     if role is None:
         role = sorted(allowed_roles)[0] if len(allowed_roles) == 1 else None
         if role is None:
@@ -401,13 +401,14 @@ def available_transitions(case: Case, user: Any) -> list[tuple[Transition, str |
     proc = _procedure(pack)
     roles = perm.roles_on_case(user, case) - perm.READ_ONLY_ROLES
     terminal = {s.id for s in proc.stages if s.terminal}
+    changed = pack_changed(case, pack)
     out = []
     for t in proc.transitions:
         if t.from_ != case.stage and not (t.from_ == "*" and case.stage not in terminal):
             continue
         if "admin" not in roles and not roles & set(t.by):
             continue
-        out.append((t, _unmet(case, pack, t)))
+        out.append((t, f"{changed.zh} / {changed.en}" if changed else _unmet(case, pack, t)))
     return out
 
 
@@ -423,7 +424,10 @@ def _unmet(case: Case, pack: Pack, t: Transition) -> str | None:
             continue
         ok = _precondition(case, req)
         if not ok:
-            return f"前提未满足：{PRECONDITIONS[req]} / precondition not met ({req})"
+            # PRECONDITIONS holds "中文 / English" (the English half may itself contain " / "); the Chinese half
+            # never does, so the message splits back at its first " / ".
+            zh, _, en = PRECONDITIONS[req].partition(" / ")
+            return f"前提未满足：{zh} / precondition not met: {en} ({req})"
     return None
 
 
@@ -440,7 +444,7 @@ def _precondition(case: Case, req: str) -> bool:
         return case.awaiting_supplement_since is not None
     if req == "panel_formed":
         panel = getattr(case, "panel", None)
-        return panel is not None and (not panel.rule_breaches or bool(panel.override_reason))
+        return panel is not None and (not panel.rule_breaches or panel.override_covers)
     if req == "panel_reviewed":
         panel = getattr(case, "panel", None)
         return panel is not None and panel.concluded_at is not None
@@ -451,6 +455,13 @@ def _precondition(case: Case, req: str) -> bool:
         return d is not None and d.due_date is not None and today() > d.due_date
     if req == "no_open_objections":
         return not case.objections.filter(status=ObjectionStatus.open).exists()
+    if req == "no_sustained_objections":
+        # Objections found sustained since the case last entered its current stage (the notice of the decision
+        # now published); one sustained during an earlier notice sent the case back and was dealt with then.
+        entered = case.stage_changes.filter(to_stage=case.stage).order_by("-at", "-id").values_list("at", flat=True)
+        sustained = case.objections.filter(status=ObjectionStatus.answered, sustained=True)
+        since = entered.first()
+        return not (sustained.filter(answered_at__gte=since) if since else sustained).exists()
     raise PreconditionFailed(f"未知前提 {req}", f"unknown precondition {req}", field="action")
 
 
@@ -465,7 +476,7 @@ def case_transition(*, case: Case, actor: Any, action: str, reason: str = "",
     case = _lock(case, expected_version, actor)
     if case.disposition != Disposition.open:
         raise Conflict("案件已办结", "the case is closed", field="action")
-    pack = pack_of(case)
+    pack = pack_of(case, verify=True)
     proc = _procedure(pack)
     terminal = {s.id for s in proc.stages if s.terminal}
     candidates = [t for t in proc.transitions if t.action == action
@@ -509,11 +520,26 @@ def case_transition(*, case: Case, actor: Any, action: str, reason: str = "",
     _bump(case)
     audit_append(actor=actor, action=f"case.transition.{action}", subject=case, before=before,
                  after={**case_snapshot(case), "reason": reason.strip(), "role": role})
+    if _reopens_decision(proc, t) and hasattr(case, "decision"):
+        from rongcuo.review.services import decision_supersede  # the review app builds on this one
+
+        decision_supersede(case=case, actor=actor, reason=reason.strip(), action=action)
     if t.to in terminal and case.disposition == Disposition.decided:
         from rongcuo.review.services import case_archive  # the review app builds on this one
 
         case_archive(case, actor, day)
     return case
+
+
+def _reopens_decision(proc: Procedure, t: Transition) -> bool:
+    """Whether a transition sends the case back from after the decision to the decision stage or before it
+    (stages in the order the pack lists them), so that the decision must be taken again: e.g. back to the
+    investigation after an objection. The decision taken is then superseded, not deleted."""
+    order = {s.id: i for i, s in enumerate(proc.stages)}
+    deciding = [order[x.from_] for x in proc.transitions if x.records_decision and x.from_ in order]
+    if not deciding or t.from_ not in order or t.to not in order:
+        return False
+    return order[t.to] <= max(deciding) < order[t.from_]
 
 
 # --- deadlines ----------------------------------------------------------------------------------------
@@ -537,8 +563,11 @@ def _open_deadlines(case: Case, pack: Pack, *, event: str, on: dt.date) -> None:
         if s.time_limit and s.time_limit.from_event == event:
             limits.append((f"stage:{s.id}", f"{s.label.zh}期限", f"{s.label.en} period", s.time_limit))
     for key, zh, en, tl in limits:
-        if case.deadlines.filter(key=key).exclude(status=DeadlineStatus.cancelled).exists():
+        earlier = case.deadlines.filter(key=key).exclude(status=DeadlineStatus.cancelled)
+        if earlier.filter(status=DeadlineStatus.open).exists() or (key == "overall" and earlier.exists()):
             continue  # e.g. re-accepting after supplementary material does not restart the clock
+        # A stage's period that ran and closed when the case left the stage runs anew when the case comes back
+        # (e.g. the notice of a new decision after the case was investigated again); the old one stays closed.
         days, ext = _limit_days(pack, tl, case.relevant_date)
         d = Deadline(case=case, key=key, label_zh=zh, label_en=en, start_date=on, days=days, day_kind=tl.day_kind,
                      start_day_counts=tl.start_day_counts, roll_to_workday=tl.roll_to_workday,
@@ -555,10 +584,36 @@ def _recompute(d: Deadline, calendar: Any = None) -> None:
     if d.pauses and d.pauses[-1][1] is None:
         d.due_date, d.provisional = None, False  # clock stopped while waiting for supplementary material
         return
-    due: Due = due_date(start=d.start_date, days=d.days + d.extension_days, day_kind=d.day_kind,  # type: ignore[arg-type]
-                        start_day_counts=d.start_day_counts, roll_to_workday=d.roll_to_workday, paused=_pauses(d),
+    ext_kind = _extension_day_kind(d) if d.extension_days else d.day_kind
+    if ext_kind == d.day_kind:
+        due: Due = due_date(start=d.start_date, days=d.days + d.extension_days, day_kind=d.day_kind,  # type: ignore[arg-type]
+                            start_day_counts=d.start_day_counts, roll_to_workday=d.roll_to_workday,
+                            paused=_pauses(d), calendar=calendar)
+        d.due_date, d.provisional = due.date, due.provisional
+        return
+    # An extension counted in another kind of day runs from the end of the base period (the start day of the
+    # extension, the base due date, not counted): e.g. 15 natural days, extendable by 10 working days.
+    base: Due = due_date(start=d.start_date, days=d.days, day_kind=d.day_kind,  # type: ignore[arg-type]
+                         start_day_counts=d.start_day_counts, roll_to_workday=d.roll_to_workday, paused=_pauses(d),
+                         calendar=calendar)
+    ext: Due = due_date(start=base.date, days=d.extension_days, day_kind=ext_kind,  # type: ignore[arg-type]
+                        start_day_counts=False, roll_to_workday=d.roll_to_workday, paused=_pauses(d),
                         calendar=calendar)
-    d.due_date, d.provisional = due.date, due.provisional
+    d.due_date, d.provisional = ext.date, base.provisional or ext.provisional
+
+
+def _extension_day_kind(d: Deadline) -> str:
+    """The day kind the pack counts this deadline's extension in (`extension_day_kind`, default its own)."""
+    try:
+        proc = pack_of(d.case).procedure
+    except UnknownPack:
+        return d.day_kind
+    tl: TimeLimit | None = None
+    if proc is not None and d.key == "overall":
+        tl = proc.overall_time_limit
+    elif proc is not None and d.key.startswith("stage:"):
+        tl = next((s.time_limit for s in proc.stages if s.id == d.key[len("stage:"):]), None)
+    return (tl.extension_day_kind if tl else None) or d.day_kind
 
 
 def _deadlines_after_transition(case: Case, pack: Pack, t: Transition, from_stage: str, day: dt.date,
@@ -587,6 +642,7 @@ def deadline_extend(*, case: Case, actor: Any, key: str = "overall", reason: str
     """Grant the pack's extension once (深圳：复杂情况可延长), with the reason recorded."""
     perm.require_any(actor, case, {"caseworker"}, "延长期限", "extend a deadline")
     case = _lock(case, expected_version)
+    pack_of(case, verify=True)  # the extension is the pinned text's
     if not reason.strip():
         raise Invalid("延长期限须说明理由", "an extension requires a reason", field="reason")
     d = case.deadlines.select_for_update().filter(key=key, status=DeadlineStatus.open).first()
@@ -693,6 +749,18 @@ def expert_assign(*, case: Case, actor: Any, expert: Any) -> ExpertAssignment:
     return a
 
 
+MOBILE = re.compile(r"(?:\+?86)?1[3-9]\d{9}")
+LANDLINE = re.compile(r"(?:\+?86-?)?(?:0\d{2,3}-?|\(0\d{2,3}\))[1-9]\d{6,7}(?:-\d{1,6})?")
+EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
+
+
+def contact_valid(contact: str) -> bool:
+    """A mainland mobile number, a landline with its area code (extension allowed), or an e-mail address."""
+    value = contact.strip()
+    phone = re.sub(r"[\s]", "", value)
+    return bool(MOBILE.fullmatch(phone) or LANDLINE.fullmatch(phone) or EMAIL.fullmatch(value))
+
+
 @transaction.atomic
 def objection_file(*, case: Case, name: str, contact: str, text: str) -> Objection:
     """A member of the public objects to a decision under notice (no login)."""
@@ -709,6 +777,10 @@ def objection_file(*, case: Case, name: str, contact: str, text: str) -> Objecti
             raise Invalid("此项必填", "this field is required", field=field_name)
         if len(value) > limit:
             raise Invalid(f"不能超过 {limit} 字", f"at most {limit} characters", field=field_name)
+    if not contact_valid(contact):
+        raise Invalid("联系方式应为手机号码（如 13812345678）、带区号的固定电话（如 0571-87654321）或电子邮箱",
+                      "contact must be a mobile number (e.g. 13812345678), a landline with its area code "
+                      "(e.g. 0571-87654321) or an e-mail address", field="contact")
     obj = Objection.objects.create(case=case, name=name.strip(), contact=contact.strip(), text=text.strip(),
                                    filed_at=timezone.now())
     _bump(case)

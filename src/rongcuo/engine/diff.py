@@ -1,4 +1,4 @@
-"""Clause-level comparison of two packs (条款对照), e.g. Shenzhen's 9 situations against Zhejiang's 5."""
+"""Clause-level comparison of two packs (条款对照), e.g. one pack's exemption situations against another's."""
 
 from __future__ import annotations
 

@@ -256,6 +256,9 @@ PRECONDITIONS: dict[str, str] = {
     "committee_decided": "集体审议已作出决定 / the committee has decided",
     "notice_period_over": "公示期已届满 / the public-notice period is over",
     "no_open_objections": "没有未处理的异议 / no objection is still open",
+    "no_sustained_objections": "本次公示中没有经核实成立的异议（异议成立的，应重新调查核实） / no objection was "
+                               "sustained during this notice (a sustained objection sends the case back to be "
+                               "investigated again)",
     "not_awaiting_supplement": "没有待补正的材料 / no supplementary material is outstanding",
     "awaiting_supplement": "已通知补正材料且尚未补正 / supplementary material was asked for and is outstanding",
 }

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from django.core.cache import cache
+from django.db.models import F
 from django.http import FileResponse, HttpRequest
 from django.urls import reverse
 from ninja import File, Form, Router, Schema, Status
@@ -18,7 +19,7 @@ from rongcuo.cases.errors import Invalid, NotFound, ServiceError, check_page
 from rongcuo.cases.models import Case, Disposition, Objection
 
 from . import services as svc
-from .models import Letter, Obligation, PanelMember
+from .models import Decision, Letter, Obligation, PanelMember
 
 router = Router(tags=["review"])
 public = Router(tags=["public notices"])
@@ -31,6 +32,10 @@ class PanelIn(Schema):
 
 
 class DeclineIn(Schema):
+    reason: str
+
+
+class OverrideIn(Schema):
     reason: str
 
 
@@ -64,6 +69,8 @@ def _panel_out(panel: Any) -> dict[str, Any]:
         "seed": panel.seed, "size": panel.size, "candidates": panel.candidates, "order": panel.order,
         "excluded": panel.excluded,
         "rule_breaches": panel.rule_breaches, "flagged": panel.flagged, "override_reason": panel.override_reason,
+        "override_breaches": panel.override_breaches, "override_covers": panel.override_covers,
+        "drawn_from": panel.drawn_from,
         "concluded": panel.concluded_at is not None, "conclusion": panel.conclusion,
         "members": [{"id": m.id, "expert_id": m.expert_id, "name": m.expert.name, "expertise": m.expert.expertise,
                      "status": m.status, "decline_reason": m.decline_reason, "replaces": m.replaces_id}
@@ -98,6 +105,13 @@ def panel_decline(request: HttpRequest, case_id: int, member_id: int, payload: D
         raise NotFound("专家组成员不存在", "no such panel member", field="member_id")
     svc.panel_member_decline(member=member, actor=request.user, reason=payload.reason)
     return _panel_out(case.panel)
+
+
+@router.post("/{case_id}/panel/override")
+def panel_override(request: HttpRequest, case_id: int, payload: OverrideIn) -> Any:
+    """Record why a panel that breaks the pack's rules (e.g. after declines) is used anyway."""
+    case = perm.case_for(request.user, case_id)
+    return _panel_out(svc.panel_override(case=case, actor=request.user, reason=payload.reason))
 
 
 @router.post("/{case_id}/reviews", response={201: dict})
@@ -135,8 +149,16 @@ def decision_get(request: HttpRequest, case_id: int) -> Any:
     case = perm.case_for(request.user, case_id)
     d = getattr(case, "decision", None)
     if d is None:
-        raise NotFound("尚未作出决定", "not decided yet", field="case")
-    return {**_decision_out(d), "determination": d.determination}
+        raise NotFound("尚未作出决定（或原决定已被撤销、正在重新调查）",
+                       "not decided yet (or the decision was superseded and the case is being investigated again)",
+                       field="case")
+    return {**_decision_out(d), "determination": d.determination, "superseded": _superseded(case)}
+
+
+def _superseded(case: Case) -> list[dict[str, Any]]:
+    """Earlier decisions of the case, superseded when it went back to be investigated again (kept, not deleted)."""
+    return [{**_decision_out(x), "superseded_at": x.superseded_at, "superseded_reason": x.superseded_reason}
+            for x in Decision.objects.filter(for_case=case, case__isnull=True).order_by("superseded_at", "id")]
 
 
 @router.get("/{case_id}/letters")
@@ -218,10 +240,21 @@ def integrity(request: HttpRequest, case_id: int) -> Any:
 
 # --- public notices (no login) ------------------------------------------------------------------------
 
+# What a notice row reads: the published fields come from these columns only (never a frozen determination,
+# the failure explanation or anything else about the case).
+NOTICE_COLUMNS = {
+    "case_id": "case_id", "number": "case__number", "pack_id": "case__pack_id", "pack_version": "case__pack_version",
+    "bureau": "case__bureau__name_zh", "project_name": "case__project__title", "project_code": "case__project__code",
+    "host_unit": "case__host_unit__name_zh", "applicant": "case__applicant__name",
+    "decision": "case__decision__decision", "from": "start_date", "until": "due_date",
+}
+
+
 def notice_cases(*, case_id: int | None = None, offset: int = 0,
-                 limit: int | None = None) -> list[tuple[Case, Any, Any]]:
-    """Cases now under public notice, with their notice deadline, the notice ending first first (one query,
-    whatever the case count); `case_id` for one case's notice, `offset`/`limit` for a page."""
+                 limit: int | None = None) -> list[tuple[dict[str, Any], Any]]:
+    """Cases now under public notice as (row, the pack's notice rules), the notice ending first first (one
+    query, whatever the case count, reading only NOTICE_COLUMNS); `case_id` for one case's notice,
+    `offset`/`limit` for a page."""
     from django.db.models import Q
 
     from rongcuo.cases.models import Deadline
@@ -239,32 +272,28 @@ def notice_cases(*, case_id: int | None = None, offset: int = 0,
                    key=f"stage:{notice.stage}")
     today = case_svc.today()
     qs = (Deadline.objects.filter(where, status="open", due_date__gte=today, case__disposition=Disposition.open)
-          .select_related("case__project", "case__host_unit", "case__applicant", "case__bureau", "case__decision")
-          # A notice shows none of the case's or the decision's frozen determination (about 10 kB of JSON each)
-          # nor the failure explanation: not read (still loaded on access).
-          .defer("case__determination", "case__failure_explanation", "case__decision__determination")
-          .order_by("due_date", "id"))
+          .order_by("due_date", "id")
+          .values("case_id", **{k: F(v) for k, v in NOTICE_COLUMNS.items() if k != "case_id"}))
     if case_id is not None:
         qs = qs.filter(case_id=case_id)
     qs = qs[offset:offset + limit] if limit is not None else qs[offset:]
-    return [(d.case, notice_stage[(d.case.pack_id, d.case.pack_version)], d) for d in qs]
+    return [(row, notice_stage[(row["pack_id"], row["pack_version"])]) for row in qs]
 
 
 PUBLISHABLE = {
-    "project_name": lambda c: c.project.title,
-    "host_unit": lambda c: c.host_unit.name_zh,
-    "applicant": lambda c: c.applicant.name,
-    "decision": lambda c: "拟认定容错免责 / proposed exemption" if getattr(c, "decision", None) and
-    c.decision.decision == "exempt" else "拟不予认定 / proposed refusal",
-    "project_code": lambda c: c.project.code,
+    "project_name": lambda r: r["project_name"],
+    "host_unit": lambda r: r["host_unit"],
+    "applicant": lambda r: r["applicant"],
+    "decision": lambda r: "拟认定容错免责 / proposed exemption" if r["decision"] == "exempt"
+    else "拟不予认定 / proposed refusal",
+    "project_code": lambda r: r["project_code"],
 }
 
 
-def notice_out(case: Case, notice: Any, deadline: Any) -> dict[str, Any]:
-    fields = {f: PUBLISHABLE[f](case) for f in notice.published_fields if f in PUBLISHABLE}
-    return {"case_id": case.id, "number": case.number, "bureau": case.bureau.name_zh,
-            "channel": notice.channel.model_dump(), "from": deadline.start_date, "until": deadline.due_date,
-            "published": fields}
+def notice_out(row: dict[str, Any], notice: Any) -> dict[str, Any]:
+    fields = {f: PUBLISHABLE[f](row) for f in notice.published_fields if f in PUBLISHABLE}
+    return {"case_id": row["case_id"], "number": row["number"], "bureau": row["bureau"],
+            "channel": notice.channel.model_dump(), "from": row["from"], "until": row["until"], "published": fields}
 
 
 @public.get("", auth=None)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -37,24 +39,43 @@ class Expert(models.Model):
 
 
 class Panel(models.Model):
-    """A panel drawn for a case: the seed and candidate list are stored so the draw can be replayed."""
+    """A panel drawn for a case: the seed and candidate list are stored so the draw can be replayed.
 
-    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="panel")
+    `case` points at the case whose current panel this is; a panel replaced by a new draw (after the decision was
+    re-opened) keeps every row, loses `case` and gets `superseded_at`; `for_case` always names its case."""
+
+    case = models.OneToOneField(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="panel",
+                                help_text="set while this is the case's current panel")
+    for_case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="panels")
+    superseded_at = models.DateTimeField(null=True, blank=True)
     seed = models.CharField(max_length=40)
     size = models.PositiveSmallIntegerField()
     candidates = models.JSONField(help_text="eligible expert ids, in id order, when drawn")
+    drawn_from = models.JSONField(default=list, help_text="each candidate as the draw saw it: id, name, expertise, "
+                                                          "unit (the replay reads these, not today's records)")
     excluded = models.JSONField(default=dict, help_text="expert id → reason for exclusion (conflicts)")
     order = models.JSONField(help_text="the candidates in the order the seed put them")
     rule_breaches = models.JSONField(default=list)
     override_reason = models.TextField(blank=True)
+    override_breaches = models.JSONField(default=list, help_text="the breaches the override reason was given for")
     drawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     drawn_at = models.DateTimeField()
     concluded_at = models.DateTimeField(null=True, blank=True)
     conclusion = models.JSONField(null=True, blank=True)
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.for_case_id is None:  # a new panel is its case's current one
+            self.for_case_id = self.case_id
+        super().save(*args, **kwargs)
+
     @property
     def flagged(self) -> bool:
         return bool(self.rule_breaches)
+
+    @property
+    def override_covers(self) -> bool:
+        """Whether the recorded reason covers every breach the panel has now (a decline may add one)."""
+        return bool(self.override_reason) and set(self.rule_breaches) <= set(self.override_breaches)
 
 
 class MemberStatus(models.TextChoices):
@@ -87,9 +108,17 @@ class Review(models.Model):
 
 
 class Decision(models.Model):
-    """The collective decision (集体审定) with what the committee had in front of it, frozen."""
+    """The collective decision (集体审定) with what the committee had in front of it, frozen.
 
-    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="decision")
+    `case` points at the case whose current decision this is. When the case goes back to be investigated again
+    (e.g. after a sustained objection) the decision is superseded: the row stays, with `superseded_at` and the
+    reason, and `case` is cleared; `for_case` always names its case."""
+
+    case = models.OneToOneField(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="decision",
+                                help_text="set while this is the case's current decision")
+    for_case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="decisions")
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    superseded_reason = models.TextField(blank=True)
     decision = models.CharField(max_length=12)  # exempt | not_exempt
     engine_outcome = models.CharField(max_length=16)
     departs_from_engine = models.BooleanField(default=False)
@@ -101,6 +130,11 @@ class Decision(models.Model):
     panel_findings = models.JSONField(null=True, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_on = models.DateField()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.for_case_id is None:  # a new decision is its case's current one
+            self.for_case_id = self.case_id
+        super().save(*args, **kwargs)
 
 
 class Letter(models.Model):

@@ -25,7 +25,7 @@ from rongcuo.cases.models import Case, Disposition, ExpertAssignment
 from rongcuo.cases.packs import pack_of
 from rongcuo.engine.facts import InputError, parse_facts
 from rongcuo.engine.model import PanelRules
-from rongcuo.registry.models import ExemptionMark
+from rongcuo.registry.models import ExemptionMark, Role, RoleGrant
 from rongcuo.workdays.services import due_date
 
 from .models import (
@@ -114,8 +114,11 @@ def panel_draw(*, case: Case, actor: Any, size: int | None = None, seed: str | N
     case = case_svc._lock(case, None)
     perm.require_any(actor, case, {"caseworker", "nsf_office"}, "组织专家评审", "draw the expert panel")
     rules = _rules(case)
-    if hasattr(case, "panel"):
-        raise Conflict("本案已组成专家组", "this case already has a panel", field="case")
+    previous = Panel.objects.filter(case=case).first()
+    if previous is not None and not panel_redraw_allowed(case, previous):
+        raise Conflict("本案已组成专家组（只有在集体审定被撤销、重新调查后才能另行抽取）",
+                       "this case already has a panel (a new one can be drawn only after the decision was "
+                       "superseded and the case investigated again)", field="case")
     size = size or rules.min_size
     if not 1 <= size <= 50:
         raise Invalid("专家组人数应在 1–50 之间", "panel size must be 1–50", field="size")
@@ -140,23 +143,72 @@ def panel_draw(*, case: Case, actor: Any, size: int | None = None, seed: str | N
                        + "。如确需使用，请填写理由", "the panel breaks the rules: "
                        + "; ".join(b.split(" / ")[1] for b in breaches) + ". Give a reason to use it anyway",
                        field="override_reason")
-    panel = Panel.objects.create(case=case, seed=seed, size=size, candidates=candidates, excluded=excluded,
-                                 order=order, rule_breaches=breaches, override_reason=override_reason.strip(),
-                                 drawn_by=actor, drawn_at=timezone.now())
+    now = timezone.now()
+    if previous is not None:  # superseded, not deleted: its members, reviews and conclusion stay on the record
+        previous.case, previous.superseded_at = None, now
+        previous.save(update_fields=["case", "superseded_at"])
+        old_users = previous.members.exclude(status=MemberStatus.declined).values_list("expert__user", flat=True)
+        ExpertAssignment.objects.filter(case=case, expert__in=list(old_users)).delete()
+    drawn_from = [{"id": e.pk, "name": e.name, "expertise": e.expertise, "unit": e.unit_id,
+                   "unit_name": e.unit.name_zh if e.unit else None} for e in sorted(eligible, key=lambda e: e.pk)]
+    reason = override_reason.strip()
+    panel = Panel.objects.create(case=case, for_case=case, seed=seed, size=size, candidates=candidates,
+                                 drawn_from=drawn_from, excluded=excluded, order=order, rule_breaches=breaches,
+                                 override_reason=reason, override_breaches=breaches if reason else [],
+                                 drawn_by=actor, drawn_at=now)
     for e in members:
         PanelMember.objects.create(panel=panel, expert=e)
         ExpertAssignment.objects.get_or_create(case=case, expert=e.user)
     case_svc._bump(case)
     audit_append(actor=actor, action="panel.draw", subject=case,
                  after={"seed": seed, "candidates": candidates, "excluded": excluded, "members": chosen,
-                        "breaches": breaches, "override_reason": override_reason.strip()})
+                        "breaches": breaches, "override_reason": reason,
+                        "supersedes": previous.pk if previous is not None else None})
+    return panel
+
+
+def panel_redraw_allowed(case: Case, panel: Panel) -> bool:
+    """A case's panel is replaced only for a new round: a decision taken with it was superseded since the draw
+    (the case was sent back to be investigated again) and no new decision has been taken yet."""
+    return (not Decision.objects.filter(case=case).exists()
+            and Decision.objects.filter(for_case=case, superseded_at__gt=panel.drawn_at).exists())
+
+
+@transaction.atomic
+def panel_override(*, case: Case, actor: Any, reason: str) -> Panel:
+    """Record why a panel that breaks the pack's rules (e.g. after declines left it too small) is used anyway.
+
+    The reason covers the breaches the panel has now; a later decline that adds a breach needs a new reason.
+    """
+    case = case_svc._lock(case, None)
+    perm.require_any(actor, case, {"caseworker", "nsf_office"}, "调整专家组", "change the panel")
+    if case.disposition != Disposition.open:
+        raise Conflict("案件已办结", "the case is closed", field="case")
+    panel = Panel.objects.filter(case=case).first()
+    if panel is None:
+        raise NotFound("本案尚未组成专家组", "this case has no panel yet", field="case")
+    if not panel.rule_breaches:
+        raise Conflict("本专家组符合规则，无需说明理由", "the panel keeps to the rules; no reason is needed",
+                       field="override_reason")
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("请说明仍使用该专家组的理由", "give the reason to use this panel anyway", field="override_reason")
+    if len(reason) > 5000:
+        raise Invalid("理由不能超过 5000 字", "the reason may be at most 5000 characters", field="override_reason")
+    before = {"override_reason": panel.override_reason, "override_breaches": panel.override_breaches}
+    panel.override_reason, panel.override_breaches = reason, list(panel.rule_breaches)
+    panel.save(update_fields=["override_reason", "override_breaches"])
+    case_svc._bump(case)
+    audit_append(actor=actor, action="panel.override", subject=case, before=before,
+                 after={"override_reason": reason, "override_breaches": panel.override_breaches})
     return panel
 
 
 def panel_replay(panel: Panel) -> list[int]:
     """Re-run the draw from its stored seed and candidate list; equals the original members (before declines)."""
-    rules = _rules(panel.case)
-    expertise = dict(Expert.objects.filter(pk__in=panel.candidates).values_list("pk", "expertise"))
+    rules = _rules(panel.for_case)
+    # What the draw saw of each candidate, stored with the panel: today's expert records may have changed.
+    expertise = {c["id"]: c["expertise"] for c in panel.drawn_from}
     order = _order(list(panel.candidates), panel.seed)
     return _pick(order, panel.size, expertise, rules.expertise)[:panel.size]
 
@@ -164,7 +216,9 @@ def panel_replay(panel: Panel) -> list[int]:
 @transaction.atomic
 def panel_member_decline(*, member: PanelMember, actor: Any, reason: str) -> PanelMember | None:
     """An expert declines (or must withdraw); the next candidate in seed order replaces them."""
-    case = case_svc._lock(member.panel.case, None)
+    if member.panel.case_id is None:
+        raise Conflict("该专家组已被新抽取的专家组取代", "this panel was replaced by a new draw", field="member")
+    case = case_svc._lock(member.panel.for_case, None)
     is_self = member.expert.user_id == getattr(actor, "pk", None)
     if not is_self:
         perm.require_any(actor, case, {"caseworker", "nsf_office"}, "调整专家组", "change the panel")
@@ -248,7 +302,7 @@ def review_submit(*, case: Case, actor: Any, scores: Mapping[str, Any], opinion:
 
 def panel_aggregate(panel: Panel) -> dict[str, Any]:
     """Mean (or median) score per criterion; per fact the majority (or unanimous) finding, ties unknown."""
-    rules = _rules(panel.case)
+    rules = _rules(panel.for_case)
     reviews = [m.review for m in panel.members.filter(status=MemberStatus.reviewed).select_related("review")]
     agg = statistics.mean if rules.score_aggregation == "mean" else statistics.median
     scores = {c.id: round(agg([r.scores[c.id] for r in reviews]), 2) if reviews else None for c in rules.criteria}
@@ -316,22 +370,35 @@ def committee_decide(*, case: Case, actor: Any, decision: str, reasons: str, mem
                       field="decision")
     if hasattr(case, "decision"):
         raise Conflict("本案已作出决定", "this case has already been decided", field="decision")
+    members_present = list(dict.fromkeys(m.strip() for m in members_present if isinstance(m, str) and m.strip()))
     if not members_present:
         raise Invalid("请登记出席成员", "list the members present", field="members_present")
+    committee = committee_members(case, actor)
+    unknown = [m for m in members_present if m not in committee]
+    if unknown:
+        raise Invalid(f"出席成员须为本案主管部门集体审定成员，以下不是：{'、'.join(unknown)}",
+                      f"members present must hold the committee role for this case's bureau; these do not: "
+                      f"{', '.join(unknown)}", field="members_present")
     bad_votes = {k: v for k, v in votes.items() if v not in ("exempt", "not_exempt", "abstain")}
     if bad_votes or set(votes) - set(members_present):
         raise Invalid("表决只能由出席成员作出，取值 exempt / not_exempt / abstain",
                       "votes come from members present, each exempt, not_exempt or abstain", field="votes")
-    tally = Counter(votes.values())
-    if votes and tally[decision] * 2 <= len(members_present):
-        raise Invalid(f"表决结果（{dict(tally)}）未过出席成员半数，不能作出该决定",
-                      f"the vote ({dict(tally)}) has no majority of members present for this decision", field="votes")
     res = case_svc.case_evaluate(case)
     departs = res.outcome in ("exempt", "not_exempt") and res.outcome != decision
     if res.outcome == "undetermined":
         raise Conflict("引擎结论仍为待定，请先查明：" + "、".join(res.needed),
                        "the determination is still undetermined; establish: " + ", ".join(res.needed),
                        field="decision")
+    # 集体审定: every member present votes (abstaining is a vote), and the decision needs more than half of them.
+    silent = [m for m in members_present if m not in votes]
+    if silent:
+        raise Invalid(f"每位出席成员都须表决（可弃权），尚未表决：{'、'.join(silent)}",
+                      f"every member present votes (abstaining counts); no vote from: {', '.join(silent)}",
+                      field="votes")
+    tally = Counter(votes.values())
+    if tally[decision] * 2 <= len(members_present):
+        raise Invalid(f"表决结果（{dict(tally)}）未过出席成员半数，不能作出该决定",
+                      f"the vote ({dict(tally)}) has no majority of members present for this decision", field="votes")
     reasons = (reasons or "").strip()
     if (departs or decision == "not_exempt") and not reasons:
         raise Invalid("不予认定或与引擎结论不一致时，必须书面说明理由", "a refusal, or a departure from the engine's "
@@ -349,18 +416,46 @@ def committee_decide(*, case: Case, actor: Any, decision: str, reasons: str, mem
     if t is None:
         raise Conflict("当前阶段不能作出集体审定", "the collective decision cannot be taken in this stage",
                        field="decision")
-    panel = getattr(case, "panel", None)
+    panel = Panel.objects.filter(case=case).first()
     record = Decision.objects.create(
-        case=case, decision=decision, engine_outcome=res.outcome, departs_from_engine=departs,
+        case=case, for_case=case, decision=decision, engine_outcome=res.outcome, departs_from_engine=departs,
         reasons=reasons or "与引擎认定一致 / as determined", clauses=clauses, members_present=members_present,
         votes=dict(votes), determination=res.record(), panel_findings=panel.conclusion if panel else None,
         decided_by=actor, decided_on=case_svc.today())
     audit_append(actor=actor, action="committee.decide", subject=case,
                  after={"decision": decision, "engine": res.outcome, "departs": departs, "votes": dict(votes),
-                        "clauses": clauses, "pack_hash": res.pack.content_hash})
+                        "members_present": members_present, "clauses": clauses,
+                        "pack_hash": res.pack.content_hash})
     case_svc.case_transition(case=case, actor=actor, action=t.action, reason=reasons or "与引擎认定一致",
                              _decision=decision)
     return record
+
+
+def committee_members(case: Case, actor: Any = None) -> list[str]:
+    """Usernames holding the committee role for the case's bureau: who may be recorded as present. An
+    administrator acting for a bureau that has no committee member on record stands in (as on the page)."""
+    names = set(RoleGrant.objects.filter(role=Role.committee, organisation=case.bureau)
+                .values_list("user__username", flat=True))
+    if not names and actor is not None and perm.is_admin(actor):
+        names.add(actor.get_username())
+    return sorted(names)
+
+
+def decision_supersede(*, case: Case, actor: Any, reason: str, action: str) -> Decision | None:
+    """The case goes back to be investigated again (e.g. after a sustained objection): its decision stops being
+    the current one. Nothing is deleted — the row keeps its vote, reasons and frozen determination, with when and
+    why it was superseded. Called by `case_transition` within its transaction; audit event `decision.supersede`."""
+    decision = Decision.objects.filter(case=case).first()
+    if decision is None:
+        return None
+    decision.case, decision.superseded_at = None, timezone.now()
+    decision.superseded_reason = reason
+    decision.save(update_fields=["case", "superseded_at", "superseded_reason"])
+    case._state.fields_cache.pop("decision", None)
+    audit_append(actor=actor, action="decision.supersede", subject=case,
+                 after={"decision": decision.decision, "decided_on": decision.decided_on, "action": action,
+                        "reason": reason})
+    return decision
 
 
 # --- after the decision: letter, mark, obligations, integrity ------------------------------------------
@@ -508,20 +603,6 @@ def obligation_fulfil(*, obligation: Obligation, actor: Any, note: str, file: An
             evidence.file.delete(save=False)
         raise
     return obligation
-
-
-@transaction.atomic
-def integrity_record(*, case: Case, actor: Any, clause: str, note: str) -> IntegrityRecord:
-    """Record a malicious or fraudulent application in the integrity record (浙江 六(三))."""
-    case = case_svc._lock(case, None)
-    perm.require_any(actor, case, {"committee", "caseworker"}, "记入科研诚信记录", "record in the integrity record")
-    if clause not in pack_of(case).clauses or not note.strip():
-        raise Invalid("请写明依据条款和情况", "name the clause and describe the conduct", field="clause")
-    rec = IntegrityRecord.objects.create(person=case.applicant, case=case, clause=clause, note=note.strip(),
-                                         recorded_by=actor, recorded_on=case_svc.today())
-    audit_append(actor=actor, action="integrity.record", subject=case, after={"person": case.applicant_id,
-                                                                             "clause": clause})
-    return rec
 
 
 def integrity_history(case: Case) -> list[IntegrityRecord]:

@@ -74,7 +74,28 @@ def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRe
     loc = [str(x) for x in first.get("loc", []) if x not in ("body", "payload", "query", "path", "form", "file")]
     field = ".".join(loc) or None
     msg = first.get("msg", "invalid input")
-    return api.create_response(request, {"code": "invalid", "message": {"zh": f"输入有误：{field or ''} {msg}",
+    # The Chinese half in Chinese for the common pydantic error types (the English half keeps pydantic's text).
+    date_zh = "应为有效日期，格式 YYYY-MM-DD（如 2025-09-01）"
+    zh_by_type = {
+        "missing": "此项必填", "extra_forbidden": "不接受此字段",
+        "string_too_long": "不能超过 {max_length} 个字符", "string_too_short": "至少 {min_length} 个字符",
+        "too_long": "最多 {max_length} 项", "too_short": "至少 {min_length} 项",
+        "int_parsing": "应为整数", "int_type": "应为整数", "int_from_float": "应为整数",
+        "float_parsing": "应为数字", "float_type": "应为数字",
+        "date_parsing": date_zh, "date_from_datetime_parsing": date_zh, "date_from_datetime_inexact": date_zh,
+        "date_type": date_zh, "datetime_parsing": "应为有效日期时间（ISO 8601）",
+        "datetime_from_date_parsing": "应为有效日期时间（ISO 8601）", "datetime_type": "应为有效日期时间（ISO 8601）",
+        "bool_parsing": "应为 true 或 false", "bool_type": "应为 true 或 false",
+        "string_type": "应为文本（字符串）", "dict_type": "应为对象（JSON object）",
+        "list_type": "应为列表（JSON 数组）",
+        "model_attributes_type": "应为对象（JSON object）", "json_invalid": "不是合法的 JSON",
+    }
+    template = zh_by_type.get(str(first.get("type", "")))
+    try:
+        zh_msg = template.format(**(first.get("ctx") or {})) if template else f"不符合要求（{first.get('type', '')}）"
+    except (KeyError, IndexError, ValueError):
+        zh_msg = "不符合要求"
+    return api.create_response(request, {"code": "invalid", "message": {"zh": f"输入有误：{field or ''} {zh_msg}",
                                                                        "en": f"invalid input: {field or ''} {msg}"},
                                          "field": field, "errors": exc.errors}, status=400)
 

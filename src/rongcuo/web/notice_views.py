@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 
 from rongcuo.cases import services as case_svc
 from rongcuo.cases.errors import ServiceError
+from rongcuo.cases.models import Case
 from rongcuo.engine.model import Text
 from rongcuo.review.api import notice_cases, notice_out, objection_rate_limit
 
@@ -40,8 +41,8 @@ def notices(request: HttpRequest) -> HttpResponse:
     page = int(raw) if raw.isdigit() and 0 < int(raw) <= 100_000 else 1
     found = notice_cases(offset=(page - 1) * NOTICES_PAGE, limit=NOTICES_PAGE + 1)
     items = []
-    for case, notice, deadline in found[:NOTICES_PAGE]:
-        out = notice_out(case, notice, deadline)
+    for row, notice in found[:NOTICES_PAGE]:
+        out = notice_out(row, notice)
         items.append({"n": out, "fields": _published(out), "channel": Text(**out["channel"])})
     columns: list[str] = []
     for it in items:
@@ -61,7 +62,7 @@ def _find(case_id: int) -> tuple[Any, dict[str, Any]]:
     found = notice_cases(case_id=case_id)
     if not found:
         raise Http404("no such case under public notice")
-    return found[0][0], notice_out(*found[0])
+    return Case.objects.get(pk=case_id), notice_out(*found[0])
 
 
 def notice_detail(request: HttpRequest, case_id: int) -> HttpResponse:

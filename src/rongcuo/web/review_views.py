@@ -24,9 +24,8 @@ from rongcuo.cases.models import Case, Disposition, Objection, ObjectionStatus
 from rongcuo.engine.model import ClauseKind, FactType, Text
 from rongcuo.engine.pack import Pack
 from rongcuo.engine.render import KIND_TEXT, OUTCOME_TEXT, citation
-from rongcuo.registry.models import Role, RoleGrant
 from rongcuo.review import services as review_svc
-from rongcuo.review.models import Expert, Letter, MemberStatus, Obligation, Panel, PanelMember
+from rongcuo.review.models import Decision, Expert, Letter, MemberStatus, Obligation, Panel, PanelMember
 
 from . import work_views as wv
 from .explain import determination_view, stage_label, value_text
@@ -109,7 +108,10 @@ def case_review_context(case: Case, roles: set[str], pack: Pack | None) -> dict[
     if rules is not None and roles & PANEL_VIEW_ROLES:
         ctx["panel_rules"] = rules
         ctx["panel_can_act"] = is_open and bool(acting & PANEL_ACT_ROLES)
-        ctx["panel_can_draw"] = ctx["panel_can_act"] and panel is None and _stage_takes_experts(pack, case.stage)
+        redraw = panel is not None and review_svc.panel_redraw_allowed(case, panel)
+        ctx["panel_redraw"] = redraw
+        ctx["panel_can_draw"] = ctx["panel_can_act"] and (panel is None or redraw) \
+            and _stage_takes_experts(pack, case.stage)
         if panel is not None:
             members = list(panel.members.select_related("expert", "expert__unit", "replaces__expert"))
             ids = [int(k) for k in panel.excluded if str(k).isdigit()]
@@ -122,6 +124,7 @@ def case_review_context(case: Case, roles: set[str], pack: Pack | None) -> dict[
                              for k, why in panel.excluded.items()],
                 "pending": pending, "summary": panel_summary(panel, pack),
                 "can_conclude": ctx["panel_can_act"] and panel.concluded_at is None,
+                "can_override": ctx["panel_can_act"] and bool(panel.rule_breaches) and not panel.override_covers,
                 "conclude_unmet": tr("尚有 {n} 名专家未提交评审意见", "{n} experts have not reviewed yet", n=pending)
                 if pending else "",
             }
@@ -142,6 +145,9 @@ def case_review_context(case: Case, roles: set[str], pack: Pack | None) -> dict[
     ctx["decision"] = decision
     if decision is not None:
         ctx["decision_text"] = OUTCOME_TEXT.get(decision.decision)
+    ctx["superseded_decisions"] = [{"d": d, "text": OUTCOME_TEXT.get(d.decision)} for d in
+                                   Decision.objects.filter(for_case=case, case__isnull=True)
+                                   .order_by("superseded_at", "id")]
     if (roles & COMMITTEE_ACT_ROLES and decision_stage(case, pack)) or (decision and roles & COMMITTEE_VIEW_ROLES):
         ctx["committee_url"] = reverse("committee_case", args=[case.pk])
         ctx["committee_to_decide"] = decision is None and bool(roles & COMMITTEE_ACT_ROLES)
@@ -173,6 +179,20 @@ def panel_draw(request: HttpRequest, pk: int) -> HttpResponse:
     if panel.rule_breaches:
         msg += tr("；不符合规则之处已记录并标示", "; its departures from the rules are recorded and flagged")
     messages.success(request, msg)
+    return redirect(reverse("case", args=[pk]) + "#panel-form")
+
+
+@login_required
+@require_POST
+def panel_override(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record why a panel that breaks the rules (e.g. after declines) is used anyway."""
+    case = wv._case_or_404(request.user, pk)
+    reason = request.POST.get("override_reason", "")
+    try:
+        review_svc.panel_override(case=case, actor=request.user, reason=reason)
+    except ServiceError as exc:
+        return wv._refused(request, pk, exc, "panel", {"action": "override", "override_reason": reason})
+    messages.success(request, tr("已记录仍使用该专家组的理由", "The reason to use this panel anyway is recorded"))
     return redirect(reverse("case", args=[pk]) + "#panel-form")
 
 
@@ -271,12 +291,13 @@ def letter_download(request: HttpRequest, pk: int, letter_pk: int, fmt: str) -> 
 def expert_home(request: HttpRequest) -> HttpResponse:
     """The expert's own panel seats: only cases the expert was drawn for."""
     expert = Expert.objects.filter(user=request.user).first()
-    seats = list(PanelMember.objects.filter(expert__user=request.user)
+    seats = list(PanelMember.objects.filter(expert__user=request.user, panel__case__isnull=False)
                  .select_related("panel__case__project", "panel__case__bureau", "panel__case__host_unit")
-                 .order_by("-panel__drawn_at", "-id"))
+                 .order_by("-panel__drawn_at", "-id"))  # a panel replaced by a new draw is no longer a seat
     rows = []
     for m in seats:
         case = m.panel.case
+        assert case is not None
         pack = wv._pack(case)
         rows.append({"m": m, "case": case, "stage": stage_label(pack, case.stage), "status": MEMBER_TEXT[m.status],
                      "open": m.status == MemberStatus.invited and case.disposition == Disposition.open,
@@ -408,11 +429,7 @@ def expert_decline(request: HttpRequest, pk: int) -> HttpResponse:
 # --- committee ----------------------------------------------------------------------------------------
 
 def _committee_members(case: Case, user: Any) -> list[str]:
-    names = set(RoleGrant.objects.filter(role=Role.committee, organisation=case.bureau)
-                .values_list("user__username", flat=True))
-    if perm.is_admin(user) and not names:
-        names.add(user.get_username())
-    return sorted(names)
+    return review_svc.committee_members(case, user)  # the service checks attendance against the same list
 
 
 def _clause_options(pack: Pack | None, det_record: dict[str, Any]) -> list[dict[str, Any]]:
@@ -504,4 +521,4 @@ def committee_case(request: HttpRequest, pk: int) -> HttpResponse:
 
 __all__ = ["case_review_context", "committee_case", "decision_stage", "expert_decline", "expert_home",
            "expert_review", "letter_download", "objection_answer", "obligation_fulfil", "panel_conclude",
-           "panel_draw", "panel_summary", "panel_withdraw"]
+           "panel_draw", "panel_override", "panel_summary", "panel_withdraw"]

@@ -25,6 +25,7 @@ urlpatterns = [
     # The review procedure on the case page (panel, objections, obligations, letters): each a service call.
     path("cases/<int:pk>/panel/", review_views.panel_draw, name="case_panel_draw"),
     path("cases/<int:pk>/panel/conclude/", review_views.panel_conclude, name="case_panel_conclude"),
+    path("cases/<int:pk>/panel/override/", review_views.panel_override, name="case_panel_override"),
     path("cases/<int:pk>/panel/members/<int:member_pk>/withdraw/", review_views.panel_withdraw,
          name="case_panel_withdraw"),
     path("cases/<int:pk>/objections/<int:objection_pk>/answer/", review_views.objection_answer,
