@@ -872,6 +872,7 @@ def main(argv: list[str] | None = None) -> int:
     if have == n:
         log(f"--reuse: {DB_NAME} already holds {n:,} cases; not seeding")
         run([PY, "manage.py", "migrate", "--noinput"], env, "manage.py migrate")
+        database_analyze()  # statistics and visibility map for indexes a new migration may have added
     else:
         log(f"creating {DB_NAME}" + (f" (it held {have} cases, not {n})" if a.reuse and have is not None else ""))
         database_recreate()
