@@ -67,6 +67,9 @@ PAGE_RULES: dict[str, set[str | None]] = {
     # Drafts are private to the applicant who writes them: saving over wang's draft, deleting it.
     "my/drafts/save/": {"wang"},
     "my/drafts/<int:draft_pk>/delete/": {"wang"},
+    # API tokens: everyone's own; revoking wang's token: wang or an administrator.
+    "my/tokens/": AUTHENTICATED,
+    "my/tokens/<int:token_pk>/revoke/": {"wang", "admin"},
     "expert/": AUTHENTICATED,
     "funds/": AUTHENTICATED,
     "funds/transfers/": AUTHENTICATED,
@@ -110,6 +113,7 @@ POST_RULES: dict[str, set[str | None]] = {
     "notices/<int:case_id>/": EVERYONE,  # the objection form
     "accounts/login/": EVERYONE,  # wrong password: the form again
     "i18n/setlang/": EVERYONE,
+    "my/tokens/": AUTHENTICATED,  # issuing a token for oneself
     "expert/cases/<int:pk>/review/": {SEATED},
     "committee/cases/<int:pk>/": {"sz_committee", "sz_caseworker", "admin"},  # the auditor reads, never decides
     "registry/import/": {"sz_caseworker", "zj_caseworker", "admin"},
@@ -170,6 +174,7 @@ class Objects:
 def objects(world, as_user, today, settings, tmp_path) -> Objects:
     from rongcuo.cases import services as svc
     from rongcuo.cases.models import Case, Deadline, Evidence, ExpertAssignment, Objection
+    from rongcuo.cases.tokens import token_issue
     from rongcuo.funds.demo import funds_demo_load
     from rongcuo.funds.models import Fund, Investment, TransferRecord
     from rongcuo.review.models import Expert, Letter, Obligation, Panel, PanelMember
@@ -202,6 +207,7 @@ def objects(world, as_user, today, settings, tmp_path) -> Objects:
     # wang's draft of another application (private to wang, even from the Shenzhen caseworkers).
     draft = svc.draft_save(actor=world.users["wang"], applicant=world.people["wang"], project=world.projects["sz_chip"],
                            pack_id="", failure_explanation="草稿里的说明 DRAFT-SECRET-4471")
+    token, _ = token_issue(actor=world.users["wang"], user=world.users["wang"], label="wang's script")
     # A Zhejiang case under public notice (the public notice page and its objection form).
     code, zj = as_user("chen").post("/cases", {"project_id": world.projects["zj_material"].pk,
                                                "failure_explanation": "中试失败", "relevant_date": "2025-09-01"})
@@ -218,7 +224,8 @@ def objects(world, as_user, today, settings, tmp_path) -> Objects:
         ids={"case": sz.pk, "evidence": Evidence.objects.get(case=sz).pk, "member": member.pk,
              "objection": objection.pk, "obligation": obligation.pk, "letter": letter.pk, "notice": zj["id"],
              "project": world.projects["sz_chip"].pk, "fund": fund.pk, "investment": investment.pk,
-             "transfer": transfer.pk, "sz_chip": world.projects["sz_chip"].pk, "draft": draft.pk},
+             "transfer": transfer.pk, "sz_chip": world.projects["sz_chip"].pk, "draft": draft.pk,
+             "token": token.pk},
         secrets=[sz.number, sz.project.title, sz.applicant.name, EVIDENCE_NAME, "SECRET-EXPLANATION"],
         fund_secrets=[fund.name_zh, transfer.achievement], draft_secrets=["DRAFT-SECRET-4471"])
 
@@ -228,7 +235,8 @@ PK_OF = [("funds/investments/", "investment"), ("funds/transfers/", "transfer"),
          ("monitoring/projects/", "project"), ("cases/", "case"), ("expert/cases/", "case"),
          ("committee/cases/", "case")]
 PARAMS = {"draft_pk": "draft", "evidence_pk": "evidence", "member_pk": "member", "objection_pk": "objection",
-          "obligation_pk": "obligation", "letter_pk": "letter", "case_id": "notice"}
+          "obligation_pk": "obligation", "letter_pk": "letter", "case_id": "notice",
+          "token_pk": "token"}
 
 
 def fill(route: str, o: Objects) -> str:
@@ -270,6 +278,7 @@ def body(route: str, o: Objects, role: str | None) -> dict[str, Any]:
                       "draft": str(o.ids["draft"])},
         "my/drafts/save/": {"project": str(o.ids["sz_chip"]), "failure_explanation": "改写", "pack_id": "",
                             "draft": str(o.ids["draft"])},
+        "my/tokens/": {"label": "matrix"},
         "expert/cases/<int:pk>/decline/": {"reason": "近三年与申请人有合作"},
         "expert/cases/<int:pk>/review/": {"opinion": ""},
         "committee/cases/<int:pk>/": {"decision": "exempt", "reasons": "理由", "present": "sz_committee",

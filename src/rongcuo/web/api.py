@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import secrets
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -28,6 +27,7 @@ from rongcuo.cases import services as svc
 from rongcuo.cases.errors import Forbidden, Invalid, NotFound, ServiceError, check_page
 from rongcuo.cases.models import ApiToken, Case, CaseFact, Deadline, DeadlineStatus, Objection
 from rongcuo.cases.packs import registry
+from rongcuo.cases.tokens import token_issue
 from rongcuo.funds.api import router as funds_router
 from rongcuo.funds.api import transfers as transfers_router
 from rongcuo.monitoring.api import monitoring_router
@@ -48,10 +48,8 @@ class TokenAuth(HttpBearer):
 
 
 def token_create(*, user: Any, label: str) -> str:
-    """Create an API token; the plain key is returned once and only its hash is stored."""
-    key = secrets.token_urlsafe(32)
-    ApiToken.objects.create(user=user, label=label, key_hash=hashlib.sha256(key.encode()).hexdigest())
-    return key
+    """Issue an API token for `user` as `user` (the service `token_issue`); the plain key is returned once."""
+    return token_issue(actor=user, user=user, label=label)[1]
 
 
 api = NinjaAPI(title="容错 Rongcuo API", version="1", auth=[TokenAuth(), django_auth], urls_namespace="api",

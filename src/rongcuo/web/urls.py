@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import dashboard, health, notice_views, registry_views, review_views, views, work_views
+from . import dashboard, health, notice_views, registry_views, review_views, token_views, views, work_views
 from .api import api
 from .forms import LoginForm
 
@@ -37,6 +37,9 @@ urlpatterns = [
     path("my/apply/", work_views.my_apply, name="my_apply"),
     path("my/drafts/save/", work_views.my_draft_save, name="my_draft_save"),
     path("my/drafts/<int:draft_pk>/delete/", work_views.my_draft_delete, name="my_draft_delete"),
+    # The user's API tokens (the key shown once, when issued); revoking one (an administrator: anyone's).
+    path("my/tokens/", token_views.my_tokens, name="my_tokens"),
+    path("my/tokens/<int:token_pk>/revoke/", token_views.my_token_revoke, name="my_token_revoke"),
     # Public notices (no login) with the objection form.
     path("notices/", notice_views.notices, name="notices"),
     path("notices/<int:case_id>/", notice_views.notice_detail, name="notice_detail"),
