@@ -141,13 +141,14 @@ def case_review_context(case: Case, roles: set[str], pack: Pack | None) -> dict[
     if roles & INTEGRITY_ROLES:
         ctx["integrity"] = review_svc.integrity_history(case)
         ctx["show_integrity"] = True
-    decision = getattr(case, "decision", None)
+    # The current decision and the superseded ones in one read.
+    decisions = list(Decision.objects.filter(for_case=case).order_by("superseded_at", "id"))
+    decision = next((d for d in decisions if d.case_id is not None), None)
     ctx["decision"] = decision
     if decision is not None:
         ctx["decision_text"] = OUTCOME_TEXT.get(decision.decision)
-    ctx["superseded_decisions"] = [{"d": d, "text": OUTCOME_TEXT.get(d.decision)} for d in
-                                   Decision.objects.filter(for_case=case, case__isnull=True)
-                                   .order_by("superseded_at", "id")]
+    ctx["superseded_decisions"] = [{"d": d, "text": OUTCOME_TEXT.get(d.decision)} for d in decisions
+                                   if d.case_id is None]
     if (roles & COMMITTEE_ACT_ROLES and decision_stage(case, pack)) or (decision and roles & COMMITTEE_VIEW_ROLES):
         ctx["committee_url"] = reverse("committee_case", args=[case.pk])
         ctx["committee_to_decide"] = decision is None and bool(roles & COMMITTEE_ACT_ROLES)
@@ -428,10 +429,6 @@ def expert_decline(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- committee ----------------------------------------------------------------------------------------
 
-def _committee_members(case: Case, user: Any) -> list[str]:
-    return review_svc.committee_members(case, user)  # the service checks attendance against the same list
-
-
 def _clause_options(pack: Pack | None, det_record: dict[str, Any]) -> list[dict[str, Any]]:
     if pack is None:
         return []
@@ -457,7 +454,7 @@ def _committee_context(request: HttpRequest, case: Case, error: dict[str, Any] |
     det = determination_view(pack, case.determination) if pack else {}
     panel = _panel(case)
     decision = getattr(case, "decision", None)
-    members = _committee_members(case, request.user)
+    members = review_svc.committee_members(case, request.user)  # the service checks attendance against it
     engine = case.outcome if case.outcome in ("exempt", "not_exempt") else ""
     posted = posted or {}
     can_decide = bool(roles & COMMITTEE_ACT_ROLES) and decision is None and decision_stage(case, pack)

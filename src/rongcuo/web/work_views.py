@@ -255,14 +255,16 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
     det = determination_view(pack, case.determination) if pack else {}
     needed = {f.id for f in det.get("needed", [])}
 
-    current = svc.current_facts(case)
+    # Current findings and the superseded ones in one read (evidence prefetched for all of them).
+    findings = list(case.facts.select_related("established_by").prefetch_related("evidence"))
+    current = {f.fact_id: f for f in findings if f.current}
     fact_rows = []
     for fid, f in sorted(current.items(), key=lambda kv: kv[1].established_at):
         fdef = pack.facts.get(fid) if pack else None
         fact_rows.append({"f": f, "def": fdef, "value": value_text(fdef, f.value) if f.value is not None
                           else tr("未知（已撤回）", "unknown (retracted)"),
                           "stage": stage_label(pack, f.stage), "evidence": list(f.evidence.all())})
-    history = list(case.facts.filter(current=False).select_related("established_by").order_by("-established_at"))
+    history = sorted((f for f in findings if not f.current), key=lambda f: f.established_at, reverse=True)
     history_rows = [{"f": f, "def": pack.facts.get(f.fact_id) if pack else None,
                      "value": value_text(pack.facts.get(f.fact_id) if pack else None, f.value)
                      if f.value is not None else tr("未知", "unknown"), "stage": stage_label(pack, f.stage)}
