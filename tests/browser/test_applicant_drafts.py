@@ -23,8 +23,11 @@ from rongcuo.cases.errors import Conflict, Forbidden, Invalid, NotFound
 from rongcuo.cases.models import ApplicationDraft, Case, Evidence
 from rongcuo.registry.world import World
 
+from . import test_pages_client
 from .support import PDF, Today, chinese_outside_content, shot
 from .test_pages_client import client
+
+world = test_pages_client.world  # the fixture: the registry, with files under the test's own directory
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -32,16 +35,6 @@ EXE = b"MZ\x90\x00\x03 this is not a pdf"
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 
 
-@pytest.fixture
-def world(db: Any, settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
-    """The registry (as in test_pages_client), with files stored under the test's own directory."""
-    from rongcuo.registry.world import build_world
-    from rongcuo.workdays.services import calendar_seed
-
-    settings.MEDIA_ROOT = tmp_path / "media"
-    monkeypatch.setattr("rongcuo.cases.services.today", lambda: dt.date(2025, 10, 9))
-    calendar_seed(years=[2025, 2026])
-    return build_world()
 
 
 def pdf(name: str = "form.pdf") -> SimpleUploadedFile:
