@@ -23,7 +23,10 @@ What it does:
 
 2. Server: gunicorn `rongcuo.web.wsgi:application` on 127.0.0.1 and a free port, 2 x cores workers, with
    RONGCUO_PRODUCTION=1 (DEBUG off), RONGCUO_SECRET_KEY=bench, RONGCUO_ALLOWED_HOSTS=127.0.0.1 and
-   RONGCUO_SSL_REDIRECT=0 (production otherwise redirects plain http to https). Worker class: sync, chosen by
+   RONGCUO_SSL_REDIRECT=0 (production otherwise redirects plain http to https), and RONGCUO_CACHE_URL pointing at
+   the local Redis (database 14, a prefix of this run's own, its keys deleted at exit) when one answers at
+   127.0.0.1:6379, as production runs (sessions from the cache, limits and cached grants shared by the workers);
+   `--cache-url none` measures each worker's own memory instead. Worker class: sync, chosen by
    measurement: at 100,000 cases gthread (4 threads per worker, keep-alive) served the trivial floor faster
    (no TCP connect per request) but the real endpoints at the same or higher CPU per request and with a
    much longer tail (p95 two to five times p50 where sync stays within about 1.5x); the targets are on p95.
@@ -409,6 +412,37 @@ def bench_env() -> dict[str, str]:
                 "RONGCUO_SECRET_KEY": "bench", "RONGCUO_ALLOWED_HOSTS": "127.0.0.1",
                 "RONGCUO_SSL_REDIRECT": "0", "PYTHONUNBUFFERED": "1"})
     return env
+
+
+def redis_url(wanted: str) -> str:
+    """The shared cache for the server: --cache-url, else the local Redis when one answers PING at 127.0.0.1:6379
+    (production runs with RONGCUO_CACHE_URL; `check --deploy` warns without it), else "" (per-worker memory)."""
+    if wanted:
+        return "" if wanted == "none" else wanted
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1) as s:
+            s.sendall(b"PING\r\n")
+            if s.recv(16).startswith(b"+PONG"):
+                return "redis://127.0.0.1:6379/14"
+    except OSError:
+        pass
+    return ""
+
+
+CACHE_RUN: list[str] = []  # [url, prefix] of this run's shared cache, when it has one
+
+
+def redis_forget() -> None:
+    """Delete this run's keys (each run has its own prefix, so a re-seeded database never meets old entries)."""
+    if not CACHE_RUN:
+        return
+    import redis
+
+    url, prefix = CACHE_RUN
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    for i in range(0, len(keys), 500):
+        client.delete(*keys[i:i + 500])
 
 
 def run(cmd: list[str], env: dict[str, str], what: str) -> str:
@@ -842,6 +876,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--database", default=None, help="PostgreSQL database to (re)create and load (default "
                     "rongcuo_bench; --quick: rongcuo_bench_quick, so a quick run keeps the full data set)")
     ap.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
+    ap.add_argument("--cache-url", default="", help="RONGCUO_CACHE_URL for the server (default: redis://127.0.0.1:"
+                    "6379/14 when a Redis answers there, as production runs; 'none': each worker's own memory)")
     ap.add_argument("--enforce", action="store_true", help="exit 1 when a target is not met")
     a = ap.parse_args(argv)
     n = a.cases if a.cases is not None else (3000 if a.quick else 100_000)
@@ -862,7 +898,13 @@ def main(argv: list[str] | None = None) -> int:
     DB_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
     wrk_version = ensure_tools()
     env = bench_env()
-    log(f"{wrk_version}; {os.cpu_count()} cores; settings {env['DJANGO_SETTINGS_MODULE']}; database {DB_URL}")
+    cache_url = redis_url(a.cache_url)
+    if cache_url:
+        prefix = f"rongcuo-bench-{os.getpid()}-{int(time.time())}"
+        env.update(RONGCUO_CACHE_URL=cache_url, RONGCUO_CACHE_PREFIX=prefix)
+        CACHE_RUN[:] = [cache_url, prefix]
+    log(f"{wrk_version}; {os.cpu_count()} cores; settings {env['DJANGO_SETTINGS_MODULE']}; database {DB_URL}; "
+        f"cache {cache_url or 'per-worker memory (no Redis answered at 127.0.0.1:6379)'}")
     b0, t0 = machine_cpu()
     time.sleep(2)
     b1, t1 = machine_cpu()
@@ -995,7 +1037,8 @@ def main(argv: list[str] | None = None) -> int:
           + ("all met" if all_met else "NOT all met") + (" (reported, not enforced)" if not a.enforce else ""))
     if a.json:
         a.json.write_text(json.dumps({"cases": n, "seconds": seconds, "users": a.users, "server": server.info,
-                                      "wrk": wrk_version, "results": results, "rss_kib": rss, "build": build},
+                                      "cache": cache_url, "wrk": wrk_version, "results": results, "rss_kib": rss,
+                                      "build": build},
                                      indent=2, ensure_ascii=False, default=str))
     return 1 if (a.enforce and not all_met) else 0
 
@@ -1015,3 +1058,5 @@ if __name__ == "__main__":
         except BenchError as exc:
             print(f"\nweb_load: {exc}", file=sys.stderr)
             sys.exit(2)
+        finally:
+            redis_forget()
