@@ -19,10 +19,3 @@ def _fast_password_hashing(settings) -> None:
     """Demo accounts are created per test; PBKDF2's deliberate slowness is no use there."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    """Rate limits live in the cache: each test starts with none used."""
-    from django.core.cache import cache
-
-    cache.clear()

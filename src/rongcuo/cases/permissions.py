@@ -7,13 +7,12 @@ to assigned cases only; an auditor reads everything and changes nothing; an admi
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Q, QuerySet
 
+from rongcuo import generations
 from rongcuo.registry.models import OrgKind, Role, RoleGrant
 
 from .errors import Forbidden, NotFound
@@ -36,17 +35,16 @@ FINDING_ROLES: dict[str, set[str]] = {
 
 
 GRANTS_TTL = 60  # seconds a user's role grants are kept in the cache (a change clears them at once, see below)
-_GENERATION = "rongcuo:grants:generation"
 
 
 def grants(user: Any) -> list[RoleGrant]:
     """The user's role grants with their organisations: on the user object for the request, and in the cache
     across requests (every permission check starts here, so this saves a query on every request).
 
-    The cache key carries a generation that any change to a grant or an organisation replaces (`grants_changed`,
-    on save and delete and again after the commit), so a changed role applies to the next request. With
-    RONGCUO_CACHE_URL that holds for every worker; with the per-process default cache, other workers see the
-    change within GRANTS_TTL seconds (`check --deploy` warns about that cache, rongcuo.W001)."""
+    The cache key carries a generation (rongcuo.generations) that any change to a grant or an organisation
+    replaces (`grants_changed`), so a changed role applies to the next request. With RONGCUO_CACHE_URL that holds
+    for every worker; with the per-process default cache, other workers see the change within GRANTS_TTL
+    seconds (`check --deploy` warns about that cache, rongcuo.W001)."""
     cached: list[RoleGrant] | None = getattr(user, "_rongcuo_grants", None)
     if cached is None:
         if not user.pk:
@@ -54,7 +52,7 @@ def grants(user: Any) -> list[RoleGrant]:
         else:
             # The key is read before the database, so a grant read just before a change is stored under the
             # generation that the change replaces.
-            key = f"rongcuo:grants:{_generation()}:{user.pk}"
+            key = f"rongcuo:grants:{generations.current('grants')}:{user.pk}"
             cached = cache.get(key)
             if cached is None:
                 cached = list(RoleGrant.objects.filter(user=user).select_related("organisation"))
@@ -63,19 +61,9 @@ def grants(user: Any) -> list[RoleGrant]:
     return cached
 
 
-def _generation() -> str:
-    gen = cache.get(_GENERATION)
-    if gen is None:  # first use, or evicted: a new random value can never bring back an older generation
-        gen = uuid.uuid4().hex
-        if not cache.add(_GENERATION, gen, None):
-            gen = cache.get(_GENERATION) or gen
-    return str(gen)
-
-
 def grants_changed(**kwargs: Any) -> None:
     """Signal receiver (registry app): a grant or organisation changed; cached grants are stale from now on."""
-    cache.set(_GENERATION, uuid.uuid4().hex, None)
-    transaction.on_commit(lambda: cache.set(_GENERATION, uuid.uuid4().hex, None))
+    generations.bump("grants")
 
 
 def is_admin(user: Any) -> bool:

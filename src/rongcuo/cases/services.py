@@ -702,6 +702,14 @@ def deadline_state(d: Deadline, on: dt.date | None = None, cal: Any = None) -> s
     return "on_track"
 
 
+def display_calendar(deadlines: list[Deadline]) -> Any:
+    """One calendar for SHOWING the states of these deadlines (from today to the last due date's year), read from
+    the cache across requests (SharedCalendar); never for a date that is stored."""
+    on = today()
+    last = max((d.due_date.year for d in deadlines if d.due_date), default=on.year)
+    return load_calendar(min(on.year, last), max(on.year, last), shared=True)
+
+
 def due_soon_until(on: dt.date, cal: Any = None) -> dt.date:
     """The last due date still "due soon" seen from `on` (DUE_SOON_WORKING_DAYS working days or fewer): the
     states of open deadlines are due-date ranges, so lists can be filtered and paged by the database."""

@@ -344,6 +344,12 @@ def _deadline_out(d: Deadline, cal: Any = None) -> dict[str, Any]:
             "state": svc.deadline_state(d, cal=cal)}
 
 
+def _deadlines_out(deadlines: list[Deadline]) -> list[dict[str, Any]]:
+    """A case's deadlines (d.case is that case: no join, no re-read) with their states, on one calendar."""
+    cal = svc.display_calendar(deadlines) if any(d.status == DeadlineStatus.open for d in deadlines) else None
+    return [_deadline_out(d, cal) for d in deadlines]
+
+
 def _fact_out(f: CaseFact) -> dict[str, Any]:
     return {"fact_id": f.fact_id, "value": f.value, "role": f.role, "stage": f.stage,
             "established_by": f.established_by.get_username(), "established_at": f.established_at,
@@ -354,7 +360,7 @@ def _case_detail(case: Case, user: Any) -> dict[str, Any]:
     out = {f: getattr(case, f) for f in CaseOut.model_fields}
     out["failure_explanation"] = case.failure_explanation
     out["facts"] = [_fact_out(f) for f in case.facts.select_related("established_by").prefetch_related("evidence")]
-    out["deadlines"] = [_deadline_out(d) for d in case.deadlines.all()]  # d.case is `case`: no join, no re-read
+    out["deadlines"] = _deadlines_out(list(case.deadlines.all()))
     out["history"] = [{"from_stage": s.from_stage, "to_stage": s.to_stage, "action": s.action,
                        "actor": s.actor.get_username(), "role": s.role, "reason": s.reason, "at": s.at}
                       for s in case.stage_changes.select_related("actor")]
@@ -552,7 +558,7 @@ def cases_transition(request: HttpRequest, case_id: int, payload: TransitionIn) 
 @cases_router.get("/{case_id}/deadlines", response=list[DeadlineOut])
 def cases_deadlines(request: HttpRequest, case_id: int) -> Any:
     case = perm.case_for(request.user, case_id)
-    return [_deadline_out(d) for d in case.deadlines.all()]
+    return _deadlines_out(list(case.deadlines.all()))
 
 
 @cases_router.post("/{case_id}/deadlines/extend", response=DeadlineOut)
@@ -606,7 +612,7 @@ def deadlines(request: HttpRequest, state: str | None = None, limit: int = 100, 
     from rongcuo.workdays.services import load_calendar
 
     today = svc.today()
-    cal = load_calendar(today.year, today.year + 2)
+    cal = load_calendar(today.year, today.year + 2, shared=True)
     qs = Deadline.objects.filter(status=DeadlineStatus.open)
     # Every state is a due-date range (the calendar gives the last day still due soon), so the database pages.
     if state == "overdue":

@@ -190,7 +190,7 @@ def by_time_limit(cases: Any, packs: dict[tuple[str, str], Pack | None]) -> Brea
         return b
     lo = min(d.start_date.year for d in closed)
     hi = max(d.closed_on.year for d in closed if d.closed_on)
-    cal = load_calendar(lo, hi)
+    cal = load_calendar(lo, hi, shared=True)
     groups: dict[tuple[str, str, str], dict[str, Any]] = {}
     for d in closed:
         key = (d.label_zh, d.label_en or d.label_zh, d.day_kind)
@@ -221,7 +221,7 @@ def overdue(cases: Any, packs: dict[tuple[str, str], Pack | None], today: dt.dat
     if not running:
         return b
     last = max((r[2].year for r in running if r[2]), default=today.year)
-    cal = load_calendar(min(today.year, last), max(today.year, last))
+    cal = load_calendar(min(today.year, last), max(today.year, last), shared=True)
     states = ["overdue", "due_soon", "on_track", "paused"]
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     labels: dict[str, Text] = {}

@@ -121,17 +121,11 @@ def _error(exc: ServiceError, form: str, pack: Pack | None = None, **extra: Any)
             "stale": exc.code == "conflict" and field == "version", **extra}
 
 
-def _calendar(deadlines: list[Deadline]) -> Any:
-    today = svc.today()
-    last = max((d.due_date.year for d in deadlines if d.due_date), default=today.year)
-    return load_calendar(min(today.year, last), max(today.year, last))
-
-
 def _deadline_rows(deadlines: list[Deadline], cal: Any = None) -> list[dict[str, Any]]:
     """Deadlines with their state; `cal`, when given, is the request's calendar (years load on demand)."""
     if not deadlines:
         return []
-    cal, today = cal or _calendar(deadlines), svc.today()
+    cal, today = cal or svc.display_calendar(deadlines), svc.today()
     rows = []
     for d in deadlines:
         state = svc.deadline_state(d, today, cal)
@@ -201,7 +195,7 @@ def work(request: HttpRequest) -> HttpResponse:
                  .only(*CASE_ROW_FIELDS).order_by("-id"))
 
     today = svc.today()
-    cal = load_calendar(today.year, today.year + 1)  # one calendar for the whole page
+    cal = load_calendar(today.year, today.year + 1, shared=True)  # one calendar for the whole page
     running = perm.visible_through_case(user, Deadline.objects.filter(status=DeadlineStatus.open))
     counts = running.aggregate(overdue=Count("id", filter=Q(due_date__lt=today)),
                                due_soon=Count("id", filter=Q(due_date__gte=today,

@@ -28,6 +28,7 @@ import chinese_calendar
 from django.db import transaction
 from django.utils import timezone
 
+from rongcuo import generations
 from rongcuo.audit.services import audit_append
 
 from .counting import DayKind, Due, WorkCalendar, weekend_rule
@@ -91,6 +92,7 @@ def _fire_hooks(years: frozenset[int]) -> None:
 def _notify_on_commit(years: Iterable[int]) -> None:
     frozen = frozenset(years)
     if frozen:
+        generations.bump(CALENDAR_GENERATION)  # calendars shown on pages (SharedCalendar) are stale from now on
         transaction.on_commit(lambda: _fire_hooks(frozen))
 
 
@@ -512,7 +514,8 @@ class DbCalendar(WorkCalendar):
 
     Build it with :func:`load_calendar`. A year outside the range loaded so far is fetched on first use
     (one more query), so a count that runs past the expected range is still correct. Lives for one call or
-    request: it is a cache, and caches of a calendar that administrators edit must not outlive a request.
+    request: it is a cache, and a cache of a calendar that administrators edit must not outlive a request unless
+    a change replaces it (that is :class:`SharedCalendar`, for display).
     """
 
     def __init__(self) -> None:
@@ -538,11 +541,55 @@ class DbCalendar(WorkCalendar):
             self.fetch(year, year)
 
 
-def load_calendar(from_year: int, to_year: int) -> DbCalendar:
-    """The calendar for ``from_year..to_year`` (inclusive) from the database; later years load on demand."""
+CALENDAR_GENERATION = "calendar"
+SHARED_CALENDAR_TTL = 300  # seconds a year is kept in the cache (a change of the calendar replaces it at once)
+
+
+class SharedCalendar(DbCalendar):
+    """A :class:`DbCalendar` whose years come from the cache when they are there: for pages that SHOW deadline
+    states (overdue, due soon), which would otherwise read the calendar twice on every request.
+
+    Never for computing a date that is stored: services use :class:`DbCalendar`. The cache key carries the
+    calendar's generation (rongcuo.generations), which every calendar change replaces (the seed, a notice file, an
+    administrator's edit that moves a day: the same points that fire the calendar-change hooks, and any save or
+    delete of a day or a year row), so the next request reads the new calendar.
+    """
+
+    def fetch(self, from_year: int, to_year: int) -> None:
+        missing = [y for y in range(from_year, to_year + 1) if y not in self._fetched]
+        if not missing:
+            return
+        from django.core.cache import cache
+
+        gen = generations.current(CALENDAR_GENERATION)
+        keys = {y: f"rongcuo:calendar:{gen}:{y}" for y in missing}
+        found = cache.get_many(list(keys.values()))
+        for year, key in keys.items():
+            if key in found:
+                days, loaded = found[key]
+                self._days.update(days)
+                if loaded:
+                    self._loaded.add(year)
+                self._fetched.add(year)
+        absent = [y for y in missing if keys[y] not in found]
+        if not absent:
+            return
+        super().fetch(absent[0], absent[-1])
+        cache.set_many({keys[y]: ({d: v for d, v in self._days.items() if d.year == y}, y in self._loaded)
+                        for y in absent}, SHARED_CALENDAR_TTL)
+
+
+def calendar_changed(**kwargs: Any) -> None:
+    """Signal receiver (workdays app): a day or year row was saved or deleted outside the services above."""
+    generations.bump(CALENDAR_GENERATION)
+
+
+def load_calendar(from_year: int, to_year: int, *, shared: bool = False) -> DbCalendar:
+    """The calendar for ``from_year..to_year`` (inclusive) from the database; later years load on demand.
+    ``shared=True``: a :class:`SharedCalendar`, for showing deadline states only."""
     if to_year < from_year:
         raise ValueError(f"年份范围无效 invalid year range {from_year}..{to_year}")
-    calendar = DbCalendar()
+    calendar = SharedCalendar() if shared else DbCalendar()
     calendar.fetch(from_year, to_year)
     return calendar
 

@@ -329,3 +329,53 @@ def test_registering_twice_calls_once(django_capture_on_commit_callbacks: Callab
     with django_capture_on_commit_callbacks(execute=True):
         calendar_set_day(day=D(2027, 1, 1), is_workday=False, note="x", actor="bob")
     assert calls == [frozenset({2027})]
+
+
+# --- the calendar pages show (shared across requests) -----------------------------------------------------
+
+
+def test_shared_calendar_reads_the_database_once_and_every_change_replaces_it(
+    tmp_path: Path, django_assert_num_queries: Callable[..., Any],
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    calendar_seed(years=[2025, 2026])
+    with django_assert_num_queries(2):  # the first page reads the days and the loaded years
+        first = load_calendar(2025, 2026, shared=True)
+    with django_assert_num_queries(0):  # later pages read them from the cache
+        later = load_calendar(2025, 2026, shared=True)
+        assert later.is_workday(D(2025, 10, 1)) == (False, False)  # National Day (a rest day, not provisional)
+        assert later.is_workday(D(2025, 9, 28)) == (True, False)  # make-up Sunday
+        assert later.is_loaded(2026)
+    assert first.is_workday(D(2025, 10, 1)) == later.is_workday(D(2025, 10, 1))
+    with django_assert_num_queries(2):  # the services never take the cached copy: they read the database
+        load_calendar(2025, 2026)
+
+    # An administrator's edit that moves a day: the next page sees it.
+    with django_capture_on_commit_callbacks(execute=True):
+        calendar_set_day(day=D(2025, 10, 1), is_workday=True, note="测试", actor="carol")
+    assert load_calendar(2025, 2026, shared=True).is_workday(D(2025, 10, 1)) == (True, False)
+
+    # A year that was not loaded, then loaded from a notice file in bulk (no model signals): the next page sees it.
+    assert not load_calendar(2027, 2027, shared=True).is_loaded(2027)
+    with django_capture_on_commit_callbacks(execute=True):
+        calendar_load_file(path=write(tmp_path, "2027.csv", NOTICE_2027_CSV), source="国办发明电〔2026〕99号")
+    cal = load_calendar(2027, 2027, shared=True)
+    assert cal.is_loaded(2027) and cal.is_workday(D(2027, 1, 1)) == (False, False)
+
+    # A row saved or deleted outside the services (a shell, a migration) replaces it too.
+    CalendarDay.objects.filter(date=D(2027, 2, 6)).get().delete()
+    assert load_calendar(2027, 2027, shared=True).is_workday(D(2027, 2, 6)) == (False, False)  # weekend rule
+
+
+def test_shared_calendar_loads_later_years_on_demand_and_caches_them(
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    calendar_seed(years=[2025])
+    assert load_calendar(2025, 2026, shared=True).is_workday(D(2026, 1, 1)) == (True, True)  # 2026: weekend rule
+    with django_capture_on_commit_callbacks(execute=True):  # the seed writes in bulk (no model signals)
+        calendar_seed(years=[2026])
+    load_calendar(2025, 2025, shared=True)
+    cal = load_calendar(2025, 2025, shared=True)
+    assert cal.is_workday(D(2026, 1, 1)) == (False, False)  # 2026 fetched on demand, New Year's Day
+    again = load_calendar(2025, 2025, shared=True)
+    assert again.is_workday(D(2026, 2, 14)) == (True, False)  # the Spring Festival make-up Saturday of 2026

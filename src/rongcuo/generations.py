@@ -1,0 +1,39 @@
+"""Generations: cache keys that a change of the data behind them replaces at once.
+
+A value cached across requests (a user's role grants, the working-day calendar) is stored under a key that
+carries the current generation of its data, e.g. ``rongcuo:grants:<generation>:<user>``. Every change of that
+data calls :func:`bump`, which writes a new random generation twice: at once (so the writing request itself
+reads afresh) and again after its transaction commits (so a request that read the old rows while the change was
+uncommitted, and cached them under the generation of that moment, is not believed afterwards). Entries of older
+generations are never read again and expire with their time to live.
+
+With RONGCUO_CACHE_URL (Redis) the generation is shared by every worker; with the per-process default cache other
+workers see a change when their entries expire (`check --deploy` warns about that cache, rongcuo.W001).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.cache import cache
+from django.db import transaction
+
+
+def _key(name: str) -> str:
+    return f"rongcuo:{name}:generation"
+
+
+def current(name: str) -> str:
+    """The current generation of `name`; read it before reading the data that is cached under it."""
+    gen = cache.get(_key(name))
+    if gen is None:  # first use, or evicted: a new random value can never bring back an older generation
+        gen = uuid.uuid4().hex
+        if not cache.add(_key(name), gen, None):
+            gen = cache.get(_key(name)) or gen
+    return str(gen)
+
+
+def bump(name: str) -> None:
+    """The data of `name` changed: entries cached under earlier generations are stale from now on."""
+    cache.set(_key(name), uuid.uuid4().hex, None)
+    transaction.on_commit(lambda: cache.set(_key(name), uuid.uuid4().hex, None))
