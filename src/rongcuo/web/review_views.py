@@ -104,8 +104,8 @@ def case_review_context(case: Case, roles: set[str], pack: Pack | None) -> dict[
     is_open = case.disposition == Disposition.open
     ctx: dict[str, Any] = {"today": case_svc.today()}
     rules = _rules(pack)
-    panel = _panel(case)
-    if rules is not None and roles & PANEL_VIEW_ROLES:
+    if rules is not None and roles & PANEL_VIEW_ROLES:  # a pack without panel rules never has a panel: no query
+        panel = _panel(case)
         ctx["panel_rules"] = rules
         ctx["panel_can_act"] = is_open and bool(acting & PANEL_ACT_ROLES)
         redraw = panel is not None and review_svc.panel_redraw_allowed(case, panel)
@@ -128,10 +128,10 @@ def case_review_context(case: Case, roles: set[str], pack: Pack | None) -> dict[
                 "conclude_unmet": tr("尚有 {n} 名专家未提交评审意见", "{n} experts have not reviewed yet", n=pending)
                 if pending else "",
             }
-    if roles & OBJECTION_VIEW_ROLES:
+    notice = pack.procedure.public_notice if pack and pack.procedure else None
+    if roles & OBJECTION_VIEW_ROLES and notice and notice.objections:  # objections come only through a notice
         objections = list(case.objections.select_related("answered_by").order_by("filed_at", "id"))
-        notice = pack.procedure.public_notice if pack and pack.procedure else None
-        if objections or (notice and notice.objections and case.stage == notice.stage):
+        if objections or case.stage == notice.stage:
             ctx["objections"] = objections
             ctx["objection_can_answer"] = bool(acting & {"caseworker", "admin"})
     ctx["letters"] = list(case.letters.order_by("issued_on", "id"))
