@@ -52,3 +52,26 @@ def test_a_moved_organisation_applies_to_the_next_request(world, as_user) -> Non
     office.parent = other
     office.save()
     assert perm.nsf_bureaus(fresh_user()) == {other.pk}
+
+
+def test_joining_the_expert_pool_shows_the_expert_page_on_the_next_page(world, client) -> None:
+    # Every page asks whether the user is in the expert pool (the navigation's link to /expert/); the answer is
+    # cached with the grants, and saving or deleting an expert record replaces their generation.
+    from rongcuo.review.models import Expert, Expertise
+
+    user = world.users["sz_caseworker"]
+    client.force_login(user)
+
+    def expert_link() -> tuple[bool, int]:
+        with CaptureQueriesContext(connection) as ctx:
+            page = client.get("/work/")
+        assert page.status_code == 200
+        return 'href="/expert/"' in page.content.decode(), sum('"review_expert"' in q["sql"]
+                                                                for q in ctx.captured_queries)
+
+    assert expert_link() == (False, 1)
+    assert expert_link() == (False, 0)  # from the cache
+    expert = Expert.objects.create(user=user, name="测试专家", expertise=Expertise.technical)
+    assert expert_link() == (True, 1)
+    expert.delete()
+    assert expert_link() == (False, 1)

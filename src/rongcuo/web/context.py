@@ -34,9 +34,21 @@ def is_expert(user: Any) -> bool:
     """In the expert pool (专家库) or granted the expert role: the expert's page is theirs."""
     if not getattr(user, "is_authenticated", False):
         return False
+    if any(g.role == Role.expert for g in perm.grants(user)):
+        return True
+    from django.core.cache import cache
+
+    from rongcuo import generations
     from rongcuo.review.models import Expert
 
-    return any(g.role == Role.expert for g in perm.grants(user)) or Expert.objects.filter(user=user).exists()
+    # Asked on every page: cached like the grants, under their generation, which a saved or deleted expert
+    # record replaces too (review app).
+    key = f"rongcuo:in-pool:{generations.current('grants')}:{user.pk}"
+    found = cache.get(key)
+    if found is None:
+        found = Expert.objects.filter(user=user).exists()
+        cache.set(key, found, perm.GRANTS_TTL)
+    return bool(found)
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
