@@ -14,9 +14,13 @@ workers see a change when their entries expire (`check --deploy` warns about tha
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.core.cache import cache
 from django.db import transaction
+
+T = TypeVar("T")
 
 
 def _key(name: str) -> str:
@@ -37,3 +41,15 @@ def bump(name: str) -> None:
     """The data of `name` changed: entries cached under earlier generations are stale from now on."""
     cache.set(_key(name), uuid.uuid4().hex, None)
     transaction.on_commit(lambda: cache.set(_key(name), uuid.uuid4().hex, None))
+
+
+def cached(name: str, key: str, ttl: int, compute: Callable[[], T]) -> T:
+    """`compute()`, kept in the cache for `ttl` seconds under `key` and the current generation of `name` (read
+    first, so a value computed while a change was uncommitted is stored under the generation that change
+    replaces). `compute` must not return None (None is "not cached")."""
+    full = f"rongcuo:{name}:{current(name)}:{key}"
+    value = cache.get(full)
+    if value is None:
+        value = compute()
+        cache.set(full, value, ttl)
+    return value

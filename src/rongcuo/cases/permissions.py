@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import Q, QuerySet
 
 from rongcuo import generations
@@ -47,16 +46,9 @@ def grants(user: Any) -> list[RoleGrant]:
     seconds (`check --deploy` warns about that cache, rongcuo.W001)."""
     cached: list[RoleGrant] | None = getattr(user, "_rongcuo_grants", None)
     if cached is None:
-        if not user.pk:
-            cached = []
-        else:
-            # The key is read before the database, so a grant read just before a change is stored under the
-            # generation that the change replaces.
-            key = f"rongcuo:grants:{generations.current('grants')}:{user.pk}"
-            cached = cache.get(key)
-            if cached is None:
-                cached = list(RoleGrant.objects.filter(user=user).select_related("organisation"))
-                cache.set(key, cached, GRANTS_TTL)
+        cached = generations.cached(
+            "grants", str(user.pk), GRANTS_TTL,
+            lambda: list(RoleGrant.objects.filter(user=user).select_related("organisation"))) if user.pk else []
         user._rongcuo_grants = cached
     return cached
 

@@ -36,19 +36,13 @@ def is_expert(user: Any) -> bool:
         return False
     if any(g.role == Role.expert for g in perm.grants(user)):
         return True
-    from django.core.cache import cache
-
     from rongcuo import generations
     from rongcuo.review.models import Expert
 
     # Asked on every page: cached like the grants, under their generation, which a saved or deleted expert
     # record replaces too (review app).
-    key = f"rongcuo:in-pool:{generations.current('grants')}:{user.pk}"
-    found = cache.get(key)
-    if found is None:
-        found = Expert.objects.filter(user=user).exists()
-        cache.set(key, found, perm.GRANTS_TTL)
-    return bool(found)
+    return generations.cached("grants", f"in-pool:{user.pk}", perm.GRANTS_TTL,
+                              lambda: Expert.objects.filter(user=user).exists())
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
