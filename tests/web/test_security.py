@@ -75,7 +75,7 @@ def test_login_failures_count_across_worker_processes_with_a_shared_cache(world,
     base = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {**base, "RONGCUO_CACHE_URL": "redis://127.0.0.1:6379/15", "RONGCUO_CACHE_PREFIX": prefix,
            "DJANGO_SETTINGS_MODULE": "rongcuo.web.settings"}
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    settings.CACHES = {"default": {"BACKEND": "rongcuo.rediscache.RedisCache",
                                    "LOCATION": "redis://127.0.0.1:6379/15", "KEY_PREFIX": prefix}}
     request = RequestFactory().post("/login/", REMOTE_ADDR="10.9.8.7")
     try:
@@ -101,6 +101,47 @@ def test_login_failures_count_across_worker_processes_with_a_shared_cache(world,
         client = redis.Redis.from_url("redis://127.0.0.1:6379/15")
         for key in client.scan_iter(match=f"{prefix}:*"):
             client.delete(key)
+
+
+@pytest.mark.skipif(not _redis_up(), reason="needs the Redis server at 127.0.0.1:6379 (CI machines have it)")
+def test_redis_cache_builds_one_client_and_keeps_django_semantics(monkeypatch) -> None:
+    """rongcuo.rediscache reuses one redis.Redis per pool (Django builds one per operation); every operation
+    the platform uses still behaves as Django's backend does, and the production settings select it."""
+    import uuid
+
+    import redis
+
+    from rongcuo.rediscache import RedisCache
+
+    built: list[int] = []
+    original = redis.Redis.__init__
+
+    def counting(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        built.append(1)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.Redis, "__init__", counting)
+    prefix = f"rongcuo-test-{uuid.uuid4().hex}"
+    cache = RedisCache("redis://127.0.0.1:6379/15", {"KEY_PREFIX": prefix})
+    try:
+        cache.set("a", {"grants": [1, 2]}, 30)
+        assert cache.get("a") == {"grants": [1, 2]}
+        assert cache.add("a", "other", 30) is False and cache.add("b", 1, 30) is True
+        assert cache.incr("b") == 2 and cache.get_many(["a", "b", "missing"]) == {"a": {"grants": [1, 2]}, "b": 2}
+        cache.delete_many(["a", "b"])
+        assert cache.get("a") is None and cache.get("b", "gone") == "gone"
+        assert len(built) == 1  # Django's own backend builds one per operation above (9)
+    finally:
+        client = redis.Redis.from_url("redis://127.0.0.1:6379/15")
+        for key in client.scan_iter(match=f"{prefix}:*"):
+            client.delete(key)
+    code = ("import django; django.setup(); from django.core.cache import caches; "
+            "c = caches['default']; print(type(c).__module__ + '.' + type(c).__name__)")
+    base = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {**base, "RONGCUO_CACHE_URL": "redis://127.0.0.1:6379/15", "DJANGO_SETTINGS_MODULE": "rongcuo.web.settings"}
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "rongcuo.rediscache.RedisCache"
 
 
 def test_production_refuses_to_start_without_a_secret_key() -> None:
