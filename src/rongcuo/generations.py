@@ -22,6 +22,11 @@ from django.db import transaction
 
 T = TypeVar("T")
 
+GRANTS = "grants"  # role grants and organisations (rongcuo.cases.permissions)
+CALENDAR = "calendar"  # the working-day calendar shown on pages (rongcuo.workdays.services)
+RECORDS = "records"  # anything recorded with an audit event: replaced by every audit_append (public notices)
+ALL = (GRANTS, CALENDAR, RECORDS)
+
 
 def _key(name: str) -> str:
     return f"rongcuo:{name}:generation"
@@ -41,6 +46,12 @@ def bump(name: str) -> None:
     """The data of `name` changed: entries cached under earlier generations are stale from now on."""
     cache.set(_key(name), uuid.uuid4().hex, None)
     transaction.on_commit(lambda: cache.set(_key(name), uuid.uuid4().hex, None))
+
+
+def bump_all() -> None:
+    """Everything cached under a generation is stale (a database restored from a backup)."""
+    for name in ALL:
+        bump(name)
 
 
 def cached(name: str, key: str, ttl: int, compute: Callable[[], T]) -> T:

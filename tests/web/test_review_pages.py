@@ -388,6 +388,41 @@ def test_public_notices_come_in_pages(demo: dict[str, Case], monkeypatch: pytest
     assert Client().get(f"/notices/{second.pk}/").status_code == 200  # one notice found without listing all
 
 
+def test_public_notices_are_read_once_and_follow_every_recorded_change(demo: dict[str, Case], clock: Clock) -> None:
+    """The list (page and API) is the same for every visitor: the database is read once per page, language and
+    day; any recorded change (here the transition that ends the notice) shows on the next request."""
+    from django.db import connection
+
+    case = demo["ZJ-2024-204"]
+    deadline_reads: list[str] = []
+
+    def count(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        if "cases_deadline" in sql:
+            deadline_reads.append(sql)
+        return execute(sql, params, many, context)
+
+    def both() -> tuple[str, list[str]]:  # the page's main part (the header has each visitor's CSRF token)
+        main = html(Client().get("/notices/")).split("<main", 1)[1].split("</main>", 1)[0]
+        return main, [n["number"] for n in Client().get("/api/notices").json()]
+
+    with connection.execute_wrapper(count):
+        page, numbers = both()
+        assert case.number in page and numbers == [case.number] and len(deadline_reads) == 2
+        again, numbers_again = both()
+        assert (again, numbers_again) == (page, numbers) and len(deadline_reads) == 2  # from the cache
+        assert case.number in html(client(lang="en").get("/notices/")) and len(deadline_reads) == 3  # per language
+        clock.value += dt.timedelta(days=1)  # another day: read afresh (a notice ends by date)
+        both()
+        assert len(deadline_reads) == 5
+    cw = get_user_model().objects.get(username="zj_caseworker")
+    action = next(t.action for t, unmet in svc.available_transitions(case, cw) if not unmet)
+    case = svc.case_transition(case=case, actor=cw, action=action, reason="公示期满，无异议。",
+                               expected_version=case.version)
+    assert case.stage != demo["ZJ-2024-204"].stage
+    page, numbers = both()
+    assert case.number not in page and numbers == [] and "目前没有处于公示期的认定结果" in page
+
+
 def test_timelines_name_every_step_in_words(demo: dict[str, Case]) -> None:
     """Each step of every demo case's timeline is told in the page's language, not by its audit action id."""
     import re

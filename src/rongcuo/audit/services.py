@@ -12,6 +12,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from rongcuo import generations
+
 from .models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -63,6 +65,9 @@ def audit_append(*, actor: Any, action: str, subject: Any = None, subject_type: 
                                       after=after_c, prev_hash=head.hash, hash=h)
     head.seq, head.hash = seq, h
     head.save(update_fields=["seq", "hash"])
+    # Every state change appends an event here, so this is where values derived from the records (the public
+    # notices) become stale.
+    generations.bump(generations.RECORDS)
     return event
 
 

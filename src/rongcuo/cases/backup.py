@@ -19,6 +19,8 @@ from django.conf import settings
 from django.core import management
 from django.db import connection, transaction
 
+from rongcuo import generations
+
 APP_LABELS = ["auth", "audit", "workdays", "registry", "cases", "review", "monitoring", "funds"]
 FORMAT = 1
 
@@ -116,6 +118,7 @@ def backup_restore(archive: Path) -> dict[str, Any]:
         if _head() != manifest["audit_head"]:
             raise BackupError("审计链头与备份不符 / audit head differs from the backup")
     Path(fixture).unlink(missing_ok=True)
+    generations.bump_all()  # values cached from the database as it was before are stale
     return manifest
 
 

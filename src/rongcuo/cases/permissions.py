@@ -47,7 +47,7 @@ def grants(user: Any) -> list[RoleGrant]:
     cached: list[RoleGrant] | None = getattr(user, "_rongcuo_grants", None)
     if cached is None:
         cached = generations.cached(
-            "grants", str(user.pk), GRANTS_TTL,
+            generations.GRANTS, str(user.pk), GRANTS_TTL,
             lambda: list(RoleGrant.objects.filter(user=user).select_related("organisation"))) if user.pk else []
         user._rongcuo_grants = cached
     return cached
@@ -55,7 +55,7 @@ def grants(user: Any) -> list[RoleGrant]:
 
 def grants_changed(**kwargs: Any) -> None:
     """Signal receiver (registry app): a grant or organisation changed; cached grants are stale from now on."""
-    generations.bump("grants")
+    generations.bump(generations.GRANTS)
 
 
 def is_admin(user: Any) -> bool:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.db.models import F
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
+from ninja.renderers import JSONRenderer
 from pydantic import ValidationError as PydanticValidationError
 
+from rongcuo import generations
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as case_svc
 from rongcuo.cases.errors import Invalid, NotFound, ServiceError, check_page
@@ -20,6 +24,8 @@ from rongcuo.cases.models import Case, Disposition, Objection
 
 from . import services as svc
 from .models import Decision, Letter, Obligation, PanelMember
+
+T = TypeVar("T")
 
 router = Router(tags=["review"])
 public = Router(tags=["public notices"])
@@ -296,11 +302,37 @@ def notice_out(row: dict[str, Any], notice: Any) -> dict[str, Any]:
             "channel": notice.channel.model_dump(), "from": row["from"], "until": row["until"], "published": fields}
 
 
+NOTICES_TTL = 300  # seconds; a recorded change replaces the generation at once, so this only bounds memory
+
+
+_digest: list[tuple[Any, str]] = []  # (the registry, its packs' digest): computed once per loaded registry
+
+
+def _packs_digest(reg: Any) -> str:
+    if not _digest or _digest[0][0] is not reg:
+        _digest[:] = [(reg, hashlib.sha256("".join(sorted(p.content_hash for p in reg.all())).encode())
+                       .hexdigest()[:16])]
+    return _digest[0][1]
+
+
+def notices_cached(key: str, compute: Callable[[], T]) -> T:
+    """A value derived only from today's notices (the same for every visitor), cached under the generation of
+    the records: every audit event replaces it (`audit_append`), so an entered or ended notice, a decision or a
+    changed project title shows on the next request. The key carries the date (a notice ends by date) and the
+    loaded packs' content (their notice rules and published fields)."""
+    from rongcuo.cases.packs import registry
+
+    full = f"notices:{case_svc.today().isoformat()}:{_packs_digest(registry())}:{key}"
+    return generations.cached(generations.RECORDS, full, NOTICES_TTL, compute)
+
+
 @public.get("", auth=None)
 def notices(request: HttpRequest, limit: int = 100, offset: int = 0) -> Any:
     """Decisions under public notice, the notice ending first first; `limit` (1–500) and `offset` page."""
     check_page(limit, offset)
-    return [notice_out(*x) for x in notice_cases(offset=offset, limit=limit)]
+    body = notices_cached(f"api:{offset}:{limit}", lambda: JSONRenderer().render(
+        request, [notice_out(*x) for x in notice_cases(offset=offset, limit=limit)], response_status=200))
+    return HttpResponse(body, content_type="application/json; charset=utf-8")
 
 
 class ObjectionIn(Schema):

@@ -41,7 +41,7 @@ def is_expert(user: Any) -> bool:
 
     # Asked on every page: cached like the grants, under their generation, which a saved or deleted expert
     # record replaces too (review app).
-    return generations.cached("grants", f"in-pool:{user.pk}", perm.GRANTS_TTL,
+    return generations.cached(generations.GRANTS, f"in-pool:{user.pk}", perm.GRANTS_TTL,
                               lambda: Expert.objects.filter(user=user).exists())
 
 

@@ -11,12 +11,14 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
 from rongcuo.cases import services as case_svc
 from rongcuo.cases.errors import ServiceError
 from rongcuo.cases.models import Case
 from rongcuo.engine.model import Text
-from rongcuo.review.api import notice_cases, notice_out, objection_rate_limit
+from rongcuo.review.api import notice_cases, notice_out, notices_cached, objection_rate_limit
 
 from .i18n import lang, tr
 
@@ -37,8 +39,16 @@ NOTICES_PAGE = 20
 
 
 def notices(request: HttpRequest) -> HttpResponse:
+    """The list is the same for every visitor: rendered once per page and language and kept until the next
+    recorded change (`notices_cached`); the page around it (sign-in state, the language form's CSRF token) is
+    rendered for each request."""
     raw = request.GET.get("page", "1")
     page = int(raw) if raw.isdigit() and 0 < int(raw) <= 100_000 else 1
+    listing = notices_cached(f"page:{lang()}:{page}", lambda: _notices_listing(page))
+    return render(request, "web/notices.html", {"listing": mark_safe(listing)})  # noqa: S308 (our own template)
+
+
+def _notices_listing(page: int) -> str:
     found = notice_cases(offset=(page - 1) * NOTICES_PAGE, limit=NOTICES_PAGE + 1)
     items = []
     for row, notice in found[:NOTICES_PAGE]:
@@ -52,7 +62,7 @@ def notices(request: HttpRequest) -> HttpResponse:
     for it in items:  # one cell per column, in the columns' order (a notice may publish fewer fields)
         by_id = {f["id"]: f["value"] for f in it["fields"]}
         it["cells"] = [by_id.get(c, "") for c in columns]
-    return render(request, "web/notices.html", {
+    return render_to_string("web/_notices_list.html", {
         "items": items, "columns": [FIELD_TEXT.get(c, Text(zh=c, en=c)) for c in columns],
         "page": page, "has_next": len(found) > NOTICES_PAGE,
         "first_no": (page - 1) * NOTICES_PAGE + 1, "last_no": (page - 1) * NOTICES_PAGE + len(items)})

@@ -541,7 +541,7 @@ class DbCalendar(WorkCalendar):
             self.fetch(year, year)
 
 
-CALENDAR_GENERATION = "calendar"
+CALENDAR_GENERATION = generations.CALENDAR
 SHARED_CALENDAR_TTL = 300  # seconds a year is kept in the cache (a change of the calendar replaces it at once)
 
 
