@@ -25,7 +25,8 @@ T = TypeVar("T")
 GRANTS = "grants"  # role grants and organisations (rongcuo.cases.permissions)
 CALENDAR = "calendar"  # the working-day calendar shown on pages (rongcuo.workdays.services)
 RECORDS = "records"  # anything recorded with an audit event: replaced by every audit_append (public notices)
-ALL = (GRANTS, CALENDAR, RECORDS)
+ACCOUNTS = "accounts"  # users, their people and API tokens (the bearer-token lookup, rongcuo.web.api)
+ALL = (GRANTS, CALENDAR, RECORDS, ACCOUNTS)
 
 
 def _key(name: str) -> str:

@@ -82,6 +82,47 @@ def test_issue_use_and_revoke_on_the_page(world, sz_case) -> None:
     assert "已撤销" in after and "立即失效" in after  # the state in the list, and the flashed message
 
 
+def test_token_lookup_is_cached_and_every_account_change_shows_on_the_next_request(world, sz_case) -> None:
+    """The bearer token's user comes from the cache after the first request (no token query), never with the
+    password hash in it; a revoked token, a deactivated user and a user's changed person apply at once."""
+    import pickle
+
+    from django.core.cache import cache
+    from django.db import connection
+
+    wang = world.users["wang"]
+    token, key = token_issue(actor=wang, user=wang, label="缓存")
+    token_reads: list[str] = []
+
+    def count(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        if "cases_apitoken" in sql:
+            token_reads.append(sql)
+        return execute(sql, params, many, context)
+
+    case_url = f"/api/cases/{sz_case['id']}"
+    with connection.execute_wrapper(count):
+        assert [api_status(key, case_url) for _ in range(3)] == [200, 200, 200]
+    assert len(token_reads) == 1
+    cached = [v for k in cache._cache.keys() if "token:" in k and (v := pickle.loads(cache._cache[k]))]  # locmem
+    assert cached and all(u.pk == wang.pk and "password" not in u.__dict__ for u in cached)
+
+    wang.is_active = False
+    wang.save(update_fields=["is_active"])
+    assert api_status(key, case_url) == 401
+    wang.is_active = True
+    wang.save(update_fields=["is_active"])
+    assert api_status(key, case_url) == 200
+    person = wang.person
+    person.user = None  # wang no longer is the applicant: the applicant's case is not his any more
+    person.save(update_fields=["user"])
+    assert api_status(key, case_url) == 404
+    person.user = wang
+    person.save(update_fields=["user"])
+    assert api_status(key, case_url) == 200
+    token_revoke(actor=wang, token=token)
+    assert api_status(key, case_url) == 401
+
+
 def test_another_user_cannot_revoke_an_administrator_can(world) -> None:
     token, key = issue_on_page(page(world, "wang"), "批量导出")
     before = state()

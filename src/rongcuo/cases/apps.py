@@ -7,11 +7,19 @@ class CasesConfig(AppConfig):
     verbose_name = "认定案件 Cases"
 
     def ready(self) -> None:
-        from rongcuo.registry.models import Organisation, RoleGrant
+        from django.contrib.auth import get_user_model
 
-        from .permissions import grants_changed
+        from rongcuo.registry.models import Organisation, Person, RoleGrant
+
+        from .models import ApiToken
+        from .permissions import accounts_changed, grants_changed
 
         # Permission checks cache each user's grants (with their organisations); any change makes them stale.
         for model in (RoleGrant, Organisation):
             post_save.connect(grants_changed, sender=model, dispatch_uid=f"grants-changed-save-{model.__name__}")
             post_delete.connect(grants_changed, sender=model, dispatch_uid=f"grants-changed-delete-{model.__name__}")
+        # Bearer tokens are looked up in the cache (rongcuo.web.api); a changed user, person or token is stale.
+        for model in (get_user_model(), Person, ApiToken):
+            post_save.connect(accounts_changed, sender=model, dispatch_uid=f"accounts-changed-save-{model.__name__}")
+            post_delete.connect(accounts_changed, sender=model,
+                                dispatch_uid=f"accounts-changed-delete-{model.__name__}")

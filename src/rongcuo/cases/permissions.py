@@ -58,6 +58,11 @@ def grants_changed(**kwargs: Any) -> None:
     generations.bump(generations.GRANTS)
 
 
+def accounts_changed(**kwargs: Any) -> None:
+    """Signal receiver (cases app): a user, person or API token changed; cached token lookups are stale."""
+    generations.bump(generations.ACCOUNTS)
+
+
 def is_admin(user: Any) -> bool:
     return bool(user.is_authenticated and (user.is_superuser or any(g.role == Role.admin for g in grants(user))))
 

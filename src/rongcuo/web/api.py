@@ -22,6 +22,7 @@ from ninja.security import HttpBearer, django_auth
 
 from rongcuo.audit.models import AuditEvent
 from rongcuo.audit.services import audit_verify
+from rongcuo import generations
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as svc
 from rongcuo.cases.errors import Forbidden, Invalid, NotFound, ServiceError, check_page
@@ -36,15 +37,30 @@ from rongcuo.review.api import public as notices_router
 from rongcuo.review.api import router as review_router
 
 
+TOKEN_TTL = 60  # seconds a token's user is kept in the cache (any change to accounts replaces it at once)
+
+
+def _token_user(digest: str) -> Any:
+    """The active user of the unrevoked token with this SHA-256, or False. The user's person (or its absence)
+    comes in the same query, since the permission checks ask for it; the password hash is left out (deferred:
+    read from the database only if something asks for it), so it is never copied into the cache."""
+    tok = (ApiToken.objects.select_related("user__person").defer("user__password")
+           .filter(key_hash=digest, revoked=False).first())
+    if tok is None or not tok.user.is_active:
+        return False
+    return tok.user
+
+
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         digest = hashlib.sha256(token.encode()).hexdigest()
-        # The user's person (or its absence) comes in the same query: the permission checks ask for it.
-        tok = ApiToken.objects.select_related("user__person").filter(key_hash=digest, revoked=False).first()
-        if tok is None or not tok.user.is_active:
+        # Cached under the accounts generation, which a saved or deleted user, person or token replaces (cases
+        # app signals): a revoked token or a deactivated user is refused on the next request.
+        user = generations.cached(generations.ACCOUNTS, f"token:{digest}", TOKEN_TTL, lambda: _token_user(digest))
+        if not user:
             return None
-        request.user = tok.user
-        return tok.user
+        request.user = user
+        return user
 
 
 def token_create(*, user: Any, label: str) -> str:
