@@ -75,3 +75,28 @@ def test_joining_the_expert_pool_shows_the_expert_page_on_the_next_page(world, c
     assert expert_link() == (True, 1)
     expert.delete()
     assert expert_link() == (False, 1)
+
+
+def test_the_users_person_is_read_once_and_a_new_link_shows_on_the_next_page(world, client) -> None:
+    # Every page asks for the user's person (the navigation's "my applications", the applicant's permissions);
+    # it is cached under the accounts generation, which saving a person or a user replaces.
+    from rongcuo.registry.models import Person
+
+    user = world.users["sz_caseworker"]
+    client.force_login(user)
+
+    def my_link() -> tuple[bool, int]:
+        with CaptureQueriesContext(connection) as ctx:
+            page = client.get("/work/")
+        assert page.status_code == 200
+        return 'href="/my/"' in page.content.decode(), sum('"registry_person"' in q["sql"]
+                                                           for q in ctx.captured_queries)
+
+    assert my_link() == (False, 1)
+    assert my_link() == (False, 0)  # from the cache
+    person = Person.objects.create(name="经办人本人", user=user)
+    assert my_link() == (True, 1)
+    assert my_link() == (True, 0)
+    person.user = None
+    person.save(update_fields=["user"])
+    assert my_link() == (False, 1)

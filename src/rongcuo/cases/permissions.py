@@ -63,6 +63,21 @@ def accounts_changed(**kwargs: Any) -> None:
     generations.bump(generations.ACCOUNTS)
 
 
+def person_of(user: Any) -> Any:
+    """The user's person in the registry (None for an account without one, or no user): on the user object for
+    the request, and in the cache across requests under the accounts generation, which a saved or deleted user
+    or person replaces (cases app signals). Every page asks (the navigation, the applicant's permissions)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if "_rongcuo_person" not in user.__dict__:
+        from rongcuo.registry.models import Person
+
+        found = generations.cached(generations.ACCOUNTS, f"person:{user.pk}", GRANTS_TTL,
+                                   lambda: Person.objects.filter(user_id=user.pk).first() or False)
+        user._rongcuo_person = found or None
+    return user._rongcuo_person
+
+
 def is_admin(user: Any) -> bool:
     return bool(user.is_authenticated and (user.is_superuser or any(g.role == Role.admin for g in grants(user))))
 
@@ -100,7 +115,7 @@ def _roles_on_case(user: Any, case: Case) -> set[str]:
         roles.add("admin")
     if is_auditor(user):
         roles.add("auditor")
-    person = getattr(user, "person", None) if hasattr(user, "person") else None
+    person = person_of(user)
     if person is not None and case.applicant_id == person.id:
         roles.add("applicant")
     if case.host_unit_id in _org_ids(user, Role.host_unit_reviewer):
@@ -135,7 +150,7 @@ def visible_q(user: Any, prefix: str = "") -> Q | None:
         q |= Q(**{f"{prefix}pk__in": ExpertAssignment.objects.filter(expert=user).values("case_id")})
     elif assigned:
         q |= Q(**{f"{prefix}pk__in": assigned})
-    person = getattr(user, "person", None) if hasattr(user, "person") else None
+    person = person_of(user)
     if person is not None:
         q |= Q(**{f"{prefix}applicant": person})
     for field, ids in (("host_unit_id", _org_ids(user, Role.host_unit_reviewer)),
@@ -190,7 +205,7 @@ def may_read(user: Any, case: Case) -> bool:
         return False
     if is_admin(user) or is_auditor(user):
         return True
-    person = getattr(user, "person", None) if hasattr(user, "person") else None
+    person = person_of(user)
     if (person is not None and case.applicant_id == person.id) \
             or case.host_unit_id in _org_ids(user, Role.host_unit_reviewer) \
             or case.bureau_id in _org_ids(user, Role.caseworker, OrgKind.bureau) \

@@ -151,7 +151,7 @@ def case_create(*, actor: Any, project: Project, applicant: Person, failure_expl
     """File an application (提出申请). The pack version in force on `relevant_date` is pinned to the case."""
     bureau = bureau or project.bureau
     host_unit = host_unit or project.host_unit
-    person = getattr(actor, "person", None) if hasattr(actor, "person") else None
+    person = perm.person_of(actor)
     may = (perm.is_admin(actor) or (person is not None and person.pk == applicant.pk)
            or bureau.pk in perm._org_ids(actor, "caseworker"))
     if not may:
@@ -828,7 +828,7 @@ def application_materials(pack: Pack) -> list[Any]:
 
 
 def _person_of(actor: Any) -> Person | None:
-    return getattr(actor, "person", None) if getattr(actor, "is_authenticated", False) else None
+    return perm.person_of(actor)  # type: ignore[no-any-return]
 
 
 def _draft_text(text: str | None) -> str:

@@ -27,11 +27,9 @@ BUREAU_READERS = {"caseworker", "committee", "auditor", "admin"}
 
 
 def _person_id(user: Any) -> int | None:
-    try:
-        person = user.person
-    except Exception:  # RelatedObjectDoesNotExist: an account without a person in the registry
-        return None
-    return getattr(person, "id", None)
+    from rongcuo.cases.permissions import person_of
+
+    return getattr(person_of(user), "id", None)
 
 
 def bureau_roles(user: Any, bureau_id: int) -> set[str]:

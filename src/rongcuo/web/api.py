@@ -20,9 +20,9 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer, django_auth
 
+from rongcuo import generations
 from rongcuo.audit.models import AuditEvent
 from rongcuo.audit.services import audit_verify
-from rongcuo import generations
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as svc
 from rongcuo.cases.errors import Forbidden, Invalid, NotFound, ServiceError, check_page
@@ -36,7 +36,6 @@ from rongcuo.registry.models import Organisation, Person, Project
 from rongcuo.review.api import public as notices_router
 from rongcuo.review.api import router as review_router
 
-
 TOKEN_TTL = 60  # seconds a token's user is kept in the cache (any change to accounts replaces it at once)
 
 
@@ -48,7 +47,9 @@ def _token_user(digest: str) -> Any:
            .filter(key_hash=digest, revoked=False).first())
     if tok is None or not tok.user.is_active:
         return False
-    return tok.user
+    user = tok.user
+    user._rongcuo_person = getattr(user, "person", None)  # loaded above; what perm.person_of answers
+    return user
 
 
 class TokenAuth(HttpBearer):
@@ -450,8 +451,8 @@ def _project_out(p: Project) -> dict[str, Any]:
 def project_get(request: HttpRequest, project_id: int) -> Any:
     p = Project.objects.filter(pk=project_id).first()
     mine = p is not None and (perm.visible_cases(request.user).filter(project=p).exists()
-                              or (getattr(request.user, "person", None) is not None and p.lead_id
-                                  == request.user.person.id))  # type: ignore[union-attr]
+                              or (perm.person_of(request.user) is not None
+                                  and p.lead_id == perm.person_of(request.user).id))
     if p is None or not mine:
         try:
             _require_staff(request)
@@ -501,7 +502,7 @@ def cases_create(request: HttpRequest, payload: CaseIn) -> Any:
         if applicant is None:
             raise NotFound("申请人不存在", "no such person", field="applicant_id")
     else:
-        applicant = getattr(request.user, "person", None) if hasattr(request.user, "person") else None
+        applicant = perm.person_of(request.user)
         if applicant is None:
             raise Invalid("请指定申请人", "give applicant_id", field="applicant_id")
     case = svc.case_create(actor=request.user, project=project, applicant=applicant,

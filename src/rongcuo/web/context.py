@@ -22,12 +22,7 @@ def works_on_cases(user: Any) -> bool:
 
 
 def person_of(user: Any) -> Any:
-    if not getattr(user, "is_authenticated", False):
-        return None
-    try:
-        return user.person
-    except Exception:  # RelatedObjectDoesNotExist: an account without a person in the registry
-        return None
+    return perm.person_of(user)
 
 
 def is_expert(user: Any) -> bool:

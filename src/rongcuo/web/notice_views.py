@@ -45,7 +45,7 @@ def notices(request: HttpRequest) -> HttpResponse:
     raw = request.GET.get("page", "1")
     page = int(raw) if raw.isdigit() and 0 < int(raw) <= 100_000 else 1
     listing = notices_cached(f"page:{lang()}:{page}", lambda: _notices_listing(page))
-    return render(request, "web/notices.html", {"listing": mark_safe(listing)})  # noqa: S308 (our own template)
+    return render(request, "web/notices.html", {"listing": mark_safe(listing)})
 
 
 def _notices_listing(page: int) -> str:
