@@ -69,13 +69,14 @@ def person_of(user: Any) -> Any:
     or person replaces (cases app signals). Every page asks (the navigation, the applicant's permissions)."""
     if not getattr(user, "is_authenticated", False):
         return None
-    if "_rongcuo_person" not in user.__dict__:
+    found = getattr(user, "_rongcuo_person", None)  # (not user.__dict__: request.user is a lazy proxy)
+    if found is None:
         from rongcuo.registry.models import Person
 
-        found = generations.cached(generations.ACCOUNTS, f"person:{user.pk}", GRANTS_TTL,
-                                   lambda: Person.objects.filter(user_id=user.pk).first() or False)
-        user._rongcuo_person = found or None
-    return user._rongcuo_person
+        found = user._rongcuo_person = generations.cached(
+            generations.ACCOUNTS, f"person:{user.pk}", GRANTS_TTL,
+            lambda: Person.objects.filter(user_id=user.pk).first() or False)
+    return found or None
 
 
 def is_admin(user: Any) -> bool:
@@ -144,8 +145,11 @@ def visible_q(user: Any, prefix: str = "") -> Q | None:
     if is_admin(user) or is_auditor(user):
         return None
     q = Q(pk__in=[])
-    assigned = list(ExpertAssignment.objects.filter(expert=user).values_list("case_id", flat=True)
-                    [:EXPERT_IDS_INLINE + 1])
+    # Remembered on the user object for the request: a page narrows several lists (cases, deadlines) alike.
+    assigned = getattr(user, "_rongcuo_assigned", None)
+    if assigned is None:
+        assigned = user._rongcuo_assigned = list(ExpertAssignment.objects.filter(expert=user)
+                                                 .values_list("case_id", flat=True)[:EXPERT_IDS_INLINE + 1])
     if len(assigned) > EXPERT_IDS_INLINE:
         q |= Q(**{f"{prefix}pk__in": ExpertAssignment.objects.filter(expert=user).values("case_id")})
     elif assigned:

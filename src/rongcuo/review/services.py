@@ -25,7 +25,7 @@ from rongcuo.cases.models import Case, Disposition, ExpertAssignment
 from rongcuo.cases.packs import pack_of
 from rongcuo.engine.facts import InputError, parse_facts
 from rongcuo.engine.model import PanelRules
-from rongcuo.registry.models import ExemptionMark, Role, RoleGrant
+from rongcuo.registry.models import ExemptionMark, Project, Role, RoleGrant
 from rongcuo.workdays.services import due_date
 
 from .models import (
@@ -607,6 +607,10 @@ def obligation_fulfil(*, obligation: Obligation, actor: Any, note: str, file: An
 
 def integrity_history(case: Case) -> list[IntegrityRecord]:
     """Integrity records of the applicant and the project's people from other cases (for caseworkers)."""
-    people = {case.applicant_id, case.project.lead_id, *case.project.co_investigators.values_list("id", flat=True)}
-    return list(IntegrityRecord.objects.filter(person_id__in=people).exclude(case=case)
+    from django.db.models import Q
+
+    # One query: the co-investigators come in as a subquery on the project's membership table.
+    members = Project.co_investigators.through.objects.filter(project_id=case.project_id).values("person_id")
+    return list(IntegrityRecord.objects.filter(Q(person_id__in={case.applicant_id, case.project.lead_id})
+                                               | Q(person_id__in=members)).exclude(case=case)
                 .select_related("case", "person"))

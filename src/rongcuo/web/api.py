@@ -48,7 +48,7 @@ def _token_user(digest: str) -> Any:
     if tok is None or not tok.user.is_active:
         return False
     user = tok.user
-    user._rongcuo_person = getattr(user, "person", None)  # loaded above; what perm.person_of answers
+    user._rongcuo_person = getattr(user, "person", None) or False  # loaded above: what perm.person_of answers
     return user
 
 
