@@ -1,7 +1,8 @@
 """Generations: cache keys that a change of the data behind them replaces at once.
 
-A value cached across requests (a user's role grants, the working-day calendar) is stored under a key that
-carries the current generation of its data, e.g. ``rongcuo:grants:<generation>:<user>``. Every change of that
+A value cached across requests (a user's role grants, the working-day calendar) is believed only under the
+generation of its data it was computed under: :func:`cached` stores it with that generation, the calendar under
+a key that carries it (``rongcuo:calendar:<generation>:<year>``). Every change of that
 data calls :func:`bump`, which writes a new random generation twice: at once (so the writing request itself
 reads afresh) and again after its transaction commits (so a request that read the old rows while the change was
 uncommitted, and cached them under the generation of that moment, is not believed afterwards). Entries of older
@@ -56,12 +57,18 @@ def bump_all() -> None:
 
 
 def cached(name: str, key: str, ttl: int, compute: Callable[[], T]) -> T:
-    """`compute()`, kept in the cache for `ttl` seconds under `key` and the current generation of `name` (read
-    first, so a value computed while a change was uncommitted is stored under the generation that change
-    replaces). `compute` must not return None (None is "not cached")."""
-    full = f"rongcuo:{name}:{current(name)}:{key}"
-    value = cache.get(full)
-    if value is None:
-        value = compute()
-        cache.set(full, value, ttl)
+    """`compute()`, kept in the cache for `ttl` seconds and believed while `name`'s generation is the one it was
+    computed under. One round trip to the cache on a hit: the generation and the value are read together (the
+    value is stored with the generation read before computing it, so a value computed while a change was
+    uncommitted carries the generation that change replaces). `compute` must not return None ("not cached")."""
+    gen_key, full = _key(name), f"rongcuo:{name}:value:{key}"
+    found = cache.get_many([gen_key, full])
+    gen = found.get(gen_key)
+    hit = found.get(full)
+    if gen is not None and hit is not None and hit[0] == gen:
+        return hit[1]  # type: ignore[no-any-return]
+    if gen is None:
+        gen = current(name)
+    value = compute()
+    cache.set(full, (gen, value), ttl)
     return value
