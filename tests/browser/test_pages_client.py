@@ -176,3 +176,33 @@ def test_work_queue_pages_and_counts_every_running_deadline(world: World, case: 
     assert admin.get("/work/", {"page": "-3"}).status_code == 200  # a bad page number is the first page
     en = client(world, "admin", "en").get("/work/").content.decode()
     assert "1 overdue" in en and "Next page" in en and "newest first" in en
+
+
+def test_work_queue_counts_are_counted_once_until_the_next_recorded_change(world: World, case: Any) -> None:
+    """The overdue / due-soon counts join a whole bureau's cases: they are kept per visibility and day until an
+    audit event (every change through the services has one) replaces the records' generation."""
+    from django.db import connection
+
+    from rongcuo.cases.models import Deadline, DeadlineStatus
+
+    Deadline.objects.filter(case=case).delete()
+    Deadline.objects.create(case=case, key="a", label_zh="办理期限", label_en="Time limit",
+                            start_date=dt.date(2025, 9, 1), days=10, day_kind="working", due_date=dt.date(2025, 10, 1),
+                            status=DeadlineStatus.open)  # overdue on 2025-10-09
+    counted: list[str] = []
+
+    def count(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        if "FILTER (WHERE" in sql:
+            counted.append(sql)
+        return execute(sql, params, many, context)
+
+    sz, zj = client(world, "sz_caseworker"), client(world, "zj_caseworker")
+    with connection.execute_wrapper(count):
+        assert "逾期 1" in sz.get("/work/").content.decode() and len(counted) == 1
+        assert "逾期 1" in sz.get("/work/").content.decode() and len(counted) == 1  # kept
+        assert "逾期" not in zj.get("/work/").content.decode() and len(counted) == 2  # other cases, own counts
+        Deadline.objects.filter(case=case).update(status=DeadlineStatus.missed)  # not through a service ...
+        assert "逾期 1" in sz.get("/work/").content.decode() and len(counted) == 2  # ... so nothing recorded it
+        svc.evidence_upload(case=case, actor=world.users["wang"], file=ContentFile(PDF, name="more.pdf"),
+                            kind="other", name="more.pdf")  # any recorded change
+        assert "逾期" not in sz.get("/work/").content.decode() and len(counted) == 3

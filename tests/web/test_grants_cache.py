@@ -100,3 +100,28 @@ def test_the_users_person_is_read_once_and_a_new_link_shows_on_the_next_page(wor
     person.user = None
     person.save(update_fields=["user"])
     assert my_link() == (False, 1)
+
+
+def test_the_visibility_key_changes_with_whatever_decides_the_visible_cases(world) -> None:
+    # Values cached per user and derived from their cases (the work queue's counts) carry this key.
+    from rongcuo.cases import permissions as perm
+    from rongcuo.registry.models import Person
+
+    user = world.users["sz_caseworker"]
+
+    def key() -> str:  # a request loads the user anew; grants and person come from the cache
+        return perm.visibility_key(type(user).objects.get(pk=user.pk))
+
+    first = key()
+    assert key() == first and perm.visibility_key(world.users["zj_caseworker"]) != first
+    grant = RoleGrant.objects.get(user=user, role=Role.caseworker)
+    bureau = grant.organisation
+    grant.delete()
+    assert key() != first
+    RoleGrant.objects.create(user=user, role=Role.caseworker, organisation=bureau)
+    assert key() == first
+    person = Person.objects.create(name="经办人本人", user=user)
+    assert key() != first
+    person.delete()
+    assert key() == first
+    assert perm.visibility_key(world.users["admin"]) == "all"

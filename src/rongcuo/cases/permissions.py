@@ -7,6 +7,7 @@ to assigned cases only; an auditor reads everything and changes nothing; an admi
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -135,6 +136,31 @@ def _roles_on_case(user: Any, case: Case) -> set[str]:
 EXPERT_IDS_INLINE = 5000  # an expert's assigned cases are listed inline up to this many, else a subquery
 
 
+def _assigned(user: Any) -> list[int]:
+    """The ids of the cases the user is assigned to as an expert (up to EXPERT_IDS_INLINE + 1), remembered on the
+    user object for the request: a page narrows several lists (cases, deadlines) alike."""
+    assigned: list[int] | None = getattr(user, "_rongcuo_assigned", None)
+    if assigned is None:
+        assigned = user._rongcuo_assigned = list(ExpertAssignment.objects.filter(expert=user)
+                                                 .values_list("case_id", flat=True)[:EXPERT_IDS_INLINE + 1])
+    return assigned
+
+
+def visibility_key(user: Any) -> str:
+    """A short digest of everything `visible_q` depends on (grants with their organisations, the user's person,
+    their expert assignments): two users, or one user at two moments, with the same key see the same cases. For
+    values cached per user and derived from the cases they may see."""
+    if not getattr(user, "is_authenticated", False):
+        return "none"
+    if is_admin(user) or is_auditor(user):
+        return "all"
+    person = person_of(user)
+    parts = sorted((g.role, g.organisation_id or 0, g.organisation.kind if g.organisation else "",
+                    g.organisation.parent_id or 0 if g.organisation else 0) for g in grants(user))
+    raw = repr((parts, person.id if person is not None else None, _assigned(user)))
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
 def visible_q(user: Any, prefix: str = "") -> Q | None:
     """The condition "the user may read this case" on Case (or, with prefix "case__", on a model pointing at a
     case); None when the user may read every case. Only the branches that can match are built, and an expert's
@@ -145,18 +171,14 @@ def visible_q(user: Any, prefix: str = "") -> Q | None:
     if is_admin(user) or is_auditor(user):
         return None
     q = Q(pk__in=[])
-    # Remembered on the user object for the request: a page narrows several lists (cases, deadlines) alike.
-    assigned = getattr(user, "_rongcuo_assigned", None)
-    if assigned is None:
-        assigned = user._rongcuo_assigned = list(ExpertAssignment.objects.filter(expert=user)
-                                                 .values_list("case_id", flat=True)[:EXPERT_IDS_INLINE + 1])
+    assigned = _assigned(user)
     if len(assigned) > EXPERT_IDS_INLINE:
         q |= Q(**{f"{prefix}pk__in": ExpertAssignment.objects.filter(expert=user).values("case_id")})
     elif assigned:
         q |= Q(**{f"{prefix}pk__in": assigned})
     person = person_of(user)
     if person is not None:
-        q |= Q(**{f"{prefix}applicant": person})
+        q |= Q(**{f"{prefix}applicant_id": person.id})
     for field, ids in (("host_unit_id", _org_ids(user, Role.host_unit_reviewer)),
                        ("bureau_id", _org_ids(user, Role.caseworker, OrgKind.bureau) | _org_ids(user, Role.committee))):
         if ids:

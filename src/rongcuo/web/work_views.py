@@ -17,6 +17,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from rongcuo import generations
 from rongcuo.audit.models import AuditEvent
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as svc
@@ -163,6 +164,7 @@ STAGE_OPTIONS_TTL = 300
 
 WORK_PAGE = 30  # cases per page of the work queue
 WORK_DEADLINES = 30  # running deadlines listed (the counts above them cover all)
+WORK_COUNTS_TTL = 300  # seconds the overdue / due-soon counts are kept (a recorded change replaces them at once)
 CASE_ROW_FIELDS = ("id", "number", "pack_id", "pack_version", "stage", "outcome", "disposition", "project__title",
                    "applicant__name")
 
@@ -199,9 +201,13 @@ def work(request: HttpRequest) -> HttpResponse:
     running = perm.visible_through_case(user, Deadline.objects.filter(status=DeadlineStatus.open))
     soon = svc.due_soon_until(today, cal)
     # Both counts lie at or before `soon`: bounding the scan there lets the (status, due_date) index skip the
-    # deadlines due later, most of them in a large bureau (the same counts, a third of the rows joined).
-    counts = running.filter(due_date__lte=soon).aggregate(
-        overdue=Count("id", filter=Q(due_date__lt=today)), due_soon=Count("id", filter=Q(due_date__gte=today)))
+    # deadlines due later. They count a whole bureau's running deadlines (a join over its cases), so they are
+    # kept under the records' generation, which every audit event replaces (a deadline opens, closes, pauses or
+    # moves only with one), for these cases (the visibility key), this day and this due-soon bound.
+    counts = generations.cached(
+        generations.RECORDS, f"work-counts:{perm.visibility_key(user)}:{today.isoformat()}:{soon.isoformat()}",
+        WORK_COUNTS_TTL, lambda: running.filter(due_date__lte=soon).aggregate(
+            overdue=Count("id", filter=Q(due_date__lt=today)), due_soon=Count("id", filter=Q(due_date__gte=today))))
     open_deadlines = list(running.select_related("case", "case__project")
                           .only("id", "key", "label_zh", "label_en", "due_date", "status", "provisional", "case_id",
                                 "case__number", "case__project__title")
