@@ -7,6 +7,8 @@ with the service's status (400, 403, 404, 409) — never a 500.
 
 from __future__ import annotations
 
+from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,6 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import F, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import get_script_prefix, reverse
 from django.views.decorators.http import require_POST
 
 from rongcuo import generations
@@ -122,17 +125,32 @@ def _error(exc: ServiceError, form: str, pack: Pack | None = None, **extra: Any)
             "stale": exc.code == "conflict" and field == "version", **extra}
 
 
-def _deadline_rows(deadlines: list[Deadline], cal: Any = None) -> list[dict[str, Any]]:
-    """Deadlines with their state; `cal`, when given, is the request's calendar (years load on demand)."""
+def _deadline_rows(deadlines: list[Any], cal: Any = None) -> list[dict[str, Any]]:
+    """Deadlines with their state; `cal`, when given, is the request's calendar (years load on demand). Besides
+    the texts in both languages, each row carries what long lists show already picked for the request's
+    language (`state_name`, `label_text`) and the due date as text (`due`): the work queue lists dozens."""
     if not deadlines:
         return []
     cal, today = cal or svc.display_calendar(deadlines), svc.today()
     rows = []
     for d in deadlines:
         state = svc.deadline_state(d, today, cal)
-        rows.append({"d": d, "state": state, "state_text": STATE_TEXT[state],
-                     "label": Text(zh=d.label_zh, en=d.label_en or d.label_zh)})
+        label = Text(zh=d.label_zh, en=d.label_en or d.label_zh)
+        rows.append({"d": d, "state": state, "state_text": STATE_TEXT[state], "label": label,
+                     "state_name": pick(STATE_TEXT[state]), "label_text": pick(label),
+                     "due": d.due_date.isoformat() if d.due_date else "—"})
     return rows
+
+
+def case_url(pk: int) -> str:
+    """`reverse("case", args=[pk])`, from the pattern reversed once per script prefix (lists link dozens)."""
+    return _case_url_pattern(get_script_prefix()).format(pk)
+
+
+@lru_cache(maxsize=8)
+def _case_url_pattern(prefix: str) -> str:
+    marker = 2147483647
+    return reverse("case", args=[marker]).replace(str(marker), "{}")
 
 
 def _stage_options(user: Any) -> list[tuple[str, Text]]:
@@ -167,6 +185,7 @@ WORK_DEADLINES = 30  # running deadlines listed (the counts above them cover all
 WORK_COUNTS_TTL = 300  # seconds the overdue / due-soon counts are kept (a recorded change replaces them at once)
 CASE_ROW_FIELDS = ("id", "number", "pack_id", "pack_version", "stage", "outcome", "disposition", "project__title",
                    "applicant__name")
+DEADLINE_ROW_FIELDS = ("id", "key", "label_zh", "label_en", "due_date", "status", "provisional", "case_id")
 
 
 @login_required
@@ -190,11 +209,12 @@ def work(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(Q(number__icontains=q) | Q(project__title__icontains=q) | Q(project__code__icontains=q)
                        | Q(applicant__name__icontains=q))
     # The page's ids first (DISTINCT over the id alone walks the primary key backwards and stops early), then
-    # only those rows with only the shown columns.
+    # only those rows with only the shown columns, as plain rows (no model objects: a page lists dozens).
     ids = [r["id"] for r in qs.order_by("-id").values("id")[(page - 1) * WORK_PAGE:page * WORK_PAGE + 1]]
     has_next = len(ids) > WORK_PAGE
-    cases = list(Case.objects.filter(pk__in=ids[:WORK_PAGE]).select_related("project", "applicant")
-                 .only(*CASE_ROW_FIELDS).order_by("-id"))
+    cases = [SimpleNamespace(pk=r["id"], **r, project=SimpleNamespace(title=r["project__title"]),
+                             applicant=SimpleNamespace(name=r["applicant__name"]))
+             for r in Case.objects.filter(pk__in=ids[:WORK_PAGE]).order_by("-id").values(*CASE_ROW_FIELDS)]
 
     today = svc.today()
     cal = load_calendar(today.year, today.year + 1, shared=True)  # one calendar for the whole page
@@ -208,21 +228,28 @@ def work(request: HttpRequest) -> HttpResponse:
         generations.RECORDS, f"work-counts:{perm.visibility_key(user)}:{today.isoformat()}:{soon.isoformat()}",
         WORK_COUNTS_TTL, lambda: running.filter(due_date__lte=soon).aggregate(
             overdue=Count("id", filter=Q(due_date__lt=today)), due_soon=Count("id", filter=Q(due_date__gte=today))))
-    open_deadlines = list(running.select_related("case", "case__project")
-                          .only("id", "key", "label_zh", "label_en", "due_date", "status", "provisional", "case_id",
-                                "case__number", "case__project__title")
-                          .order_by(F("due_date").asc(nulls_last=True), "id")[:WORK_DEADLINES])
-    next_of_listed = list(Deadline.objects.filter(status=DeadlineStatus.open, case__in=[c.pk for c in cases])
-                          .only("id", "due_date", "status", "case_id", "label_zh", "label_en", "provisional")
-                          .order_by(F("due_date").asc(nulls_last=True), "id"))
+    open_deadlines = [SimpleNamespace(**r, case=SimpleNamespace(number=r["case__number"], project=SimpleNamespace(
+        title=r["case__project__title"]))) for r in running.order_by(F("due_date").asc(nulls_last=True), "id")
+        .values(*DEADLINE_ROW_FIELDS, "case__number", "case__project__title")[:WORK_DEADLINES]]
+    next_of_listed = [SimpleNamespace(**r) for r in Deadline.objects.filter(
+        status=DeadlineStatus.open, case__in=[c.pk for c in cases]).order_by(F("due_date").asc(nulls_last=True), "id")
+        .values(*DEADLINE_ROW_FIELDS)]
     deadline_rows = _deadline_rows(open_deadlines, cal)
+    for row in deadline_rows:
+        row["url"] = case_url(row["d"].case_id)
     next_due: dict[int, dict[str, Any]] = {}
     for row in _deadline_rows(next_of_listed, cal):
         next_due.setdefault(row["d"].case_id, row)
     packs = {(c.pack_id, c.pack_version): _pack(c) for c in cases}
-    rows = [{"case": c, "stage": stage_label(packs[(c.pack_id, c.pack_version)], c.stage),
-             "pack": packs[(c.pack_id, c.pack_version)], "outcome": OUTCOME_TEXT.get(c.outcome),
-             "disposition": DISPOSITION_TEXT.get(c.disposition), "next": next_due.get(c.pk)} for c in cases]
+    rows = []
+    for c in cases:
+        pack = packs[(c.pack_id, c.pack_version)]
+        rows.append({"case": c, "url": case_url(c.pk), "next": next_due.get(c.pk),
+                     "stage_text": pick(stage_label(pack, c.stage)),
+                     "pack_text": pick(pack.meta.short) if pack else "",
+                     "outcome_text": pick(OUTCOME_TEXT[c.outcome]) if c.outcome in OUTCOME_TEXT else "",
+                     "disposition_text": pick(DISPOSITION_TEXT[c.disposition])
+                     if c.disposition in DISPOSITION_TEXT else ""})
     keep = {k: v for k, v in (("stage", stage), ("outcome", outcome), ("q", q)) if v}
     return render(request, "web/work.html", {
         "rows": rows, "deadlines": deadline_rows, "stage": stage, "outcome": outcome, "q": q,
