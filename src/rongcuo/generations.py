@@ -56,19 +56,21 @@ def bump_all() -> None:
         bump(name)
 
 
-def cached(name: str, key: str, ttl: int, compute: Callable[[], T]) -> T:
-    """`compute()`, kept in the cache for `ttl` seconds and believed while `name`'s generation is the one it was
-    computed under. One round trip to the cache on a hit: the generation and the value are read together (the
-    value is stored with the generation read before computing it, so a value computed while a change was
-    uncommitted carries the generation that change replaces). `compute` must not return None ("not cached")."""
-    gen_key, full = _key(name), f"rongcuo:{name}:value:{key}"
-    found = cache.get_many([gen_key, full])
-    gen = found.get(gen_key)
+def cached(name: str | tuple[str, ...], key: str, ttl: int, compute: Callable[[], T]) -> T:
+    """`compute()`, kept in the cache for `ttl` seconds and believed while the generation of `name` (or of each
+    of several names, for a value derived from their data together) is the one it was computed under. One round
+    trip to the cache on a hit: the generations and the value are read together (the value is stored with the
+    generations read before computing it, so a value computed while a change was uncommitted carries a
+    generation that change replaces). `compute` must not return None (None is "not cached")."""
+    names = (name,) if isinstance(name, str) else name
+    gen_keys = [_key(n) for n in names]
+    full = f"rongcuo:{'+'.join(names)}:value:{key}"
+    found = cache.get_many([*gen_keys, full])
+    gens = tuple(found.get(k) for k in gen_keys)
     hit = found.get(full)
-    if gen is not None and hit is not None and hit[0] == gen:
+    if None not in gens and hit is not None and hit[0] == gens:
         return hit[1]  # type: ignore[no-any-return]
-    if gen is None:
-        gen = current(name)
+    gens = tuple(g if g is not None else current(n) for g, n in zip(gens, names, strict=True))
     value = compute()
-    cache.set(full, (gen, value), ttl)
+    cache.set(full, (gens, value), ttl)
     return value

@@ -122,6 +122,19 @@ def test_token_lookup_is_cached_and_every_account_change_shows_on_the_next_reque
     token_revoke(actor=wang, token=token)
     assert api_status(key, case_url) == 401
 
+    # The token's user comes with their role grants: a removed role applies to the next request as well.
+    from rongcuo.registry.models import Role, RoleGrant
+
+    cw = world.users["sz_caseworker"]
+    _, cw_key = token_issue(actor=cw, user=cw, label="经办")
+    assert [api_status(cw_key, case_url) for _ in range(2)] == [200, 200]
+    grant = RoleGrant.objects.get(user=cw, role=Role.caseworker)
+    bureau = grant.organisation
+    grant.delete()
+    assert api_status(cw_key, case_url) == 404
+    RoleGrant.objects.create(user=cw, role=Role.caseworker, organisation=bureau)
+    assert api_status(cw_key, case_url) == 200
+
 
 def test_another_user_cannot_revoke_an_administrator_can(world) -> None:
     token, key = issue_on_page(page(world, "wang"), "批量导出")

@@ -48,7 +48,10 @@ def _token_user(digest: str) -> Any:
     if tok is None or not tok.user.is_active:
         return False
     user = tok.user
-    user._rongcuo_person = getattr(user, "person", None) or False  # loaded above: what perm.person_of answers
+    # What every permission check asks next, computed now and cached with the user: their person (loaded above)
+    # and their role grants (hence the grants' generation in this entry's key too).
+    user._rongcuo_person = getattr(user, "person", None) or False
+    perm.grants(user)
     return user
 
 
@@ -56,8 +59,10 @@ class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         digest = hashlib.sha256(token.encode()).hexdigest()
         # Cached under the accounts generation, which a saved or deleted user, person or token replaces (cases
-        # app signals): a revoked token or a deactivated user is refused on the next request.
-        user = generations.cached(generations.ACCOUNTS, f"token:{digest}", TOKEN_TTL, lambda: _token_user(digest))
+        # app signals): a revoked token or a deactivated user is refused on the next request; and under the
+        # grants' generation, since the user comes with their grants.
+        user = generations.cached((generations.ACCOUNTS, generations.GRANTS), f"token:{digest}", TOKEN_TTL,
+                                  lambda: _token_user(digest))
         if not user:
             return None
         request.user = user
