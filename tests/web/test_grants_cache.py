@@ -54,6 +54,14 @@ def test_a_moved_organisation_applies_to_the_next_request(world, as_user) -> Non
     assert perm.nsf_bureaus(fresh_user()) == {other.pk}
 
 
+def _nav_link(client, href: str, table: str) -> tuple[bool, int]:  # type: ignore[no-untyped-def]
+    """Whether the work page's navigation links `href`, and how many queries it made of `table`."""
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get("/work/")
+    assert page.status_code == 200
+    return f'href="{href}"' in page.content.decode(), sum(f'"{table}"' in q["sql"] for q in ctx.captured_queries)
+
+
 def test_joining_the_expert_pool_shows_the_expert_page_on_the_next_page(world, client) -> None:
     # Every page asks whether the user is in the expert pool (the navigation's link to /expert/); the answer is
     # cached with the grants, and saving or deleting an expert record replaces their generation.
@@ -63,11 +71,7 @@ def test_joining_the_expert_pool_shows_the_expert_page_on_the_next_page(world, c
     client.force_login(user)
 
     def expert_link() -> tuple[bool, int]:
-        with CaptureQueriesContext(connection) as ctx:
-            page = client.get("/work/")
-        assert page.status_code == 200
-        return 'href="/expert/"' in page.content.decode(), sum('"review_expert"' in q["sql"]
-                                                                for q in ctx.captured_queries)
+        return _nav_link(client, "/expert/", "review_expert")
 
     assert expert_link() == (False, 1)
     assert expert_link() == (False, 0)  # from the cache
@@ -86,11 +90,7 @@ def test_the_users_person_is_read_once_and_a_new_link_shows_on_the_next_page(wor
     client.force_login(user)
 
     def my_link() -> tuple[bool, int]:
-        with CaptureQueriesContext(connection) as ctx:
-            page = client.get("/work/")
-        assert page.status_code == 200
-        return 'href="/my/"' in page.content.decode(), sum('"registry_person"' in q["sql"]
-                                                           for q in ctx.captured_queries)
+        return _nav_link(client, "/my/", "registry_person")
 
     assert my_link() == (False, 1)
     assert my_link() == (False, 0)  # from the cache
