@@ -41,17 +41,36 @@ def grants(user: Any) -> list[RoleGrant]:
     """The user's role grants with their organisations: on the user object for the request, and in the cache
     across requests (every permission check starts here, so this saves a query on every request).
 
-    The cache key carries a generation (rongcuo.generations) that any change to a grant or an organisation
-    replaces (`grants_changed`), so a changed role applies to the next request. With RONGCUO_CACHE_URL that holds
-    for every worker; with the per-process default cache, other workers see the change within GRANTS_TTL
-    seconds (`check --deploy` warns about that cache, rongcuo.W001)."""
+    Cached with the rest of what every request asks about its user (`user_state`), under generations
+    (rongcuo.generations) that any change to a grant, an organisation, an expert record, a user or a person
+    replaces, so a changed role applies to the next request. With RONGCUO_CACHE_URL that holds for every worker;
+    with the per-process default cache, other workers see the change within GRANTS_TTL seconds (`check --deploy`
+    warns about that cache, rongcuo.W001)."""
     cached: list[RoleGrant] | None = getattr(user, "_rongcuo_grants", None)
     if cached is None:
-        cached = generations.cached(
-            generations.GRANTS, str(user.pk), GRANTS_TTL,
-            lambda: list(RoleGrant.objects.filter(user=user).select_related("organisation"))) if user.pk else []
-        user._rongcuo_grants = cached
+        cached = user_state(user)["grants"] if user.pk else []
     return cached
+
+
+def user_state(user: Any) -> dict[str, Any]:
+    """What every request asks about its user, in one cache entry (one round trip): their role grants, their
+    person in the registry (False for none) and whether they are in the expert pool; remembered on the user
+    object for the request as well (`_rongcuo_grants`, `_rongcuo_person`, `_rongcuo_in_pool`)."""
+
+    def compute() -> dict[str, Any]:
+        from rongcuo.registry.models import Person
+        from rongcuo.review.models import Expert
+
+        return {"grants": list(RoleGrant.objects.filter(user_id=user.pk).select_related("organisation")),
+                "person": Person.objects.filter(user_id=user.pk).first() or False,
+                "in_pool": Expert.objects.filter(user_id=user.pk).exists()}
+
+    state: dict[str, Any] = generations.cached((generations.GRANTS, generations.ACCOUNTS), f"user:{user.pk}",
+                                               GRANTS_TTL, compute)
+    user._rongcuo_grants, user._rongcuo_in_pool = state["grants"], state["in_pool"]
+    if getattr(user, "_rongcuo_person", None) is None:
+        user._rongcuo_person = state["person"]
+    return state
 
 
 def grants_changed(**kwargs: Any) -> None:
@@ -66,17 +85,13 @@ def accounts_changed(**kwargs: Any) -> None:
 
 def person_of(user: Any) -> Any:
     """The user's person in the registry (None for an account without one, or no user): on the user object for
-    the request, and in the cache across requests under the accounts generation, which a saved or deleted user
-    or person replaces (cases app signals). Every page asks (the navigation, the applicant's permissions)."""
+    the request, and in the cache across requests with the user's grants (`user_state`), which a saved or deleted
+    user or person replaces (cases app signals). Every page asks (the navigation, the applicant's permissions)."""
     if not getattr(user, "is_authenticated", False):
         return None
     found = getattr(user, "_rongcuo_person", None)  # (not user.__dict__: request.user is a lazy proxy)
     if found is None:
-        from rongcuo.registry.models import Person
-
-        found = user._rongcuo_person = generations.cached(
-            generations.ACCOUNTS, f"person:{user.pk}", GRANTS_TTL,
-            lambda: Person.objects.filter(user_id=user.pk).first() or False)
+        found = user_state(user)["person"]
     return found or None
 
 

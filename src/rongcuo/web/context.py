@@ -31,13 +31,10 @@ def is_expert(user: Any) -> bool:
         return False
     if any(g.role == Role.expert for g in perm.grants(user)):
         return True
-    from rongcuo import generations
-    from rongcuo.review.models import Expert
-
-    # Asked on every page: cached like the grants, under their generation, which a saved or deleted expert
-    # record replaces too (review app).
-    return generations.cached(generations.GRANTS, f"in-pool:{user.pk}", perm.GRANTS_TTL,
-                              lambda: Expert.objects.filter(user=user).exists())
+    # Asked on every page: cached with the grants (perm.user_state), under their generation, which a saved or
+    # deleted expert record replaces too (review app).
+    in_pool = getattr(user, "_rongcuo_in_pool", None)
+    return bool(perm.user_state(user)["in_pool"] if in_pool is None else in_pool)
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
