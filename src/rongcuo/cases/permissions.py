@@ -79,7 +79,8 @@ def grants_changed(**kwargs: Any) -> None:
 
 
 def accounts_changed(**kwargs: Any) -> None:
-    """Signal receiver (cases app): a user, person or API token changed; cached token lookups are stale."""
+    """Signal receiver (cases app): a user, person or API token changed; cached token lookups and user states
+    (`user_state`) are stale from now on."""
     generations.bump(generations.ACCOUNTS)
 
 
