@@ -827,10 +827,6 @@ def application_materials(pack: Pack) -> list[Any]:
     return list(proc.stages[0].materials) if proc and proc.stages else []
 
 
-def _person_of(actor: Any) -> Person | None:
-    return perm.person_of(actor)  # type: ignore[no-any-return]
-
-
 def _draft_text(text: str | None) -> str:
     text = text or ""
     if len(text) > 20000:
@@ -858,7 +854,7 @@ def _own_draft(actor: Any, draft: Any, expected_version: int | None) -> Any:
     """The draft, re-read under a row lock, if it is the actor's own; else 404. A stale version is a 409."""
     from .models import ApplicationDraft
 
-    person = _person_of(actor)
+    person = perm.person_of(actor)
     locked = ApplicationDraft.objects.select_for_update().filter(pk=getattr(draft, "pk", None)).first()
     if locked is None or person is None or locked.applicant_id != person.pk:
         raise NotFound("没有这份草稿", "no such draft", field="draft")
@@ -888,7 +884,7 @@ def draft_save(*, actor: Any, applicant: Person, project: Project, pack_id: str 
     """Save an application draft (new when `draft` is None). A stale `expected_version` is refused with 409."""
     from .models import ApplicationDraft
 
-    person = _person_of(actor)
+    person = perm.person_of(actor)
     if person is None or person.pk != applicant.pk:
         raise Forbidden("只能保存您本人的申请草稿", "you may only save drafts of your own applications",
                         field="applicant")

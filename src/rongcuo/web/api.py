@@ -40,19 +40,16 @@ TOKEN_TTL = 60  # seconds a token's user is kept in the cache (any change to acc
 
 
 def _token_user(digest: str) -> Any:
-    """The active user of the unrevoked token with this SHA-256, or False. The user's person (or its absence)
-    comes in the same query, since the permission checks ask for it; the password hash is left out (deferred:
+    """The active user of the unrevoked token with this SHA-256, or False, with what every permission check asks
+    next (`perm.user_state`: grants, person, expert-pool membership) remembered on it, so all of it is cached
+    together (hence the grants' generation in this entry's key too). The password hash is left out (deferred:
     read from the database only if something asks for it), so it is never copied into the cache."""
-    tok = (ApiToken.objects.select_related("user__person").defer("user__password")
-           .filter(key_hash=digest, revoked=False).first())
+    tok = ApiToken.objects.select_related("user").defer("user__password").filter(key_hash=digest,
+                                                                                 revoked=False).first()
     if tok is None or not tok.user.is_active:
         return False
-    user = tok.user
-    # What every permission check asks next, computed now and cached with the user: their person (loaded above)
-    # and their role grants (hence the grants' generation in this entry's key too).
-    user._rongcuo_person = getattr(user, "person", None) or False
-    perm.grants(user)
-    return user
+    perm.user_state(tok.user)
+    return tok.user
 
 
 class TokenAuth(HttpBearer):

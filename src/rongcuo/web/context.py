@@ -21,10 +21,6 @@ def works_on_cases(user: Any) -> bool:
     return perm.is_admin(user) or any(g.role in WORK_ROLES for g in perm.grants(user))
 
 
-def person_of(user: Any) -> Any:
-    return perm.person_of(user)
-
-
 def is_expert(user: Any) -> bool:
     """In the expert pool (专家库) or granted the expert role: the expert's page is theirs."""
     if not getattr(user, "is_authenticated", False):
@@ -54,6 +50,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_work": works_on_cases(user),
         "nav_monitoring": may_see_monitoring(user),
         "nav_funds": may_see_funds(user),
-        "nav_my": person_of(user) is not None,
+        "nav_my": perm.person_of(user) is not None,
         "here": request.get_full_path(),
     }

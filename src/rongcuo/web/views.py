@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from rongcuo.cases import permissions as perm
 from rongcuo.cases.packs import registry
 from rongcuo.engine.diff import diff
 from rongcuo.engine.model import ClauseKind, FactType
@@ -20,7 +21,7 @@ from rongcuo.engine.pack import Pack, UnknownPack
 from rongcuo.engine.render import KIND_TEXT, STATUS_TEXT, citation
 
 from . import selfcheck as sc
-from .context import person_of, works_on_cases
+from .context import works_on_cases
 from .explain import materials, value_text
 from .i18n import tr
 
@@ -49,7 +50,7 @@ def start(request: HttpRequest) -> HttpResponse:
     """Where a user lands after signing in: staff on the work queue, applicants on their applications."""
     if works_on_cases(request.user):
         return redirect("work")
-    if person_of(request.user) is not None:
+    if perm.person_of(request.user) is not None:
         return redirect("my")
     return redirect("home")
 

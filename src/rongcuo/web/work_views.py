@@ -33,7 +33,6 @@ from rongcuo.engine.render import OUTCOME_TEXT
 from rongcuo.registry.models import Project
 from rongcuo.workdays.services import load_calendar
 
-from .context import person_of
 from .explain import determination_view, stage_label, value_text
 from .i18n import lang, pick, tr
 
@@ -511,7 +510,7 @@ def my_context(request: HttpRequest, error: dict[str, Any] | None = None,
 
     from .i18n import has_cjk
 
-    person = person_of(request.user)
+    person = perm.person_of(request.user)
     if person is None:
         return {"person": None}
     cases = list(perm.visible_cases(request.user).filter(applicant=person)
@@ -573,7 +572,7 @@ def my(request: HttpRequest) -> HttpResponse:
     posted: dict[str, Any] = {}
     ref = request.GET.get("draft", "")
     if ref:
-        person = person_of(request.user)
+        person = perm.person_of(request.user)
         d = ApplicationDraft.objects.filter(pk=int(ref) if ref.isdigit() else 0,
                                             applicant__isnull=False, applicant=person).first() if person else None
         if d is None:  # someone else's, or filed or deleted since: the page, saying so, with 404
@@ -589,7 +588,7 @@ def _applying(request: HttpRequest) -> tuple[Any, dict[str, str], Project, Any, 
     """The signed-in person, what the form sent, the project they lead, the draft named (theirs) and its version."""
     from rongcuo.cases.models import ApplicationDraft
 
-    person = person_of(request.user)
+    person = perm.person_of(request.user)
     posted = {k: request.POST.get(k, "") for k in APPLY_FIELDS}
     if person is None:
         raise Invalid("您的账号未关联登记的人员信息，不能提出申请",
@@ -676,7 +675,7 @@ def my_draft_delete(request: HttpRequest, draft_pk: int) -> HttpResponse:
     version = request.POST.get("version", "")
     try:
         draft = ApplicationDraft.objects.filter(pk=draft_pk, applicant__isnull=False,
-                                                applicant=person_of(request.user)).first()
+                                                applicant=perm.person_of(request.user)).first()
         if draft is None:
             raise NotFound("没有这份草稿", "no such draft", field="draft")
         svc.draft_delete(actor=request.user, draft=draft, expected_version=int(version) if version.isdigit() else None)
