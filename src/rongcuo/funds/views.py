@@ -173,4 +173,5 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     dets = [{"id": d, "label": pack.determinations[d].label, "view": determination_view(pack, r),
              "outcome_text": outcome_text(pack, d, r["outcome"], lang())} for d, r in t.decisions.items()]
     findings = t.findings.select_related("established_by").order_by("fact_id", "-established_at")
-    return render(request, "funds/transfer_detail.html", {**row, "dets": dets, "findings": findings})
+    page = {("transfer" if k == "t" else k): v for k, v in row.items()}  # `t` is the pages' text function
+    return render(request, "funds/transfer_detail.html", {**page, "dets": dets, "findings": findings})

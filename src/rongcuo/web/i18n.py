@@ -1,6 +1,6 @@
 """Bilingual interface texts (界面文字): Chinese first, English beside it, picked by the active language.
 
-The pages keep each text in both languages at the place it is used — `{% t "中文" "English" %}` in templates,
+The pages keep each text in both languages at the place it is used — `{{ t("中文", "English") }}` in templates,
 `tr("中文", "English")` in Python — the way packs keep `{zh, en}` and service errors carry `zh` and `en`.
 Nothing can be left untranslated by forgetting a catalogue entry, and there is no compile step. The language
 is Django's (LocaleMiddleware, `set_language`); `pick` also reads a pack `Text`, a `{"zh", "en"}` mapping or
