@@ -25,7 +25,7 @@ from rongcuo.audit.models import AuditEvent
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as svc
 from rongcuo.cases.errors import Invalid, NotFound, ServiceError
-from rongcuo.cases.models import Case, Deadline, DeadlineStatus, Disposition
+from rongcuo.cases.models import Case, CaseFact, Deadline, DeadlineStatus, Disposition, Evidence
 from rongcuo.cases.packs import pack_of, registry
 from rongcuo.engine.model import FactType, Text
 from rongcuo.engine.pack import Pack, UnknownPack
@@ -273,6 +273,17 @@ def _fact_input(fdef: Any) -> str:
     return "number"
 
 
+def _evidence_of(uploaded: list[Evidence]) -> dict[int, list[Evidence]]:
+    """The case's uploaded materials by the finding that rests on them (finding id -> materials, upload order)."""
+    if not uploaded:
+        return {}
+    linked: dict[int, set[int]] = {}
+    for fact_id, evidence_id in CaseFact.evidence.through.objects.filter(
+            evidence_id__in=[e.pk for e in uploaded]).values_list("casefact_id", "evidence_id"):
+        linked.setdefault(fact_id, set()).add(evidence_id)
+    return {fact_id: [e for e in uploaded if e.pk in ids] for fact_id, ids in linked.items()}
+
+
 def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None = None,
                  posted: dict[str, Any] | None = None) -> dict[str, Any]:
     user = request.user
@@ -283,15 +294,19 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
     det = determination_view(pack, case.determination) if pack else {}
     needed = {f.id for f in det.get("needed", [])}
 
-    # Current findings and the superseded ones in one read (evidence prefetched for all of them).
-    findings = list(case.facts.select_related("established_by").prefetch_related("evidence"))
+    # Current findings and the superseded ones in one read. The materials a finding rests on are among the case's
+    # uploads (read below for the materials list): their links are read as id pairs, and not at all when the case
+    # has no uploads.
+    findings = list(case.facts.select_related("established_by"))
+    uploaded = list(case.evidence.select_related("uploaded_by"))
+    evidence_of = _evidence_of(uploaded)
     current = {f.fact_id: f for f in findings if f.current}
     fact_rows = []
     for fid, f in sorted(current.items(), key=lambda kv: kv[1].established_at):
         fdef = pack.facts.get(fid) if pack else None
         fact_rows.append({"f": f, "def": fdef, "value": value_text(fdef, f.value) if f.value is not None
                           else tr("未知（已撤回）", "unknown (retracted)"),
-                          "stage": stage_label(pack, f.stage), "evidence": list(f.evidence.all())})
+                          "stage": stage_label(pack, f.stage), "evidence": evidence_of.get(f.pk, [])})
     history = sorted((f for f in findings if not f.current), key=lambda f: f.established_at, reverse=True)
     history_rows = [{"f": f, "def": pack.facts.get(f.fact_id) if pack else None,
                      "value": value_text(pack.facts.get(f.fact_id) if pack else None, f.value)
@@ -304,7 +319,6 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
         for ob in c.clause.obligations:
             if ob.document:
                 material_labels.setdefault(ob.document, ob.document_label or ob.label)
-    uploaded = list(case.evidence.select_related("uploaded_by"))
     evidence = [{"e": e, "kind": material_labels.get(e.kind, Text(zh=e.kind, en=e.kind))} for e in uploaded]
     have_kinds = {e.kind for e in uploaded}
     checklist = [{"stage": s.label, "m": m, "have": m.id in have_kinds}
@@ -318,7 +332,8 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
                          "action": sc.action, "reason": sc.reason})
     show_audit = bool(roles & AUDIT_ROLES)
     if show_audit:
-        for ev in AuditEvent.objects.filter(subject_type="cases.case", subject_id=str(case.pk)):
+        for ev in AuditEvent.objects.filter(subject_type="cases.case", subject_id=str(case.pk)).only(
+                "at", "actor_name", "action", "seq", "hash"):  # not the before / after documents
             if ev.action.startswith("case.transition."):
                 continue  # shown as a stage change above
             timeline.append({"at": ev.at, "kind": "audit", "who": ev.actor_name,
