@@ -1054,8 +1054,9 @@ def correction_history(project: Project, *, timeline_only: bool = False) -> list
     related: list[Any] = [Prefetch("events", queryset=CorrectionEvent.objects.select_related("actor"))]
     if not timeline_only:
         related += ["documents", Prefetch("warnings", queryset=EarlyWarning.objects.only("id"))]
-    cases = CorrectionCase.objects.filter(project=project).select_related("project").prefetch_related(
-        *related).order_by("opened_on", "id")
+    cases = list(CorrectionCase.objects.filter(project=project).prefetch_related(*related).order_by("opened_on", "id"))
+    for c in cases:
+        c.project = project  # the caller's: no join for it
     return [correction_detail(c, timeline_only=timeline_only) for c in cases]
 
 

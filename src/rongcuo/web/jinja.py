@@ -9,6 +9,7 @@ What the templates have besides Jinja2's builtins:
 - `t("中文", "English", n=count)`: an interface text in the active language (a literal of the template,
   trusted as Django's engine trusts them), placeholders filled with escaped values; `|tr`: a bilingual value
   (pack Text, {"zh","en"}, (zh, en), "中文 / English") in that language.
+- `lang()`: "zh" or "en", the interface language.
 - `url(name, *args, **kwargs)`, `static(path)`, `csrf_input` (Django's backend adds it with `request`).
 - `mark(symbol, value_class)`: a truth mark (✓ ✗ ?) with its meaning for screen readers.
 - `case_corrections(case, roles)`: the project's correction history on a case page (monitoring).
@@ -119,7 +120,7 @@ def _length(value: Any) -> int:
     return 0 if isinstance(value, jinja2.Undefined) else defaultfilters.length(value)
 
 
-GLOBALS = {"t", "url", "static", "mark", "case_corrections"}  # what a view's context must not be named
+GLOBALS = {"t", "lang", "url", "static", "mark", "case_corrections"}  # what a view's context must not be named
 
 
 class Environment(jinja2.Environment):
@@ -142,7 +143,7 @@ def environment(**options: Any) -> jinja2.Environment:
 
     options["undefined"] = jinja2.ChainableUndefined  # Django's leniency: a missing attribute renders as nothing
     env = Environment(finalize=_finalize, **options)
-    env.globals.update(t=t, url=url, static=static, mark=mark, case_corrections=case_corrections)
+    env.globals.update(t=t, lang=lang, url=url, static=static, mark=mark, case_corrections=case_corrections)
     env.filters.update(
         tr=tr_filter, get=get, role_label=role_label, org=org, content=content, yuan=yuan, length=_length,
         date=defaultfilters.date, default=defaultfilters.default, slice=defaultfilters.slice_filter,
