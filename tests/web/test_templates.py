@@ -48,6 +48,14 @@ def test_lookups_and_filters_keep_djangos_meaning() -> None:
     assert render("{{ s }}", s="<script>") == "&lt;script&gt;"
 
 
+def test_a_stored_datetime_is_shown_in_the_current_time_zone_and_a_missing_value_is_none() -> None:
+    at = dt.datetime(2026, 11, 23, 22, 59, tzinfo=dt.UTC)  # stored in UTC: 06:59 the next day in Beijing
+    assert render('{{ at|date("Y-m-d H:i") }}', at=at) == "2026-11-24 06:59"
+    # Django's engine compares a missing variable as None: a section guarded by `x is not none` stays hidden
+    assert render("{% if missing is not none %}shown{% endif %}|{% if missing is none %}none{% endif %}") == "|none"
+    assert render("{% if x is not none %}shown{% endif %}", x=[]) == "shown"
+
+
 def test_a_view_value_named_like_a_helper_is_refused_with_a_message() -> None:
     template = ENGINE.get_template("web/_clause.html")
     with pytest.raises(ImproperlyConfigured, match=r"\['t'\].*rename"):

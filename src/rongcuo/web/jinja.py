@@ -18,11 +18,12 @@ What the templates have besides Jinja2's builtins:
   their Django meaning (`default` replaces any false value; `length` of nothing is 0), so that a page reads the
   same as it did under Django's engine.
 
-Output follows Django's rules too: `x.name` reads a dict's key before an attribute; autoescaping is on; a date
-or number is localized as Django's engine does (`finalize`); a missing variable or attribute renders as nothing
-(ChainableUndefined); and the context processors run before the view's context is applied, so the view's values
-win (Django's precedence; Django's Jinja2 backend applies them after). A view's context may not use the name of
-a helper (`t`, `url` …): the page would lose the helper, so rendering refuses it with a message.
+Output follows Django's rules too: `x.name` reads a dict's key before an attribute; autoescaping is on; a date or
+number is localized as Django's engine does (`finalize`); a missing variable or attribute renders as nothing
+(ChainableUndefined) and counts as none (`x is none`); a datetime is shown in the current time zone; and the context
+processors run before the view's context is applied, so the view's values win (Django's precedence; Django's Jinja2
+backend applies them after). A view's context may not use the name of a helper (`t`, `url` …): the page would lose
+the helper, so rendering refuses it with a message.
 """
 
 from __future__ import annotations
@@ -120,6 +121,17 @@ def _length(value: Any) -> int:
     return 0 if isinstance(value, jinja2.Undefined) else defaultfilters.length(value)
 
 
+def _date(value: Any, arg: str | None = None) -> str:
+    """Django's `date` filter, on the value in the current time zone first (Django's engine converts before any
+    filter that expects local time; a stored datetime is UTC)."""
+    return defaultfilters.date(template_localtime(value), arg)
+
+
+def _is_none(value: Any) -> bool:
+    """`x is none`: also for a missing variable, as Django's engine compares a missing variable as None."""
+    return value is None or isinstance(value, jinja2.Undefined)
+
+
 GLOBALS = {"t", "lang", "url", "static", "mark", "case_corrections"}  # what a view's context must not be named
 
 
@@ -146,9 +158,10 @@ def environment(**options: Any) -> jinja2.Environment:
     env.globals.update(t=t, lang=lang, url=url, static=static, mark=mark, case_corrections=case_corrections)
     env.filters.update(
         tr=tr_filter, get=get, role_label=role_label, org=org, content=content, yuan=yuan, length=_length,
-        date=defaultfilters.date, default=defaultfilters.default, slice=defaultfilters.slice_filter,
+        date=_date, default=defaultfilters.default, slice=defaultfilters.slice_filter,
         stringformat=defaultfilters.stringformat, join=defaultfilters.join, add=defaultfilters.add,
         yesno=defaultfilters.yesno, urlencode=defaultfilters.urlencode, filesizeformat=defaultfilters.filesizeformat)
+    env.tests["none"] = _is_none
     return env
 
 
