@@ -1,8 +1,8 @@
 """The pages' template engine: Jinja2, with the platform's helpers and Django's output rules.
 
 Every page of the site is a Jinja2 template (`<app>/jinja2/`); Django's own engine is kept only for the admin.
-Jinja2 compiles a template to Python, so a page renders several times faster than with Django's engine, which
-interprets its node tree on every request (the case page's 30 KB went from about 20 ms to a few ms).
+Jinja2 compiles a template to Python, where Django's engine walks its node tree on every request, so a page renders
+faster (README, "Performance", has the measured figures).
 
 What the templates have besides Jinja2's builtins:
 
@@ -22,8 +22,8 @@ Output follows Django's rules too: `x.name` reads a dict's key before an attribu
 number is localized as Django's engine does (`finalize`); a missing variable or attribute renders as nothing
 (ChainableUndefined) and counts as none (`x is none`); a datetime is shown in the current time zone; and the context
 processors run before the view's context is applied, so the view's values win (Django's precedence; Django's Jinja2
-backend applies them after). A view's context may not use the name of a helper (`t`, `url` …): the page would lose
-the helper, so rendering refuses it with a message.
+backend applies them after). A view's context may not use the name of a global (`t`, `url`, Jinja2's `range` …):
+the page would lose the helper, so rendering refuses it with a message.
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ def t(zh: str, en: str, **values: Any) -> Markup:
 
     The two texts are the template's own literals, so they are trusted as written (as Django's engine trusts a
     template's string literals); the values filled into them are escaped."""
-    return Markup(en if lang() == "en" else zh).format(**values) if values else Markup(en if lang() == "en" else zh)
+    text = Markup(en if lang() == "en" else zh)
+    return text.format(**values) if values else text
 
 
 def url(name: str, *args: Any, **kwargs: Any) -> str:
@@ -70,11 +71,6 @@ def mark(symbol: Any, value_class: str) -> str:
     zh, en = MARK_TEXT.get(value_class, ("未知：", "unknown: "))
     return format_html('<span class="mark {}" aria-hidden="true">{}</span><span class="visually-hidden">{}</span>',
                        value_class, symbol, _tr(zh, en))
-
-
-def tr_filter(value: Any) -> str:
-    """A bilingual value (pack Text, {"zh","en"}, (zh, en), "中文 / English") in the active language."""
-    return pick(value)
 
 
 def get(mapping: Any, key: Any) -> Any:
@@ -132,9 +128,6 @@ def _is_none(value: Any) -> bool:
     return value is None or isinstance(value, jinja2.Undefined)
 
 
-GLOBALS = {"t", "lang", "url", "static", "mark", "case_corrections"}  # what a view's context must not be named
-
-
 class Environment(jinja2.Environment):
     """`x.name` looks a dict's key up first, as Django's engine does (the views hand rows to the pages as dicts):
     Jinja2 tries the attribute first, so a row's "items" would be dict.items, and every other key would cost a
@@ -157,7 +150,7 @@ def environment(**options: Any) -> jinja2.Environment:
     env = Environment(finalize=_finalize, **options)
     env.globals.update(t=t, lang=lang, url=url, static=static, mark=mark, case_corrections=case_corrections)
     env.filters.update(
-        tr=tr_filter, get=get, role_label=role_label, org=org, content=content, yuan=yuan, length=_length,
+        tr=pick, get=get, role_label=role_label, org=org, content=content, yuan=yuan, length=_length,
         date=_date, default=defaultfilters.default, slice=defaultfilters.slice_filter,
         stringformat=defaultfilters.stringformat, join=defaultfilters.join, add=defaultfilters.add,
         yesno=defaultfilters.yesno, urlencode=defaultfilters.urlencode, filesizeformat=defaultfilters.filesizeformat)
@@ -183,7 +176,7 @@ class Template(django_jinja2.Template):
             values.update(request=request, csrf_input=csrf_input_lazy(request), csrf_token=csrf_token_lazy(request))
             for processor in self.backend.template_context_processors:
                 values.update(processor(request))
-        shadowing = GLOBALS.intersection(context or ())
+        shadowing = self.template.environment.globals.keys() & set(context or ())
         if shadowing:  # a view's value would hide a helper from the page (and its includes): say so, not a TypeError
             raise ImproperlyConfigured(f"template {self.template.name}: context names {sorted(shadowing)} would hide "
                                        "the template functions of that name (rongcuo.web.jinja); rename them")

@@ -57,8 +57,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "rongcuo.web.urls"
 WSGI_APPLICATION = "rongcuo.web.wsgi.application"
 
-# The pages are Jinja2 templates (<app>/jinja2/, rongcuo.web.jinja: compiled to Python, several times faster to
-# render than Django's engine); Django's engine stays for the admin's own templates.
+# The pages are Jinja2 templates (<app>/jinja2/, rongcuo.web.jinja: compiled to Python, faster to render than
+# Django's engine); Django's engine stays for the admin's own templates.
 CONTEXT_PROCESSORS = [
     "django.contrib.auth.context_processors.auth",
     "django.contrib.messages.context_processors.messages",
