@@ -125,3 +125,33 @@ def test_the_visibility_key_changes_with_whatever_decides_the_visible_cases(worl
     person.delete()
     assert key() == first
     assert perm.visibility_key(world.users["admin"]) == "all"
+
+
+def test_an_expert_assignment_applies_to_the_next_request_and_costs_no_query_after(world, sz_case, client) -> None:
+    # The cases a user is assigned to as an expert are cached with their grants (`user_state`): a case page asks
+    # no query of the assignments once they are cached, and assigning or withdrawing replaces the generation.
+    from rongcuo.cases.models import Case, ExpertAssignment
+
+    user = world.users["sz_caseworker"]
+    other = type(user).objects.create_user("outside_expert", password="x")  # no grant: sees a case only if assigned
+    client.force_login(other)
+    url = f"/cases/{sz_case['id']}/"
+
+    def page() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as ctx:
+            code = client.get(url).status_code
+        return code, sum('"cases_expertassignment"' in q["sql"] for q in ctx.captured_queries)
+
+    assert page() == (404, 1)
+    assert page() == (404, 0)  # from the cache
+    assignment = ExpertAssignment.objects.create(case=Case.objects.get(pk=sz_case["id"]), expert=other)
+    assert page() == (200, 1)
+    assert page() == (200, 0)
+    client.force_login(user)
+    assert client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    assert not any('"cases_expertassignment"' in q["sql"] for q in ctx.captured_queries)  # a caseworker: none
+    client.force_login(other)
+    assignment.delete()
+    assert page() == (404, 1)

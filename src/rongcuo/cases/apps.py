@@ -11,11 +11,12 @@ class CasesConfig(AppConfig):
 
         from rongcuo.registry.models import Organisation, Person, RoleGrant
 
-        from .models import ApiToken
+        from .models import ApiToken, ExpertAssignment
         from .permissions import accounts_changed, grants_changed
 
         # Permission checks cache each user's grants (with their organisations); any change makes them stale.
-        for model in (RoleGrant, Organisation):
+        # An expert assignment is a grant of the expert role on one case (`permissions._assigned`).
+        for model in (RoleGrant, Organisation, ExpertAssignment):
             post_save.connect(grants_changed, sender=model, dispatch_uid=f"grants-changed-save-{model.__name__}")
             post_delete.connect(grants_changed, sender=model, dispatch_uid=f"grants-changed-delete-{model.__name__}")
         # Bearer tokens are looked up in the cache (rongcuo.web.api); a changed user, person or token is stale.

@@ -54,8 +54,10 @@ def grants(user: Any) -> list[RoleGrant]:
 
 def user_state(user: Any) -> dict[str, Any]:
     """What every request asks about its user, in one cache entry (one round trip): their role grants, their
-    person in the registry (False for none) and whether they are in the expert pool; remembered on the user
-    object for the request as well (`_rongcuo_grants`, `_rongcuo_person`, `_rongcuo_in_pool`)."""
+    person in the registry (False for none), whether they are in the expert pool and the cases they are assigned
+    to as an expert (`_assigned`); remembered on the user object for the request as well (`_rongcuo_grants`,
+    `_rongcuo_person`, `_rongcuo_in_pool`, `_rongcuo_assigned`). An assignment made or withdrawn replaces the
+    generation like a grant does (cases app signals)."""
 
     def compute() -> dict[str, Any]:
         from rongcuo.registry.models import Person
@@ -63,11 +65,15 @@ def user_state(user: Any) -> dict[str, Any]:
 
         return {"grants": list(RoleGrant.objects.filter(user_id=user.pk).select_related("organisation")),
                 "person": Person.objects.filter(user_id=user.pk).first() or False,
-                "in_pool": Expert.objects.filter(user_id=user.pk).exists()}
+                "in_pool": Expert.objects.filter(user_id=user.pk).exists(),
+                "assigned": list(ExpertAssignment.objects.filter(expert_id=user.pk).order_by("case_id")
+                                 .values_list("case_id", flat=True)[:EXPERT_IDS_INLINE + 1])}
 
     state: dict[str, Any] = generations.cached((generations.GRANTS, generations.ACCOUNTS), f"user:{user.pk}",
                                                GRANTS_TTL, compute)
     user._rongcuo_grants, user._rongcuo_in_pool = state["grants"], state["in_pool"]
+    if getattr(user, "_rongcuo_assigned", None) is None:
+        user._rongcuo_assigned = state["assigned"]
     if getattr(user, "_rongcuo_person", None) is None:
         user._rongcuo_person = state["person"]
     return state
@@ -144,7 +150,9 @@ def _roles_on_case(user: Any, case: Case) -> set[str]:
         roles.add("nsf_office")
     if case.bureau_id in _org_ids(user, Role.committee):
         roles.add("committee")
-    if ExpertAssignment.objects.filter(case=case, expert=user).exists():
+    assigned = _assigned(user)
+    if case.pk in assigned if len(assigned) <= EXPERT_IDS_INLINE \
+            else ExpertAssignment.objects.filter(case=case, expert=user).exists():
         roles.add("expert")
     return roles
 
@@ -153,12 +161,13 @@ EXPERT_IDS_INLINE = 5000  # an expert's assigned cases are listed inline up to t
 
 
 def _assigned(user: Any) -> list[int]:
-    """The ids of the cases the user is assigned to as an expert (up to EXPERT_IDS_INLINE + 1), remembered on the
-    user object for the request: a page narrows several lists (cases, deadlines) alike."""
+    """The ids of the cases the user is assigned to as an expert (up to EXPERT_IDS_INLINE + 1, so more than
+    EXPERT_IDS_INLINE means "ask the database"): from `user_state`, so a page that narrows several lists (cases,
+    deadlines) or checks a case's roles asks no query for them."""
     assigned: list[int] | None = getattr(user, "_rongcuo_assigned", None)
     if assigned is None:
-        assigned = user._rongcuo_assigned = list(ExpertAssignment.objects.filter(expert=user)
-                                                 .values_list("case_id", flat=True)[:EXPERT_IDS_INLINE + 1])
+        assigned = user_state(user)["assigned"] if user.pk else []
+        user._rongcuo_assigned = assigned
     return assigned
 
 

@@ -613,4 +613,5 @@ def integrity_history(case: Case) -> list[IntegrityRecord]:
     members = Project.co_investigators.through.objects.filter(project_id=case.project_id).values("person_id")
     return list(IntegrityRecord.objects.filter(Q(person_id__in={case.applicant_id, case.project.lead_id})
                                                | Q(person_id__in=members)).exclude(case=case)
-                .select_related("case", "person"))
+                .select_related("case", "person")  # what the page and the API show of them, no more
+                .only("clause", "note", "recorded_on", "person", "person__name", "case", "case__number"))

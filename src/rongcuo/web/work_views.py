@@ -284,6 +284,13 @@ def _evidence_of(uploaded: list[Evidence]) -> dict[int, list[Evidence]]:
     return {fact_id: [e for e in uploaded if e.pk in ids] for fact_id, ids in linked.items()}
 
 
+def _by_name(field: str) -> F:
+    """The user name of a row's `field` (a user) as one column: a page shows who, not the whole account."""
+    from django.contrib.auth import get_user_model
+
+    return F(f"{field}__{get_user_model().USERNAME_FIELD}")
+
+
 def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None = None,
                  posted: dict[str, Any] | None = None) -> dict[str, Any]:
     user = request.user
@@ -297,8 +304,8 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
     # Current findings and the superseded ones in one read. The materials a finding rests on are among the case's
     # uploads (read below for the materials list): their links are read as id pairs, and not at all when the case
     # has no uploads.
-    findings = list(case.facts.select_related("established_by"))
-    uploaded = list(case.evidence.select_related("uploaded_by"))
+    findings = list(case.facts.annotate(by_name=_by_name("established_by")))
+    uploaded = list(case.evidence.annotate(by_name=_by_name("uploaded_by")))
     evidence_of = _evidence_of(uploaded)
     current = {f.fact_id: f for f in findings if f.current}
     fact_rows = []
@@ -325,8 +332,8 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
                  for s in (pack.procedure.stages if pack and pack.procedure else []) for m in s.materials]
 
     timeline: list[dict[str, Any]] = []
-    for sc in case.stage_changes.select_related("actor"):
-        timeline.append({"at": sc.at, "kind": "stage", "who": sc.actor.get_username(), "role": sc.role,
+    for sc in case.stage_changes.annotate(by_name=_by_name("actor")):
+        timeline.append({"at": sc.at, "kind": "stage", "who": sc.by_name, "role": sc.role,
                          "text": tr("{a} → {b}", "{a} → {b}", a=pick(stage_label(pack, sc.from_stage)),
                                     b=pick(stage_label(pack, sc.to_stage))),
                          "action": sc.action, "reason": sc.reason})
