@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from rongcuo.cases.presence import may_have
+
 from . import permissions as perm
 from . import services as svc
 from .views import history_texts
@@ -18,4 +20,6 @@ def case_corrections(case: Any, roles: Any) -> list[dict[str, Any]] | None:
     """The corrections of the case's project, oldest first; None for a role that may not read them."""
     if case is None or not set(roles or ()) & perm.CASE_HISTORY_READERS:
         return None
+    if not may_have(case, "corrections"):  # read with the case (rongcuo.cases.presence): none, no query
+        return []
     return history_texts(svc.correction_history(case.project, timeline_only=True))

@@ -21,6 +21,7 @@ from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as case_svc
 from rongcuo.cases.errors import Invalid, ServiceError
 from rongcuo.cases.models import Case, Disposition, Objection, ObjectionStatus
+from rongcuo.cases.presence import may_have
 from rongcuo.engine.model import ClauseKind, FactType, Text
 from rongcuo.engine.pack import Pack
 from rongcuo.engine.render import KIND_TEXT, OUTCOME_TEXT, citation
@@ -105,7 +106,7 @@ def case_review_context(case: Case, roles: set[str], pack: Pack | None) -> dict[
     ctx: dict[str, Any] = {"today": case_svc.today()}
     rules = _rules(pack)
     if rules is not None and roles & PANEL_VIEW_ROLES:  # a pack without panel rules never has a panel: no query
-        panel = _panel(case)
+        panel = _panel(case) if may_have(case, "panel") else None
         ctx["panel_rules"] = rules
         ctx["panel_can_act"] = is_open and bool(acting & PANEL_ACT_ROLES)
         redraw = panel is not None and review_svc.panel_redraw_allowed(case, panel)
@@ -130,19 +131,21 @@ def case_review_context(case: Case, roles: set[str], pack: Pack | None) -> dict[
             }
     notice = pack.procedure.public_notice if pack and pack.procedure else None
     if roles & OBJECTION_VIEW_ROLES and notice and notice.objections:  # objections come only through a notice
-        objections = list(case.objections.select_related("answered_by").order_by("filed_at", "id"))
+        objections = list(case.objections.select_related("answered_by").order_by("filed_at", "id")) \
+            if may_have(case, "objections") else []
         if objections or case.stage == notice.stage:
             ctx["objections"] = objections
             ctx["objection_can_answer"] = bool(acting & {"caseworker", "admin"})
-    ctx["letters"] = list(case.letters.order_by("issued_on", "id"))
-    obligations = list(case.obligations.all())
+    ctx["letters"] = list(case.letters.order_by("issued_on", "id")) if may_have(case, "letters") else []
+    obligations = list(case.obligations.all()) if may_have(case, "obligations") else []
     ctx["obligations"] = obligations
     ctx["obligation_can_fulfil"] = bool(acting & FULFIL_ROLES)
     if roles & INTEGRITY_ROLES:
         ctx["integrity"] = review_svc.integrity_history(case)
         ctx["show_integrity"] = True
     # The current decision and the superseded ones in one read.
-    decisions = list(Decision.objects.filter(for_case=case).order_by("superseded_at", "id"))
+    decisions = list(Decision.objects.filter(for_case=case).order_by("superseded_at", "id")) \
+        if may_have(case, "decisions") else []
     decision = next((d for d in decisions if d.case_id is not None), None)
     ctx["decision"] = decision
     if decision is not None:

@@ -27,6 +27,7 @@ from rongcuo.cases import services as svc
 from rongcuo.cases.errors import Invalid, NotFound, ServiceError
 from rongcuo.cases.models import Case, CaseFact, Deadline, DeadlineStatus, Disposition, Evidence
 from rongcuo.cases.packs import pack_of, registry
+from rongcuo.cases.presence import may_have
 from rongcuo.engine.model import FactType, Text
 from rongcuo.engine.pack import Pack, UnknownPack
 from rongcuo.engine.render import OUTCOME_TEXT
@@ -100,11 +101,26 @@ AUDIT_TEXT = {
 
 # --- helpers ------------------------------------------------------------------------------------------
 
-def _case_or_404(user: Any, pk: int) -> Case:
+def _case_or_404(user: Any, pk: int, annotate: dict[str, Any] | None = None) -> Case:
     try:
-        return perm.case_for(user, pk)
+        return perm.case_for(user, pk, annotate=annotate)
     except NotFound:
         raise Http404("no such case") from None
+
+
+@lru_cache(maxsize=1)
+def _case_page_presence() -> dict[str, Any]:
+    """Which kinds of the case's records exist, read with the case (`rongcuo.cases.presence`): the case page asks
+    only for those (most cases have no letters, obligations, decisions, panel, objections or corrections)."""
+    from rongcuo.cases.models import Objection
+    from rongcuo.cases.presence import exists_columns
+    from rongcuo.monitoring.models import CorrectionCase
+    from rongcuo.review.models import Decision, Letter, Obligation, Panel
+
+    return exists_columns(Case, evidence=(Evidence, "case", "id"), objections=(Objection, "case", "id"),
+                          panel=(Panel, "case", "id"), letters=(Letter, "case", "id"),
+                          obligations=(Obligation, "case", "id"), decisions=(Decision, "for_case", "id"),
+                          corrections=(CorrectionCase, "project", "project_id"))
 
 
 def _pack(case: Case) -> Pack | None:
@@ -305,7 +321,7 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
     # uploads (read below for the materials list): their links are read as id pairs, and not at all when the case
     # has no uploads.
     findings = list(case.facts.annotate(by_name=_by_name("established_by")))
-    uploaded = list(case.evidence.annotate(by_name=_by_name("uploaded_by")))
+    uploaded = list(case.evidence.annotate(by_name=_by_name("uploaded_by"))) if may_have(case, "evidence") else []
     evidence_of = _evidence_of(uploaded)
     current = {f.fact_id: f for f in findings if f.current}
     fact_rows = []
@@ -396,7 +412,7 @@ def _review_sections(case: Case, roles: set[str], pack: Pack | None) -> dict[str
 
 @login_required
 def case_page(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case_or_404(request.user, pk)
+    case = _case_or_404(request.user, pk, annotate=_case_page_presence())
     return render(request, "web/case.html", case_context(request, case))
 
 
