@@ -69,3 +69,56 @@ def test_the_views_values_win_over_the_context_processors(rf: RequestFactory) ->
     request.user = AnonymousUser()
     out = ENGINE.from_string("{{ here }}|{{ ui_lang }}").render({"here": "/mine"}, request)
     assert out.startswith("/mine|")
+
+
+def test_url_is_remembered_but_follows_the_urlconf_and_the_script_prefix(settings) -> None:
+    from django.urls import get_script_prefix, set_script_prefix
+
+    assert render('{{ url("work") }}') == "/work/"
+    assert render('{{ url("case", 7) }}|{{ url("case", pk=8) }}') == "/cases/7/|/cases/8/"
+    settings.ROOT_URLCONF = "tests.web.urls_elsewhere"  # Django clears its URL caches: a new resolver
+    assert render('{{ url("work") }}') == "/elsewhere/work/"
+    settings.ROOT_URLCONF = "rongcuo.web.urls"
+    assert render('{{ url("work") }}') == "/work/"
+    before = get_script_prefix()
+    set_script_prefix("/rongcuo/")
+    try:
+        assert render('{{ url("work") }}') == "/rongcuo/work/"
+    finally:
+        set_script_prefix(before)
+
+    class Unhashable:
+        __hash__ = None  # type: ignore[assignment]
+
+        def __str__(self) -> str:
+            return "5"
+
+    assert render('{{ url("case", v) }}', v=Unhashable()) == "/cases/5/"  # not remembered, still reversed
+
+
+def test_the_language_is_fixed_while_a_page_renders() -> None:
+    from rongcuo.web.i18n import lang, language_fixed
+
+    with translation.override("en"):
+        with language_fixed():
+            translation.activate("zh-hans")  # nothing does this mid-page; if it did, the page would stay English
+            assert lang() == "en"
+        assert lang() == "zh"  # outside the page, Django's language again
+    with translation.override("en"):
+        assert render('{{ lang() }} {{ t("中文", "English") }}') == "en English"
+
+
+@pytest.mark.django_db
+def test_a_page_has_one_csrf_token_for_all_its_forms_and_it_is_accepted(world, sz_case) -> None:
+    import re
+
+    from django.test import Client
+
+    c = Client(enforce_csrf_checks=True)
+    c.force_login(world.users["sz_caseworker"])
+    page = c.get(f"/cases/{sz_case['id']}/").content.decode()
+    tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert len(tokens) >= 3 and len(set(tokens)) == 1  # Django's engine, too, computes it once per page
+    r = c.post("/i18n/setlang/", {"csrfmiddlewaretoken": tokens[0], "language": "en", "next": "/work/"})
+    assert r.status_code == 302 and r.cookies["django_language"].value == "en"
+    assert Client(enforce_csrf_checks=True).post("/i18n/setlang/", {"language": "en"}).status_code == 403

@@ -10,17 +10,34 @@ a "中文 / English" pair as the services write them.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.utils import translation
 
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+_FIXED: ContextVar[str | None] = ContextVar("rongcuo_fixed_language", default=None)
 
 
 def lang() -> str:
     """"en" or "zh" — the interface language of this request."""
+    fixed = _FIXED.get()
+    if fixed is not None:
+        return fixed
     return "en" if (translation.get_language() or "").startswith("en") else "zh"
+
+
+@contextmanager
+def language_fixed() -> Iterator[str]:
+    """The language cannot change while a page renders: inside this block `lang()` answers from a context variable
+    instead of asking Django's translation machinery (about 2 µs each time, and a page asks some 300 times)."""
+    token = _FIXED.set(lang())
+    try:
+        yield _FIXED.get() or "zh"
+    finally:
+        _FIXED.reset(token)
 
 
 def tr(zh: str, en: str, **values: Any) -> str:

@@ -30,21 +30,24 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import jinja2
 from django.core.exceptions import ImproperlyConfigured
+from django.middleware.csrf import get_token
 from django.template import defaultfilters
 from django.template.backends import jinja2 as django_jinja2
-from django.template.backends.utils import csrf_input_lazy, csrf_token_lazy
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import get_resolver, get_script_prefix, get_urlconf, reverse
 from django.utils.formats import localize
+from django.utils.functional import lazy
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.timezone import template_localtime
 from markupsafe import Markup
 
-from rongcuo.web.i18n import has_cjk, lang, pick
+from rongcuo.web.i18n import has_cjk, lang, language_fixed, pick
 from rongcuo.web.i18n import tr as _tr
 
 
@@ -58,8 +61,19 @@ def t(zh: str, en: str, **values: Any) -> Markup:
 
 
 def url(name: str, *args: Any, **kwargs: Any) -> str:
-    """`{{ url("case", case.pk) }}`: Django's reverse()."""
-    return reverse(name, args=args or None, kwargs=kwargs or None)
+    """`{{ url("case", case.pk) }}`: Django's reverse(), remembered (a page asks for its frame's ten links and its
+    forms' addresses on every request, about 25 µs each). The memory is keyed by the URL resolver itself and the
+    script prefix besides the arguments, so a changed URLconf (a new resolver after `clear_url_caches`, another
+    ROOT_URLCONF) or prefix is never answered from it."""
+    try:
+        return _reverse(get_resolver(get_urlconf()), get_script_prefix(), name, args, tuple(sorted(kwargs.items())))
+    except TypeError:  # an unhashable argument: ask Django each time
+        return reverse(name, args=args or None, kwargs=kwargs or None)
+
+
+@lru_cache(maxsize=4096)
+def _reverse(resolver: Any, prefix: str, name: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> str:
+    return reverse(name, args=args or None, kwargs=dict(kwargs) or None)
 
 
 MARK_TEXT = {"yes": ("成立：", "holds: "), "no": ("不成立：", "does not hold: ")}
@@ -173,7 +187,8 @@ class Template(django_jinja2.Template):
     def render(self, context: dict[str, Any] | None = None, request: Any = None) -> str:
         values: dict[str, Any] = {}
         if request is not None:
-            values.update(request=request, csrf_input=csrf_input_lazy(request), csrf_token=csrf_token_lazy(request))
+            token = _Once(lambda: get_token(request))
+            values.update(request=request, csrf_token=_csrf_token(token), csrf_input=_csrf_input(token))
             for processor in self.backend.template_context_processors:
                 values.update(processor(request))
         shadowing = self.template.environment.globals.keys() & set(context or ())
@@ -181,4 +196,31 @@ class Template(django_jinja2.Template):
             raise ImproperlyConfigured(f"template {self.template.name}: context names {sorted(shadowing)} would hide "
                                        "the template functions of that name (rongcuo.web.jinja); rename them")
         values.update(context or {})
-        return self.template.render(values)
+        with language_fixed():
+            return self.template.render(values)
+
+
+def _token(once: _Once) -> str:
+    return str(once())
+
+
+def _input(once: _Once) -> str:
+    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', once())
+
+
+_csrf_token = lazy(_token, str)  # (made once: lazy() builds a class)
+_csrf_input = lazy(_input, SafeString)
+
+
+class _Once:
+    """A value computed on first use and kept: the page's CSRF token. Django's engine, too, computes it once per
+    render (its context processor's lazy object); Django's Jinja2 backend computes, and masks anew with a random
+    string, for every form of the page (about 50 µs each)."""
+
+    def __init__(self, compute: Any) -> None:
+        self.compute, self.done, self.value = compute, False, None
+
+    def __call__(self) -> Any:
+        if not self.done:
+            self.value, self.done = self.compute(), True
+        return self.value
