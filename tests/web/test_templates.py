@@ -122,3 +122,26 @@ def test_a_page_has_one_csrf_token_for_all_its_forms_and_it_is_accepted(world, s
     r = c.post("/i18n/setlang/", {"csrfmiddlewaretoken": tokens[0], "language": "en", "next": "/work/"})
     assert r.status_code == 302 and r.cookies["django_language"].value == "en"
     assert Client(enforce_csrf_checks=True).post("/i18n/setlang/", {"language": "en"}).status_code == 403
+
+
+def test_a_requests_language_is_chosen_once_and_fixed_for_the_request() -> None:
+    from django.http import HttpResponse
+
+    from rongcuo.web.i18n import lang
+    from rongcuo.web.middleware import ChineseFirstLocaleMiddleware
+
+    seen: list[str] = []
+
+    def view(request: object) -> HttpResponse:
+        seen.append(lang())
+        translation.activate("zh-hans" if seen[0] == "en" else "en")  # nothing in the platform does this
+        seen.append(lang())
+        return HttpResponse("x")
+
+    middleware = ChineseFirstLocaleMiddleware(view)
+    request = RequestFactory().get("/")
+    request.COOKIES["django_language"] = "en"
+    middleware(request)
+    middleware(RequestFactory().get("/"))  # no choice: Chinese
+    assert seen == ["en", "en", "zh", "zh"]
+    translation.deactivate()
