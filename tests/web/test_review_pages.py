@@ -442,13 +442,15 @@ def test_timelines_name_every_step_in_words(demo: dict[str, Case]) -> None:
 
 def test_case_page_asks_only_for_the_records_a_case_has(demo: dict[str, Case], monkeypatch: pytest.MonkeyPatch) -> None:
     # The case page reads which kinds of records exist (letters, obligations, decisions, panel, objections,
-    # corrections, materials) with the case itself and queries only those kinds: every demo case, as each kind of
-    # staff user, renders the same page as without that shortcut (every kind queried), with fewer queries.
+    # corrections, materials, integrity records of its people from other cases) with the case itself and queries
+    # only those kinds: every demo case, as each kind of staff user, renders the same page as without that shortcut
+    # (every kind queried), with fewer queries; again once the people have integrity records.
     import re
 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from rongcuo.review.models import IntegrityRecord
     from rongcuo.web import work_views
 
     token = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
@@ -460,22 +462,42 @@ def test_case_page_asks_only_for_the_records_a_case_has(demo: dict[str, Case], m
         return token.sub("", html(r)), [q["sql"] for q in ctx.captured_queries]
 
     kinds = ("review_letter", "review_obligation", "review_decision", "review_panel", "cases_objection",
-             "monitoring_correctioncase", "cases_evidence")
+             "monitoring_correctioncase", "cases_evidence", "review_integrityrecord")
+
     def asked(sqls: list[str]) -> set[str]:  # the kinds read by a query of their own (not an EXISTS column)
         return {k for k in kinds for s in sqls if s.startswith(f'SELECT "{k}".')}
 
-    fewer = 0
-    for name in ("zj_caseworker", "sz_caseworker", "zj_committee", "auditor"):
-        c = client(name)
-        for case in demo.values():
-            c.get(f"/cases/{case.pk}/")  # caches warm alike for both readings
-            quick, quick_sql = page(c, case.pk)
-            with monkeypatch.context() as m:
-                m.setattr(work_views, "_case_page_presence", lambda: {})
-                full, full_sql = page(c, case.pk)
-            assert quick == full, (name, case.project.code)
-            quick_asked, full_asked = asked(quick_sql), asked(full_sql)
-            assert quick_asked <= full_asked, (name, case.project.code)
-            assert len(full_sql) - len(quick_sql) == len(full_asked - quick_asked), (name, case.project.code)
-            fewer += len(quick_sql) < len(full_sql)
+    def compare() -> tuple[int, set[str]]:
+        fewer, kinds_asked = 0, set()
+        for name in ("zj_caseworker", "sz_caseworker", "zj_committee", "auditor"):
+            c = client(name)
+            for case in demo.values():
+                c.get(f"/cases/{case.pk}/")  # caches warm alike for both readings
+                quick, quick_sql = page(c, case.pk)
+                with monkeypatch.context() as m:
+                    m.setattr(work_views, "_case_page_presence", lambda: {})
+                    full, full_sql = page(c, case.pk)
+                assert quick == full, (name, case.project.code)
+                quick_asked, full_asked = asked(quick_sql), asked(full_sql)
+                assert quick_asked <= full_asked, (name, case.project.code)
+                assert len(full_sql) - len(quick_sql) == len(full_asked - quick_asked), (name, case.project.code)
+                fewer += len(quick_sql) < len(full_sql)
+                kinds_asked |= quick_asked
+        return fewer, kinds_asked
+
+    fewer, _ = compare()
     assert fewer > 0
+    # Integrity records from other cases: of one case's applicant, of another project's lead and of a third
+    # project's co-investigator; and one on a case's own applicant in that very case (not shown there).
+    cases = sorted(demo.values(), key=lambda c: c.pk)
+    by = get_user_model().objects.get(username="zj_caseworker")
+    member_of = next((c for c in cases if c.project.co_investigators.exists()), None)
+    people = [cases[0].applicant, cases[1].project.lead] + ([member_of.project.co_investigators.first()]
+                                                            if member_of else [])
+    for person in people:
+        IntegrityRecord.objects.create(person=person, case=cases[-1], clause="test", note="测试记录", recorded_by=by,
+                                       recorded_on=dt.date(2025, 10, 1))
+    IntegrityRecord.objects.create(person=cases[2].applicant, case=cases[2], clause="test", note="本案记录",
+                                   recorded_by=by, recorded_on=dt.date(2025, 10, 1))
+    _, kinds_asked = compare()
+    assert "review_integrityrecord" in kinds_asked

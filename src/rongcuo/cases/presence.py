@@ -23,14 +23,20 @@ from django.db.models.expressions import RawSQL
 PREFIX = "exists_"
 
 
-def exists_columns(model: type[Model], **relations: tuple[type[Model], str, str]) -> dict[str, RawSQL]:
+def exists_columns(model: type[Model], **relations: tuple[type[Model], str, str] | RawSQL) -> dict[str, RawSQL]:
     """For each name, `(related model, its field, the row's field)`: a column `exists_<name>` that is true when a
     row of the related model has `its field` equal to the row's `the row's field` (e.g. `(Letter, "case", "id")`:
-    a letter of this case; `(CorrectionCase, "project", "project_id")`: a correction of the case's project)."""
+    a letter of this case; `(CorrectionCase, "project", "project_id")`: a correction of the case's project). A
+    condition that is more than one equality comes as its own boolean RawSQL, written beside the query it stands
+    for (e.g. `review.services.integrity_exists_column`)."""
     q = connection.ops.quote_name
     outer = q(model._meta.db_table)
     columns = {}
-    for name, (related, field, own) in relations.items():
+    for name, relation in relations.items():
+        if isinstance(relation, RawSQL):
+            columns[PREFIX + name] = relation
+            continue
+        related, field, own = relation
         table = q(related._meta.db_table)
         sql = (f"EXISTS (SELECT 1 FROM {table} WHERE {table}.{q(related._meta.get_field(field).column)} = "
                f"{outer}.{q(model._meta.get_field(own).column)})")

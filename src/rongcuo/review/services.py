@@ -605,6 +605,30 @@ def obligation_fulfil(*, obligation: Obligation, actor: Any, note: str, file: An
     return obligation
 
 
+def integrity_exists_column() -> Any:
+    """Whether `integrity_history(case)` would find a record, as a column of a query of cases (an `EXISTS` written
+    from the models' metadata, the same condition: a record of the applicant, the project's lead or one of its
+    co-investigators, from another case). The case page reads it with the case (`rongcuo.cases.presence`)."""
+    from django.db import connection
+    from django.db.models import BooleanField
+    from django.db.models.expressions import RawSQL
+
+    q = connection.ops.quote_name
+
+    def col(model: Any, field: str) -> str:
+        return f"{q(model._meta.db_table)}.{q(model._meta.get_field(field).column)}"
+
+    members = Project.co_investigators.through
+    record, case = IntegrityRecord, Case
+    sql = (f"EXISTS (SELECT 1 FROM {q(record._meta.db_table)} WHERE {col(record, 'case')} <> {col(case, 'id')} AND "
+           f"({col(record, 'person')} = {col(case, 'applicant')} "
+           f"OR {col(record, 'person')} IN (SELECT {col(Project, 'lead')} FROM {q(Project._meta.db_table)} "
+           f"WHERE {col(Project, 'id')} = {col(case, 'project')}) "
+           f"OR {col(record, 'person')} IN (SELECT {col(members, 'person')} FROM {q(members._meta.db_table)} "
+           f"WHERE {col(members, 'project')} = {col(case, 'project')})))")
+    return RawSQL(sql, (), output_field=BooleanField())
+
+
 def integrity_history(case: Case) -> list[IntegrityRecord]:
     """Integrity records of the applicant and the project's people from other cases (for caseworkers)."""
     from django.db.models import Q

@@ -141,7 +141,7 @@ def case_review_context(case: Case, roles: set[str], pack: Pack | None) -> dict[
     ctx["obligations"] = obligations
     ctx["obligation_can_fulfil"] = bool(acting & FULFIL_ROLES)
     if roles & INTEGRITY_ROLES:
-        ctx["integrity"] = review_svc.integrity_history(case)
+        ctx["integrity"] = review_svc.integrity_history(case) if may_have(case, "integrity") else []
         ctx["show_integrity"] = True
     # The current decision and the superseded ones in one read.
     decisions = list(Decision.objects.filter(for_case=case).order_by("superseded_at", "id")) \

@@ -116,11 +116,12 @@ def _case_page_presence() -> dict[str, Any]:
     from rongcuo.cases.presence import exists_columns
     from rongcuo.monitoring.models import CorrectionCase
     from rongcuo.review.models import Decision, Letter, Obligation, Panel
+    from rongcuo.review.services import integrity_exists_column
 
     return exists_columns(Case, evidence=(Evidence, "case", "id"), objections=(Objection, "case", "id"),
                           panel=(Panel, "case", "id"), letters=(Letter, "case", "id"),
                           obligations=(Obligation, "case", "id"), decisions=(Decision, "for_case", "id"),
-                          corrections=(CorrectionCase, "project", "project_id"))
+                          corrections=(CorrectionCase, "project", "project_id"), integrity=integrity_exists_column())
 
 
 def _pack(case: Case) -> Pack | None:
