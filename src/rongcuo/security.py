@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Callable
 from typing import Any
@@ -29,14 +30,28 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
-def _client(request: HttpRequest | None) -> str:
+def client_address(request: HttpRequest | None) -> str:
+    """The address a request came from, as login throttling and the objection limit count it: REMOTE_ADDR, or,
+    behind settings.RONGCUO_PROXY_HOPS trusted reverse proxies, the address the outermost of them saw — that many
+    entries from the right of X-Forwarded-For (entries further left are whatever the client sent, and are never
+    believed). A header shorter than that, or not an address there, counts as the proxy's own address."""
     if request is None:
         return "?"
-    return str(request.META.get("REMOTE_ADDR", "?"))
+    remote = str(request.META.get("REMOTE_ADDR", "?"))
+    hops = getattr(settings, "RONGCUO_PROXY_HOPS", 0)
+    if not hops:
+        return remote
+    chain = [a.strip() for a in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",") if a.strip()]
+    if len(chain) < hops:
+        return remote
+    try:
+        return str(ipaddress.ip_address(chain[-hops]))
+    except ValueError:
+        return remote
 
 
 def _key(username: str | None, request: HttpRequest | None) -> str:
-    return f"login-fail:{(username or '').lower()}:{_client(request)}"
+    return f"login-fail:{(username or '').lower()}:{client_address(request)}"
 
 
 class ThrottledModelBackend(ModelBackend):

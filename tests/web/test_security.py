@@ -178,3 +178,56 @@ def test_login_is_throttled_after_repeated_failures(world) -> None:
 def test_health_check_answers_without_login() -> None:
     r = Client().get("/healthz")
     assert (r.status_code == 200 and r.content == b"ok\n") or r.content.strip() == b"ok"
+
+
+def test_behind_trusted_proxies_the_client_is_the_address_the_outermost_proxy_saw(settings) -> None:
+    from django.test import RequestFactory
+
+    from rongcuo.security import client_address
+
+    def req(xff: str | None = None) -> object:
+        extra = {"HTTP_X_FORWARDED_FOR": xff} if xff is not None else {}
+        return RequestFactory().get("/", REMOTE_ADDR="10.0.0.2", **extra)
+
+    settings.RONGCUO_PROXY_HOPS = 0  # no proxy: the header is the client's own claim, never believed
+    assert client_address(req("203.0.113.9")) == "10.0.0.2"
+    settings.RONGCUO_PROXY_HOPS = 1  # nginx appends the address it saw
+    assert client_address(req("203.0.113.9")) == "203.0.113.9"
+    assert client_address(req("1.2.3.4, 203.0.113.9")) == "203.0.113.9"  # a forged entry on the left is ignored
+    assert client_address(req("2001:db8::1")) == "2001:db8::1"
+    assert client_address(req()) == "10.0.0.2" and client_address(req("")) == "10.0.0.2"  # no header: the proxy
+    assert client_address(req("1.2.3.4, not-an-address")) == "10.0.0.2"
+    settings.RONGCUO_PROXY_HOPS = 2  # a load balancer in front of nginx
+    assert client_address(req("1.2.3.4, 198.51.100.7, 10.0.0.1")) == "198.51.100.7"
+    assert client_address(req("198.51.100.7")) == "10.0.0.2"  # fewer entries than proxies: not believed
+
+
+def test_two_clients_behind_one_proxy_do_not_lock_each_other_out(world, settings) -> None:
+    from django.contrib.auth import authenticate
+    from django.test import RequestFactory
+
+    settings.RONGCUO_PROXY_HOPS = 1
+
+    def login(password: str, client: str) -> object:
+        request = RequestFactory().post("/login/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=client)
+        return authenticate(request, username="wang", password=password)
+
+    for _ in range(5):
+        assert login("wrong", "203.0.113.9") is None
+    assert login("rongcuo-demo", "203.0.113.9") is None  # that client is locked out
+    assert login("rongcuo-demo", "198.51.100.7") is not None  # the colleague behind the same proxy is not
+
+
+def test_proxy_hops_setting_trusts_forwarded_https_and_refuses_a_bad_value() -> None:
+    base = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    code = ("from rongcuo.web import settings as s; "
+            "print(s.RONGCUO_PROXY_HOPS, getattr(s, 'SECURE_PROXY_SSL_HEADER', None))")
+
+    def run(hops: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                              env={**base, "RONGCUO_PROXY_HOPS": hops, "PYTHONPATH": str(ROOT / "src")})
+
+    assert run("0").stdout.split() == ["0", "None"]
+    assert run("1").stdout.strip() == "1 ('HTTP_X_FORWARDED_PROTO', 'https')"
+    bad = run("two")
+    assert bad.returncode != 0 and "RONGCUO_PROXY_HOPS" in bad.stderr and "'two'" in bad.stderr

@@ -21,6 +21,7 @@ from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as case_svc
 from rongcuo.cases.errors import Invalid, NotFound, ServiceError, check_page
 from rongcuo.cases.models import Case, Disposition, Objection
+from rongcuo.security import client_address
 
 from . import services as svc
 from .models import Decision, Letter, Obligation, PanelMember
@@ -341,12 +342,11 @@ class ObjectionIn(Schema):
     text: str
 
 
-OBJECTION_LIMIT = (5, 600)  # at most 5 objections per address per 10 minutes
+OBJECTION_LIMIT = (5, 600)  # at most 5 objections per client address (security.client_address) per 10 minutes
 
 
 def objection_rate_limit(request: HttpRequest) -> None:
-    ip = request.META.get("REMOTE_ADDR", "?")
-    key = f"objection:{ip}"
+    key = f"objection:{client_address(request)}"
     n = cache.get_or_set(key, 0, OBJECTION_LIMIT[1])
     if n >= OBJECTION_LIMIT[0]:
         raise TooManyRequests("提交过于频繁，请稍后再试", "too many objections from this address; try again later",

@@ -146,6 +146,19 @@ if CACHE_URL:
                           "KEY_PREFIX": os.environ.get("RONGCUO_CACHE_PREFIX", "rongcuo")}}
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
+# Behind reverse proxies (nginx, a load balancer): how many of them stand in front of the server. Then the client's
+# address is the one the outermost proxy saw (X-Forwarded-For, counted from the right: rongcuo.security.client_address,
+# what login throttling and the objection limit count per address), and a request the proxy received over HTTPS is
+# secure (X-Forwarded-Proto: https), so the HTTPS redirect does not loop. The proxies must set both headers.
+_hops = os.environ.get("RONGCUO_PROXY_HOPS", "0")
+if not _hops.isdigit():
+    raise ImproperlyConfigured(
+        f"RONGCUO_PROXY_HOPS must be a whole number of 0 or more (the reverse proxies in front of the server), got "
+        f"{_hops!r} / RONGCUO_PROXY_HOPS 须为不小于 0 的整数（服务器前的反向代理层数）")
+RONGCUO_PROXY_HOPS = int(_hops)
+if RONGCUO_PROXY_HOPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 AUTHENTICATION_BACKENDS = ["rongcuo.security.ThrottledModelBackend"]
 LOGIN_FAILURE_LIMIT = int(os.environ.get("RONGCUO_LOGIN_FAILURE_LIMIT", 5))
 LOGIN_FAILURE_WINDOW = int(os.environ.get("RONGCUO_LOGIN_FAILURE_WINDOW", 900))  # seconds
