@@ -142,3 +142,31 @@ def test_boundary_3_horizontal_project_surplus_may_reward_researchers(fw: FWorld
                                facts={"project_funding_source": "horizontal"}, expected_version=t.version)
     assert t.decisions["boundary_horizontal_surplus"]["outcome"] == "not_exempt"
     assert AuditEvent.objects.filter(action="transfer.facts", subject_id=str(t.pk)).count() == 4
+
+
+def test_findings_are_refused_while_the_pinned_pack_text_has_changed(fw: FWorld) -> None:
+    # As for a case: a transfer record is decided under the pack text pinned when it was created. Here the pinned
+    # hash no longer matches the loaded text (the version was edited in place): recording findings is refused
+    # with 409 naming both hashes, and nothing changes; reading the record still works.
+    from rongcuo.cases.packs import PackChanged
+
+    t = _transfer(fw, "TJ-P", "listed_trading")
+    loaded = t.pack_hash
+    TransferRecord.objects.filter(pk=t.pk).update(pack_hash="0" * 64)
+    t.refresh_from_db()
+    events = AuditEvent.objects.count()
+    with pytest.raises(PackChanged) as refused:
+        svc.transfer_set_facts(actor=fw.users["tj_tto"], transfer=t, role="host_unit_attestation",
+                               facts={"unit_category": "public_welfare_1"})
+    err = refused.value
+    assert err.status == 409 and err.field == "pack_hash"
+    assert "本转化记录登记后被原地修改" in err.zh and "0" * 64 in err.zh and loaded in err.zh
+    assert "after this transfer record was created" in err.en
+    t.refresh_from_db()
+    assert t.version == 1 and AuditEvent.objects.count() == events and not t.findings.filter(
+        fact_id="unit_category").exists()
+    assert svc.transfer_pack(t).content_hash == loaded  # reading does not verify
+    TransferRecord.objects.filter(pk=t.pk).update(pack_hash=loaded)
+    t.refresh_from_db()
+    assert svc.transfer_set_facts(actor=fw.users["tj_tto"], transfer=t, role="host_unit_attestation",
+                                  facts={"unit_category": "public_welfare_1"}).version == 2

@@ -263,3 +263,28 @@ def test_a_calendar_change_moves_the_deadline_to_rectify(yunnan, as_user, today,
     c = CorrectionCase.objects.get(pk=case["id"])
     assert c.rectify_due == dt.date(2025, 9, 29)  # one working day fewer before it: one day later
     assert AuditEvent.objects.filter(action="correction.deadline_recompute").count() == 1
+
+
+def test_no_step_is_taken_while_the_pinned_pack_text_has_changed(world, as_user, today) -> None:
+    # A correction runs under the pack text pinned when it was opened: with the pinned hash no longer matching the
+    # loaded text (a version edited in place), every step is refused with 409, nothing changes, and the sweep
+    # passes it by; restored, the step goes through.
+    cw = as_user("zj_caseworker")
+    code, case = cw.post("/monitoring/corrections", {"project_id": world.projects["zj_material"].pk,
+                                                     "problem": "问题"})
+    assert code == 201
+    cid = case["id"]
+    loaded = CorrectionCase.objects.get(pk=cid).pack_hash
+    CorrectionCase.objects.filter(pk=cid).update(pack_hash="f" * 64)
+    events = AuditEvent.objects.count()
+    code, err = cw.post(f"/monitoring/corrections/{cid}/notice", {"requirements": "整改"})
+    assert code == 409 and err["code"] == "pack_changed" and err["field"] == "pack_hash"
+    assert "本纠错案件启动后被原地修改" in err["message"]["zh"] and loaded in err["message"]["zh"]
+    assert "after this correction was opened" in err["message"]["en"]
+    stored = CorrectionCase.objects.get(pk=cid)
+    assert (stored.state, stored.version, stored.notice_number) == ("opened", case["version"], "")
+    assert AuditEvent.objects.count() == events
+    assert cw.get(f"/monitoring/corrections/{cid}")[0] == 200  # still readable
+    CorrectionCase.objects.filter(pk=cid).update(pack_hash=loaded)
+    code, served = cw.post(f"/monitoring/corrections/{cid}/notice", {"requirements": "整改"})
+    assert code == 200 and served["state"] == "notice_served"

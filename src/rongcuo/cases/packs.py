@@ -20,22 +20,26 @@ class PackChanged(Conflict):
     code = "pack_changed"
 
 
-def pack_changed(case: object, pack: Pack) -> PackChanged | None:
+def pack_changed(case: object, pack: Pack,
+                 pinned_at: tuple[str, str] = ("本案立案", "this case was filed")) -> PackChanged | None:
     """The refusal to give when `pack` is not the text `case` was filed under (its pinned content hash), else
     None. A case is decided under the text it was filed under: a version edited in place is another text
     under the same label, so nothing is decided on it until the original text is restored (a change of rule
-    is published as a new version, which applies to cases filed from its `effective_from`)."""
+    is published as a new version, which applies to cases filed from its `effective_from`). The same holds for
+    anything else that pins a pack version and its hash: `pinned_at` names the moment it was pinned (a correction
+    "opened", a transfer record "created")."""
     pinned = getattr(case, "pack_hash", "") or ""
     if not pinned or pinned == pack.content_hash:
         return None
+    at_zh, at_en = pinned_at
     return PackChanged(
-        f"政策包 {pack.ref} 在本案立案后被原地修改：立案时固定的内容指纹为 {pinned}，现载入的为 {pack.content_hash}。"
-        "案件须依立案时的文本办理，在恢复原文之前不能认定事实、推进程序或作出决定；请管理员恢复该版本的原文"
+        f"政策包 {pack.ref} 在{at_zh}后被原地修改：当时固定的内容指纹为 {pinned}，现载入的为 {pack.content_hash}。"
+        "须依当时的文本办理，在恢复原文之前不能认定事实、推进程序或作出决定；请管理员恢复该版本的原文"
         "（规则的修改应作为新版本发布）",
-        f"pack {pack.ref} was changed in place after this case was filed: the content hash pinned at filing is "
-        f"{pinned}, the one loaded now is {pack.content_hash}. A case is decided under the text it was filed under, "
-        "so no finding, procedural step or decision can be taken until that text is restored; an administrator "
-        "must restore the version's original text (a change of rule is published as a new version)",
+        f"pack {pack.ref} was changed in place after {at_en}: the content hash pinned then is {pinned}, the one "
+        f"loaded now is {pack.content_hash}. It is decided under the text pinned then, so no finding, procedural "
+        "step or decision can be taken until that text is restored; an administrator must restore the version's "
+        "original text (a change of rule is published as a new version)",
         field="pack_hash")
 
 

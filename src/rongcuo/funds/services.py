@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from rongcuo.audit.services import audit_append
 from rongcuo.cases.errors import Conflict, Forbidden, Invalid, PreconditionFailed
+from rongcuo.cases.packs import pack_changed
 from rongcuo.engine.decide import decide
 from rongcuo.engine.facts import InputError, parse_facts
 from rongcuo.engine.model import FactDef
@@ -507,8 +508,13 @@ def _transfer_vocab(pack: Pack) -> dict[str, FactDef]:
     return {k: v for k, v in {**pack.accepted_facts, **pack.facts}.items() if k not in TRANSFER_RECORD_FACTS}
 
 
-def transfer_pack(transfer: TransferRecord) -> Pack:
+def transfer_pack(transfer: TransferRecord, *, verify: bool = False) -> Pack:
+    """The pack version the record was pinned to; with `verify` (recording findings, which decides anew), the
+    text pinned then, else PackChanged (409), as for a case."""
     pack: Pack = reports.registry().get(f"{transfer.pack_id}@{transfer.pack_version}")
+    refused = pack_changed(transfer, pack, ("本转化记录登记", "this transfer record was created")) if verify else None
+    if refused is not None:
+        raise refused
     return pack
 
 
@@ -646,7 +652,8 @@ def transfer_set_facts(*, actor: Any, transfer: TransferRecord, facts: Mapping[s
     t = _lock_transfer(transfer, expected_version)
     roles = perm.transfer_roles(actor, t)
     frole = _finding_role(roles, role)
-    values = _parse_findings(_transfer_vocab(transfer_pack(t)), facts, frole, roles, TRANSFER_RECORD_FACTS)
+    values = _parse_findings(_transfer_vocab(transfer_pack(t, verify=True)), facts, frole, roles,
+                             TRANSFER_RECORD_FACTS)
     refs = _evidence(evidence)
     note = _text(note, "note", "说明", "the note", max_len=5000, required=False)
     before = {f.fact_id: f.value for f in t.findings.filter(current=True, fact_id__in=list(values))}

@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from rongcuo.audit.services import audit_append, canonical
 from rongcuo.cases.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
-from rongcuo.cases.packs import registry
+from rongcuo.cases.packs import pack_changed, registry
 from rongcuo.cases.services import EVIDENCE_TYPES, EXECUTABLE_MAGIC, SAFE_NAME, _zip_ok
 from rongcuo.engine.monitoring import (
     ChangeFact,
@@ -672,6 +672,10 @@ def _begin(case: CorrectionCase, actor: Any, action: str, expected_version: int 
                        "请刷新后重试",
                        f"the correction was changed by someone else (version {locked.version}, you sent "
                        f"{expected_version}); reload and try again", field="version")
+    pack = registry().get(f"{locked.pack_id}@{locked.pack_version}")
+    refused = pack_changed(locked, pack, ("本纠错案件启动", "this correction was opened"))
+    if refused is not None:  # every step runs under the text pinned when the correction was opened
+        raise refused
     step = TRANSITIONS[action]
     if locked.state not in step.sources:
         here = [s.action for s in TRANSITIONS.values() if locked.state in s.sources]
