@@ -443,8 +443,8 @@ def test_timelines_name_every_step_in_words(demo: dict[str, Case]) -> None:
 def test_case_page_asks_only_for_the_records_a_case_has(demo: dict[str, Case], monkeypatch: pytest.MonkeyPatch) -> None:
     # The case page reads which kinds of records exist (letters, obligations, decisions, panel, objections,
     # corrections, materials, integrity records of its people from other cases) with the case itself and queries
-    # only those kinds: every demo case, as each kind of staff user, renders the same page as without that shortcut
-    # (every kind queried), with fewer queries; again once the people have integrity records.
+    # only those kinds: every demo case, as each kind of staff user and an applicant, renders the same page as
+    # without that shortcut (every kind queried), with fewer queries; again once the people have integrity records.
     import re
 
     from django.db import connection
@@ -469,7 +469,7 @@ def test_case_page_asks_only_for_the_records_a_case_has(demo: dict[str, Case], m
 
     def compare() -> tuple[int, set[str]]:
         fewer, kinds_asked = 0, set()
-        for name in ("zj_caseworker", "sz_caseworker", "zj_committee", "auditor"):
+        for name in ("zj_caseworker", "sz_caseworker", "zj_committee", "auditor", "chen"):  # and an applicant
             c = client(name)
             for case in demo.values():
                 c.get(f"/cases/{case.pk}/")  # caches warm alike for both readings
