@@ -258,3 +258,29 @@ def test_a_failure_after_the_file_is_stored_leaves_no_file(world, as_user, today
     with pytest.raises(RuntimeError):
         _web(world.users["chen"]).post(f"/cases/{cid}/obligations/{report.pk}/fulfil/", {"file": _pdf()})
     assert Evidence.objects.count() == evidence and _files(media) == files and _report(cid).status == "open"
+
+
+def test_obligations_made_before_documents_were_asked_for_get_their_document_kind(world, as_user, today,
+                                                                                   media) -> None:
+    # Migration review.0006: an open obligation without document_kind (made before 0002) gets the kind of the
+    # document its clause asks for in the case's pinned pack; one without a document, a fulfilled one and one whose
+    # clause is not in the pack stay as they are.
+    import importlib
+
+    from django.apps import apps
+
+    fill = importlib.import_module("rongcuo.review.migrations.0006_fill_obligation_document_kind").fill
+    cid = _decided(world, as_user, today)
+    report, surplus = _report(cid), Obligation.objects.get(case_id=cid, key="return_surplus_funds")
+    Obligation.objects.filter(pk=report.pk).update(document_kind="")
+    stray = Obligation.objects.create(case_id=cid, key="failure_analysis_report_old", clause="no.such.clause",
+                                      label_zh="旧义务", label_en="old obligation")
+    fill(apps, None)
+    for ob in (report, surplus, stray):
+        ob.refresh_from_db()
+    assert report.document_kind == "failure_analysis_report"
+    assert surplus.document_kind == "" and stray.document_kind == ""
+    Obligation.objects.filter(pk=report.pk).update(document_kind="", status="fulfilled")
+    fill(apps, None)
+    report.refresh_from_db()
+    assert report.document_kind == ""  # fulfilled: kept as it was fulfilled
