@@ -34,7 +34,8 @@ def client_address(request: HttpRequest | None) -> str:
     """The address a request came from, as login throttling and the objection limit count it: REMOTE_ADDR, or,
     behind settings.RONGCUO_PROXY_HOPS trusted reverse proxies, the address the outermost of them saw — that many
     entries from the right of X-Forwarded-For (entries further left are whatever the client sent, and are never
-    believed). A header shorter than that, or not an address there, counts as the proxy's own address."""
+    believed; a port after the address is dropped). A header shorter than that, or not an address there, counts as
+    the proxy's own address."""
     if request is None:
         return "?"
     remote = str(request.META.get("REMOTE_ADDR", "?"))
@@ -44,8 +45,13 @@ def client_address(request: HttpRequest | None) -> str:
     chain = [a.strip() for a in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",") if a.strip()]
     if len(chain) < hops:
         return remote
+    entry = chain[-hops]
+    if entry.startswith("[") and "]" in entry:  # "[2001:db8::1]:443"
+        entry = entry[1:entry.index("]")]
+    elif entry.count(":") == 1:  # "203.0.113.9:51234" (some load balancers add the port)
+        entry = entry.split(":")[0]
     try:
-        return str(ipaddress.ip_address(chain[-hops]))
+        return str(ipaddress.ip_address(entry))
     except ValueError:
         return remote
 

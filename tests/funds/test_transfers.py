@@ -160,7 +160,7 @@ def test_findings_are_refused_while_the_pinned_pack_text_has_changed(fw: FWorld)
                                facts={"unit_category": "public_welfare_1"})
     err = refused.value
     assert err.status == 409 and err.field == "pack_hash"
-    assert "本转化记录登记后被原地修改" in err.zh and "0" * 64 in err.zh and loaded in err.zh
+    assert "本成果转化记录登记后被原地修改" in err.zh and "0" * 64 in err.zh and loaded in err.zh
     assert "after this transfer record was created" in err.en
     t.refresh_from_db()
     assert t.version == 1 and AuditEvent.objects.count() == events and not t.findings.filter(

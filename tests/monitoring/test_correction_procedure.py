@@ -281,6 +281,8 @@ def test_no_step_is_taken_while_the_pinned_pack_text_has_changed(world, as_user,
     assert code == 409 and err["code"] == "pack_changed" and err["field"] == "pack_hash"
     assert "本纠错案件启动后被原地修改" in err["message"]["zh"] and loaded in err["message"]["zh"]
     assert "after this correction was opened" in err["message"]["en"]
+    code, err = as_user("sz_caseworker").post(f"/monitoring/corrections/{cid}/notice", {"requirements": "整改"})
+    assert code in (403, 404) and err["code"] != "pack_changed"  # no role on it: refused as such, no hashes shown
     stored = CorrectionCase.objects.get(pk=cid)
     assert (stored.state, stored.version, stored.notice_number) == ("opened", case["version"], "")
     assert AuditEvent.objects.count() == events

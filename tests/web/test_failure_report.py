@@ -284,3 +284,26 @@ def test_obligations_made_before_documents_were_asked_for_get_their_document_kin
     fill(apps, None)
     report.refresh_from_db()
     assert report.document_kind == ""  # fulfilled: kept as it was fulfilled
+
+
+def test_the_obligation_migration_leaves_rows_alone_when_the_packs_do_not_load(world, as_user, today, media,
+                                                                               monkeypatch, capsys) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    from rongcuo.cases import packs
+    from rongcuo.engine.pack import PackErrors
+
+    fill = importlib.import_module("rongcuo.review.migrations.0006_fill_obligation_document_kind").fill
+    cid = _decided(world, as_user, today)
+    report = _report(cid)
+    Obligation.objects.filter(pk=report.pk).update(document_kind="")
+
+    def broken() -> None:
+        raise PackErrors([])
+
+    monkeypatch.setattr(packs, "registry", broken)
+    fill(apps, None)
+    report.refresh_from_db()
+    assert report.document_kind == "" and "review.0006" in capsys.readouterr().out

@@ -155,3 +155,19 @@ def test_an_expert_assignment_applies_to_the_next_request_and_costs_no_query_aft
     client.force_login(other)
     assignment.delete()
     assert page() == (404, 1)
+
+
+def test_a_user_entry_an_older_release_cached_is_not_read(world, client) -> None:
+    # The per-user entry gained the expert assignments; an entry in the older shape (written before an upgrade, or
+    # by an older worker during a rolling deploy) sits under the older key and is never read as the new one.
+    from django.core.cache import cache
+
+    from rongcuo import generations
+
+    user = world.users["sz_caseworker"]
+    client.force_login(user)  # (saves the user: a new accounts generation; the entry below is written after it)
+    names = (generations.GRANTS, generations.ACCOUNTS)
+    gens = tuple(generations.current(n) for n in names)
+    cache.set(f"rongcuo:{'+'.join(names)}:value:user:{user.pk}",
+              (gens, {"grants": [], "person": False, "in_pool": False}), 60)
+    assert client.get("/work/").status_code == 200

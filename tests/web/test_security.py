@@ -197,6 +197,8 @@ def test_behind_trusted_proxies_the_client_is_the_address_the_outermost_proxy_sa
     assert client_address(req("2001:db8::1")) == "2001:db8::1"
     assert client_address(req()) == "10.0.0.2" and client_address(req("")) == "10.0.0.2"  # no header: the proxy
     assert client_address(req("1.2.3.4, not-an-address")) == "10.0.0.2"
+    assert client_address(req("203.0.113.9:51234")) == "203.0.113.9"  # a port after the address is dropped
+    assert client_address(req("[2001:db8::1]:443")) == "2001:db8::1"
     settings.RONGCUO_PROXY_HOPS = 2  # a load balancer in front of nginx
     assert client_address(req("1.2.3.4, 198.51.100.7, 10.0.0.1")) == "198.51.100.7"
     assert client_address(req("198.51.100.7")) == "10.0.0.2"  # fewer entries than proxies: not believed

@@ -34,12 +34,11 @@ def pack_changed(case: object, pack: Pack,
     at_zh, at_en = pinned_at
     return PackChanged(
         f"政策包 {pack.ref} 在{at_zh}后被原地修改：当时固定的内容指纹为 {pinned}，现载入的为 {pack.content_hash}。"
-        "须依当时的文本办理，在恢复原文之前不能认定事实、推进程序或作出决定；请管理员恢复该版本的原文"
-        "（规则的修改应作为新版本发布）",
-        f"pack {pack.ref} was changed in place after {at_en}: the content hash pinned then is {pinned}, the one "
-        f"loaded now is {pack.content_hash}. It is decided under the text pinned then, so no finding, procedural "
-        "step or decision can be taken until that text is restored; an administrator must restore the version's "
-        "original text (a change of rule is published as a new version)",
+        "须依当时固定的文本办理，在恢复原文之前不能据此继续办理；请管理员恢复该版本的原文（规则的修改应作为新版本发布）",
+        f"pack {pack.ref} was changed in place after {at_en}: the content hash pinned then was {pinned}, the one "
+        f"loaded now is {pack.content_hash}. It is handled under the text pinned then, so nothing more can be done "
+        "under this pack until that text is restored; an administrator must restore the version's original text "
+        "(a change of rule is published as a new version)",
         field="pack_hash")
 
 

@@ -69,7 +69,9 @@ def user_state(user: Any) -> dict[str, Any]:
                 "assigned": list(ExpertAssignment.objects.filter(expert_id=user.pk).order_by("case_id")
                                  .values_list("case_id", flat=True)[:EXPERT_IDS_INLINE + 1])}
 
-    state: dict[str, Any] = generations.cached((generations.GRANTS, generations.ACCOUNTS), f"user:{user.pk}",
+    # The key names the entry's shape ("v2": with "assigned"), so an entry an older release wrote, or an older worker
+    # still writes during a rolling deploy, is never read as this one.
+    state: dict[str, Any] = generations.cached((generations.GRANTS, generations.ACCOUNTS), f"user:v2:{user.pk}",
                                                GRANTS_TTL, compute)
     user._rongcuo_grants, user._rongcuo_in_pool = state["grants"], state["in_pool"]
     if getattr(user, "_rongcuo_assigned", None) is None:

@@ -512,9 +512,10 @@ def transfer_pack(transfer: TransferRecord, *, verify: bool = False) -> Pack:
     """The pack version the record was pinned to; with `verify` (recording findings, which decides anew), the
     text pinned then, else PackChanged (409), as for a case."""
     pack: Pack = reports.registry().get(f"{transfer.pack_id}@{transfer.pack_version}")
-    refused = pack_changed(transfer, pack, ("本转化记录登记", "this transfer record was created")) if verify else None
-    if refused is not None:
-        raise refused
+    if verify:
+        refused = pack_changed(transfer, pack, ("本成果转化记录登记", "this transfer record was created"))
+        if refused is not None:
+            raise refused
     return pack
 
 

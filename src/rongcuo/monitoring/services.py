@@ -672,10 +672,6 @@ def _begin(case: CorrectionCase, actor: Any, action: str, expected_version: int 
                        "请刷新后重试",
                        f"the correction was changed by someone else (version {locked.version}, you sent "
                        f"{expected_version}); reload and try again", field="version")
-    pack = registry().get(f"{locked.pack_id}@{locked.pack_version}")
-    refused = pack_changed(locked, pack, ("本纠错案件启动", "this correction was opened"))
-    if refused is not None:  # every step runs under the text pinned when the correction was opened
-        raise refused
     step = TRANSITIONS[action]
     if locked.state not in step.sources:
         here = [s.action for s in TRANSITIONS.values() if locked.state in s.sources]
@@ -686,6 +682,10 @@ def _begin(case: CorrectionCase, actor: Any, action: str, expected_version: int 
         perm.project_roles(actor, locked.project), set(step.by), step.label_zh, step.label_en.lower())
     if role == "system" and "system" not in step.by:
         raise Forbidden("须由经办人执行", "a caseworker must take this step", field="role")
+    pack = registry().get(f"{locked.pack_id}@{locked.pack_version}")
+    refused = pack_changed(locked, pack, ("本纠错案件启动", "this correction was opened"))
+    if refused is not None:  # every step runs under the text pinned when the correction was opened
+        raise refused
     for req in step.requires:
         unmet = _unmet(locked, req, on)
         if unmet:

@@ -1,7 +1,8 @@
 """Fill `document_kind` (0002) for obligations made before it: an open obligation whose clause, in the pack version
 its case is pinned to, asks for a document (e.g. the failure-analysis report) gets that document's kind, so it is
 fulfilled by uploading the document, as one made today is. Fulfilled obligations keep what they were fulfilled
-with; an obligation whose pack version or clause is no longer loaded is left as it is."""
+with; an obligation whose pack version or clause is no longer loaded is left as it is, and so is every obligation
+when the packs cannot be loaded where the migration runs (it says so)."""
 
 from django.db import migrations
 
@@ -12,8 +13,14 @@ def fill(apps, schema_editor):
     if not open_without.exists():
         return  # (a new database: the packs are not even loaded)
     from rongcuo.cases.packs import registry
-    from rongcuo.engine.pack import UnknownPack
+    from rongcuo.engine.pack import PackErrors, UnknownPack
 
+    try:
+        registry()
+    except PackErrors as exc:
+        print(f"\n  review.0006: the policy packs did not load ({exc}); open obligations keep an empty document_kind"
+              " / 政策包未能载入，未补填义务的文件类型")
+        return
     packs = {}
     for ob in open_without:
         ref = f"{ob.case.pack_id}@{ob.case.pack_version}"
