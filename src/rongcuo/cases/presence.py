@@ -23,23 +23,26 @@ from django.db.models.expressions import RawSQL
 PREFIX = "exists_"
 
 
+def column(model: type[Model], field: str) -> str:
+    """`"table"."column"` of a model's field, quoted for the database, for SQL written from the models' metadata."""
+    q = connection.ops.quote_name
+    return f"{q(model._meta.db_table)}.{q(model._meta.get_field(field).column)}"
+
+
 def exists_columns(model: type[Model], **relations: tuple[type[Model], str, str] | RawSQL) -> dict[str, RawSQL]:
     """For each name, `(related model, its field, the row's field)`: a column `exists_<name>` that is true when a
     row of the related model has `its field` equal to the row's `the row's field` (e.g. `(Letter, "case", "id")`:
     a letter of this case; `(CorrectionCase, "project", "project_id")`: a correction of the case's project). A
     condition that is more than one equality comes as its own boolean RawSQL, written beside the query it stands
     for (e.g. `review.services.integrity_exists_column`)."""
-    q = connection.ops.quote_name
-    outer = q(model._meta.db_table)
     columns = {}
     for name, relation in relations.items():
         if isinstance(relation, RawSQL):
             columns[PREFIX + name] = relation
             continue
         related, field, own = relation
-        table = q(related._meta.db_table)
-        sql = (f"EXISTS (SELECT 1 FROM {table} WHERE {table}.{q(related._meta.get_field(field).column)} = "
-               f"{outer}.{q(model._meta.get_field(own).column)})")
+        table = connection.ops.quote_name(related._meta.db_table)
+        sql = f"EXISTS (SELECT 1 FROM {table} WHERE {column(related, field)} = {column(model, own)})"
         columns[PREFIX + name] = RawSQL(sql, (), output_field=BooleanField())
     return columns
 

@@ -613,11 +613,9 @@ def integrity_exists_column() -> Any:
     from django.db.models import BooleanField
     from django.db.models.expressions import RawSQL
 
+    from rongcuo.cases.presence import column as col
+
     q = connection.ops.quote_name
-
-    def col(model: Any, field: str) -> str:
-        return f"{q(model._meta.db_table)}.{q(model._meta.get_field(field).column)}"
-
     members = Project.co_investigators.through
     record, case = IntegrityRecord, Case
     sql = (f"EXISTS (SELECT 1 FROM {q(record._meta.db_table)} WHERE {col(record, 'case')} <> {col(case, 'id')} AND "

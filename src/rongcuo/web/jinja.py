@@ -29,8 +29,9 @@ the page would lose the helper, so rendering refuses it with a message.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import jinja2
@@ -187,7 +188,10 @@ class Template(django_jinja2.Template):
     def render(self, context: dict[str, Any] | None = None, request: Any = None) -> str:
         values: dict[str, Any] = {}
         if request is not None:
-            token = _Once(lambda: get_token(request))
+            # The page's CSRF token, computed once for all its forms: Django's engine, too, computes it once per
+            # render (its context processor's lazy object); Django's Jinja2 backend computes, and masks anew with a
+            # random string, for every form of the page (about 50 µs each).
+            token = cache(lambda: get_token(request))
             values.update(request=request, csrf_token=_csrf_token(token), csrf_input=_csrf_input(token))
             for processor in self.backend.template_context_processors:
                 values.update(processor(request))
@@ -200,27 +204,13 @@ class Template(django_jinja2.Template):
             return self.template.render(values)
 
 
-def _token(once: _Once) -> str:
-    return str(once())
+def _token(token: Callable[[], str]) -> str:
+    return token()
 
 
-def _input(once: _Once) -> str:
-    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', once())
+def _input(token: Callable[[], str]) -> str:
+    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token())
 
 
 _csrf_token = lazy(_token, str)  # (made once: lazy() builds a class)
 _csrf_input = lazy(_input, SafeString)
-
-
-class _Once:
-    """A value computed on first use and kept: the page's CSRF token. Django's engine, too, computes it once per
-    render (its context processor's lazy object); Django's Jinja2 backend computes, and masks anew with a random
-    string, for every form of the page (about 50 µs each)."""
-
-    def __init__(self, compute: Any) -> None:
-        self.compute, self.done, self.value = compute, False, None
-
-    def __call__(self) -> Any:
-        if not self.done:
-            self.value, self.done = self.compute(), True
-        return self.value
