@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from rongcuo.cases.demo import demo_load
+from rongcuo.cases.models import Case
 from rongcuo.registry.world import World, build_world
 from rongcuo.workdays.services import calendar_seed
 
@@ -86,3 +88,25 @@ def sz_case(world: World, as_user: Any, today: Today) -> dict[str, Any]:
     today.set(dt.date(2025, 9, 10))
     return file_case(as_user("wang"), world, "sz_chip", "wang", "shenzhen-tolerance-guideline", "2025-09-10",
                      "里程碑考核未通过")
+
+
+class Clock:
+    """Sets the date the services see as today (the demo data is loaded on 2025-10-09)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, value: dt.date):
+        self.value = value
+        monkeypatch.setattr("rongcuo.cases.services.today", lambda: self.value)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    return Clock(monkeypatch, dt.date(2025, 10, 9))
+
+
+@pytest.fixture
+def demo(db: Any, settings: Any, tmp_path: Any, clock: Clock) -> dict[str, Case]:
+    """The demo data (rongcuo.cases.demo), its cases by project code."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    calendar_seed(years=[2025, 2026])
+    demo_load()
+    return {c.project.code: c for c in Case.objects.select_related("project")}

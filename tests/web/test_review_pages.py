@@ -16,35 +16,16 @@ from openpyxl import load_workbook
 
 from rongcuo.audit.models import AuditEvent
 from rongcuo.cases import services as svc
-from rongcuo.cases.demo import demo_load
 from rongcuo.cases.errors import Invalid
 from rongcuo.cases.models import Case, Objection
 from rongcuo.registry.models import Person, Project
 from rongcuo.registry.services import PEOPLE_COLUMNS, PROJECT_COLUMNS, ImportRow, registry_import
 from rongcuo.registry.spreadsheet import workbook
 from rongcuo.review.models import Expert, MemberStatus, Obligation, Panel
-from rongcuo.workdays.services import calendar_seed
+
+from .conftest import Clock
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class Clock:
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, value: dt.date):
-        self.value = value
-        monkeypatch.setattr("rongcuo.cases.services.today", lambda: self.value)
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    return Clock(monkeypatch, dt.date(2025, 10, 9))
-
-
-@pytest.fixture
-def demo(db: Any, settings: Any, tmp_path: Any, clock: Clock) -> dict[str, Case]:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    calendar_seed(years=[2025, 2026])
-    demo_load()
-    return {c.project.code: c for c in Case.objects.select_related("project")}
 
 
 def client(name: str | None = None, lang: str | None = None) -> Client:
@@ -450,6 +431,7 @@ def test_case_page_asks_only_for_the_records_a_case_has(demo: dict[str, Case], m
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from rongcuo.prepared import Prepared
     from rongcuo.review.models import IntegrityRecord
     from rongcuo.web import work_views
 
@@ -476,6 +458,7 @@ def test_case_page_asks_only_for_the_records_a_case_has(demo: dict[str, Case], m
                 quick, quick_sql = page(c, case.pk)
                 with monkeypatch.context() as m:
                     m.setattr(work_views, "_case_page_presence", lambda: {})
+                    m.setattr(work_views, "_PAGE_CASE", Prepared(work_views._PAGE_CASE.build))  # built anew without
                     full, full_sql = page(c, case.pk)
                 assert quick == full, (name, case.project.code)
                 quick_asked, full_asked = asked(quick_sql), asked(full_sql)

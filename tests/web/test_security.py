@@ -174,6 +174,27 @@ def test_login_is_throttled_after_repeated_failures(world) -> None:
     assert authenticate(username="chen", password="rongcuo-demo") is not None
 
 
+def test_the_signed_in_user_is_read_as_djangos_backend_reads_it(world) -> None:
+    from django.contrib.auth.backends import ModelBackend
+
+    from rongcuo.security import ThrottledModelBackend
+
+    backend, django_backend = ThrottledModelBackend(), ModelBackend()
+    user = world.users["wang"]
+    ours, theirs = backend.get_user(user.pk), django_backend.get_user(user.pk)
+    assert ours == theirs and {k: v for k, v in vars(ours).items() if k != "_state"} \
+        == {k: v for k, v in vars(theirs).items() if k != "_state"}
+    assert backend.get_user(10**9) is None and backend.get_user(str(user.pk)) == user  # a text key: Django's way
+    c = Client()
+    c.force_login(user)
+    assert c.get("/work/").status_code == 200
+    user.is_active = False  # a deactivated account's sessions end, as with Django's backend
+    user.save(update_fields=["is_active"])
+    assert backend.get_user(user.pk) is None
+    r = c.get("/work/")
+    assert r.status_code == 302 and "/login" in r["Location"]
+
+
 @pytest.mark.django_db
 def test_health_check_answers_without_login() -> None:
     r = Client().get("/healthz")

@@ -56,6 +56,25 @@ def test_a_stored_datetime_is_shown_in_the_current_time_zone_and_a_missing_value
     assert render("{% if x is not none %}shown{% endif %}", x=[]) == "shown"
 
 
+def test_the_fast_date_formats_print_what_djangos_date_filter_prints() -> None:
+    from django.template import defaultfilters
+    from django.utils.timezone import template_localtime
+
+    values = [dt.date(2026, 11, 23), dt.date(1000, 1, 1), dt.date(999, 12, 31), dt.date(1, 1, 1),
+              dt.datetime(2026, 11, 23, 22, 59, tzinfo=dt.UTC), dt.datetime(2026, 1, 2, 3, 4, 5),
+              dt.datetime(999, 1, 2, 3, 4, tzinfo=dt.timezone(dt.timedelta(hours=8))), None, "", "2026-11-23"]
+    for fmt in ("Y-m-d", "Y-m-d H:i", "c", "Y年n月j日"):
+        for value in values:
+            try:
+                expected = defaultfilters.date(template_localtime(value), fmt)
+            except TypeError as exc:  # Django refuses a time format for a date: so does the fast path
+                with pytest.raises(TypeError, match=str(exc)[:20]):
+                    jinja._date(value, fmt)
+                continue
+            assert jinja._date(value, fmt) == expected, (fmt, value)
+    assert jinja._date(dt.date(999, 12, 31), "Y-m-d") == "0999-12-31"  # Django pads the year; %Y would not
+
+
 def test_a_view_value_named_like_a_helper_is_refused_with_a_message() -> None:
     template = ENGINE.get_template("web/_clause.html")
     with pytest.raises(ImproperlyConfigured, match=r"\['t'\].*rename"):

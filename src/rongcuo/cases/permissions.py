@@ -188,6 +188,13 @@ def visibility_key(user: Any) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
+def visibility_shape(user: Any) -> str:
+    """A key for SQL built from `visible_q`: users with the same shape get the same SQL and parameters from it
+    (`visibility_key`, and the user's id when their assignments are read by a subquery naming them)."""
+    key = visibility_key(user)
+    return f"{key}:{user.pk}" if key not in ("all", "none") and len(_assigned(user)) > EXPERT_IDS_INLINE else key
+
+
 def visible_q(user: Any, prefix: str = "") -> Q | None:
     """The condition "the user may read this case" on Case (or, with prefix "case__", on a model pointing at a
     case); None when the user may read every case. Only the branches that can match are built, and an expert's
@@ -245,8 +252,14 @@ def case_for(user: Any, pk: int | str, only: tuple[str, ...] = (), annotate: dic
             "project", "bureau", "host_unit", "applicant")
         case = (qs.annotate(**annotate) if annotate else qs).get(pk=pk)
     except (Case.DoesNotExist, ValueError):
-        raise NotFound("案件不存在", "no such case", field="case") from None
-    if not may_read(user, case):
+        case = None
+    return readable(user, case)
+
+
+def readable(user: Any, case: Case | None) -> Case:
+    """The case, loaded by the caller, if the user may read it; otherwise (or when there is none) 404, with no
+    hint that it exists."""
+    if case is None or not may_read(user, case):
         raise NotFound("案件不存在", "no such case", field="case")
     return case
 

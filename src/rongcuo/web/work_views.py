@@ -25,12 +25,13 @@ from rongcuo.audit.models import AuditEvent
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as svc
 from rongcuo.cases.errors import Invalid, NotFound, ServiceError
-from rongcuo.cases.models import Case, CaseFact, Deadline, DeadlineStatus, Disposition, Evidence
+from rongcuo.cases.models import Case, CaseFact, Deadline, DeadlineStatus, Disposition, Evidence, StageChange
 from rongcuo.cases.packs import pack_of, registry
 from rongcuo.cases.presence import may_have
 from rongcuo.engine.model import FactType, Text
 from rongcuo.engine.pack import Pack, UnknownPack
 from rongcuo.engine.render import OUTCOME_TEXT
+from rongcuo.prepared import Prepared, PreparedFamily
 from rongcuo.registry.models import Project
 from rongcuo.workdays.services import load_calendar
 
@@ -101,9 +102,9 @@ AUDIT_TEXT = {
 
 # --- helpers ------------------------------------------------------------------------------------------
 
-def _case_or_404(user: Any, pk: int, annotate: dict[str, Any] | None = None) -> Case:
+def _case_or_404(user: Any, pk: int) -> Case:
     try:
-        return perm.case_for(user, pk, annotate=annotate)
+        return perm.case_for(user, pk)
     except NotFound:
         raise Http404("no such case") from None
 
@@ -122,6 +123,22 @@ def _case_page_presence() -> dict[str, Any]:
                           panel=(Panel, "case", "id"), letters=(Letter, "case", "id"),
                           obligations=(Obligation, "case", "id"), decisions=(Decision, "for_case", "id"),
                           corrections=(CorrectionCase, "project", "project_id"), integrity=integrity_exists_column())
+
+
+# The case page's reads, compiled once per process (rongcuo.prepared): each is the query the ORM would run for
+# `perm.case_for` with the presence columns (`_case_page_presence`), `case.facts`, `case.evidence`,
+# `case.stage_changes`, the case's audit events and `case.deadlines`, without building its SQL on every request.
+_PAGE_CASE = Prepared(lambda pk: Case.objects.select_related("project", "bureau", "host_unit", "applicant")
+                      .annotate(**_case_page_presence()).filter(pk=pk).order_by())
+_FINDINGS = Prepared(lambda case_id: CaseFact.objects.filter(case_id=case_id)
+                     .annotate(by_name=_by_name("established_by")))
+_UPLOADS = Prepared(lambda case_id: Evidence.objects.filter(case_id=case_id).annotate(by_name=_by_name("uploaded_by")))
+_STAGE_CHANGES = Prepared(lambda case_id: StageChange.objects.filter(case_id=case_id)
+                          .annotate(by_name=_by_name("actor")))
+_AUDIT_EVENTS = Prepared(lambda subject_id: AuditEvent.objects.filter(
+    subject_type="cases.case", subject_id=subject_id).only("at", "actor_name", "action", "seq", "hash"),
+    kinds=(str,))  # not the before / after documents
+_DEADLINES = Prepared(lambda case_id: Deadline.objects.filter(case_id=case_id))
 
 
 def _pack(case: Case) -> Pack | None:
@@ -204,6 +221,30 @@ CASE_ROW_FIELDS = ("id", "number", "pack_id", "pack_version", "stage", "outcome"
 DEADLINE_ROW_FIELDS = ("id", "key", "label_zh", "label_en", "due_date", "status", "provisional", "case_id")
 
 
+_WORK_QUERIES = PreparedFamily()
+
+
+def _case_ids(user: Any, page: int, stage: str = "", outcome: str = "", q: str = "") -> Any:
+    """The ids (as rows) of the work queue's page `page` of the cases the user may read, newest first, one more
+    than fit on a page (to know whether there is a next)."""
+    qs = perm.visible_cases(user)
+    if stage:
+        qs = qs.filter(stage=stage)
+    if outcome:
+        qs = qs.filter(outcome=outcome)
+    if q:
+        qs = qs.filter(Q(number__icontains=q) | Q(project__title__icontains=q) | Q(project__code__icontains=q)
+                       | Q(applicant__name__icontains=q))
+    return qs.order_by("-id").values("id")[(page - 1) * WORK_PAGE:page * WORK_PAGE + 1]
+
+
+def _by_ids(name: str, ids: list[int], build: Any) -> list[dict[str, Any]]:
+    """`build(*ids)`'s rows through a query compiled once for this name and number of ids; none for no ids."""
+    if not ids:
+        return []
+    return _WORK_QUERIES((name, len(ids)), lambda: Prepared(build, kinds=(int,) * len(ids)))(*ids)
+
+
 @login_required
 def work(request: HttpRequest) -> HttpResponse:
     """The work queue: running deadlines by due date (with overdue / due-soon counts over all of them) and the
@@ -212,25 +253,27 @@ def work(request: HttpRequest) -> HttpResponse:
     from django.db.models import Count
 
     user = request.user
-    base = perm.visible_cases(user)
     stage, outcome, q = request.GET.get("stage", ""), request.GET.get("outcome", ""), request.GET.get("q", "").strip()
     raw_page = request.GET.get("page", "1")
     page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) <= 100_000 else 1
-    qs = base
-    if stage:
-        qs = qs.filter(stage=stage)
-    if outcome:
-        qs = qs.filter(outcome=outcome)
-    if q:
-        qs = qs.filter(Q(number__icontains=q) | Q(project__title__icontains=q) | Q(project__code__icontains=q)
-                       | Q(applicant__name__icontains=q))
     # The page's ids first (DISTINCT over the id alone walks the primary key backwards and stops early), then
-    # only those rows with only the shown columns, as plain rows (no model objects: a page lists dozens).
-    ids = [r["id"] for r in qs.order_by("-id").values("id")[(page - 1) * WORK_PAGE:page * WORK_PAGE + 1]]
+    # only those rows with only the shown columns, as plain rows (no model objects: a page lists dozens). Each
+    # query is compiled once per shape (rongcuo.prepared): the user's visibility, the filters chosen, the page,
+    # the number of ids; a search's pattern is not a key, so a search builds its query as usual.
+    shape = perm.visibility_shape(user)
+    chosen = {name: value for name, value in (("stage", stage), ("outcome", outcome)) if value}
+    if q:
+        ids = [r["id"] for r in _case_ids(user, page, q=q, **chosen)]
+    else:
+        ids = [r["id"] for r in _WORK_QUERIES(("ids", shape, tuple(chosen), page), lambda: Prepared(
+            lambda *keys: _case_ids(user, page, **dict(zip(chosen, keys, strict=True))),
+            kinds=(str,) * len(chosen)))(*chosen.values())]
     has_next = len(ids) > WORK_PAGE
+    listed = ids[:WORK_PAGE]
     cases = [SimpleNamespace(pk=r["id"], **r, project=SimpleNamespace(title=r["project__title"]),
                              applicant=SimpleNamespace(name=r["applicant__name"]))
-             for r in Case.objects.filter(pk__in=ids[:WORK_PAGE]).order_by("-id").values(*CASE_ROW_FIELDS)]
+             for r in _by_ids("rows", listed, lambda *pks: Case.objects.filter(pk__in=pks).order_by("-id")
+                              .values(*CASE_ROW_FIELDS))]
 
     today = svc.today()
     cal = load_calendar(today.year, today.year + 1, shared=True)  # one calendar for the whole page
@@ -245,11 +288,12 @@ def work(request: HttpRequest) -> HttpResponse:
         WORK_COUNTS_TTL, lambda: running.filter(due_date__lte=soon).aggregate(
             overdue=Count("id", filter=Q(due_date__lt=today)), due_soon=Count("id", filter=Q(due_date__gte=today))))
     open_deadlines = [SimpleNamespace(**r, case=SimpleNamespace(number=r["case__number"], project=SimpleNamespace(
-        title=r["case__project__title"]))) for r in running.order_by(F("due_date").asc(nulls_last=True), "id")
-        .values(*DEADLINE_ROW_FIELDS, "case__number", "case__project__title")[:WORK_DEADLINES]]
-    next_of_listed = [SimpleNamespace(**r) for r in Deadline.objects.filter(
-        status=DeadlineStatus.open, case__in=[c.pk for c in cases]).order_by(F("due_date").asc(nulls_last=True), "id")
-        .values(*DEADLINE_ROW_FIELDS)]
+        title=r["case__project__title"]))) for r in _WORK_QUERIES(("deadlines", shape), lambda: Prepared(
+            lambda: running.order_by(F("due_date").asc(nulls_last=True), "id")
+            .values(*DEADLINE_ROW_FIELDS, "case__number", "case__project__title")[:WORK_DEADLINES]))()]
+    next_of_listed = [SimpleNamespace(**r) for r in _by_ids(
+        "next", [c.pk for c in cases], lambda *pks: Deadline.objects.filter(status=DeadlineStatus.open, case__in=pks)
+        .order_by(F("due_date").asc(nulls_last=True), "id").values(*DEADLINE_ROW_FIELDS))]
     deadline_rows = _deadline_rows(open_deadlines, cal)
     for row in deadline_rows:
         row["url"] = case_url(row["d"].case_id)
@@ -321,8 +365,8 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
     # Current findings and the superseded ones in one read. The materials a finding rests on are among the case's
     # uploads (read below for the materials list): their links are read as id pairs, and not at all when the case
     # has no uploads.
-    findings = list(case.facts.annotate(by_name=_by_name("established_by")))
-    uploaded = list(case.evidence.annotate(by_name=_by_name("uploaded_by"))) if may_have(case, "evidence") else []
+    findings = _FINDINGS(case.pk, known={"case": case})
+    uploaded = _UPLOADS(case.pk, known={"case": case}) if may_have(case, "evidence") else []
     evidence_of = _evidence_of(uploaded)
     current = {f.fact_id: f for f in findings if f.current}
     fact_rows = []
@@ -349,15 +393,14 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
                  for s in (pack.procedure.stages if pack and pack.procedure else []) for m in s.materials]
 
     timeline: list[dict[str, Any]] = []
-    for sc in case.stage_changes.annotate(by_name=_by_name("actor")):
+    for sc in _STAGE_CHANGES(case.pk, known={"case": case}):
         timeline.append({"at": sc.at, "kind": "stage", "who": sc.by_name, "role": sc.role,
                          "text": tr("{a} → {b}", "{a} → {b}", a=pick(stage_label(pack, sc.from_stage)),
                                     b=pick(stage_label(pack, sc.to_stage))),
                          "action": sc.action, "reason": sc.reason})
     show_audit = bool(roles & AUDIT_ROLES)
     if show_audit:
-        for ev in AuditEvent.objects.filter(subject_type="cases.case", subject_id=str(case.pk)).only(
-                "at", "actor_name", "action", "seq", "hash"):  # not the before / after documents
+        for ev in _AUDIT_EVENTS(str(case.pk)):
             if ev.action.startswith("case.transition."):
                 continue  # shown as a stage change above
             timeline.append({"at": ev.at, "kind": "audit", "who": ev.actor_name,
@@ -398,7 +441,7 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
         "materials": [(m.id, m.label) for s in (pack.procedure.stages if pack and pack.procedure else [])
                       for m in s.materials],
         "stage": stage_label(pack, case.stage), "disposition": DISPOSITION_TEXT.get(case.disposition),
-        "deadlines": _deadline_rows(list(case.deadlines.all())), "is_open": is_open, "accept": ACCEPT,
+        "deadlines": _deadline_rows(_DEADLINES(case.pk, known={"case": case})), "is_open": is_open, "accept": ACCEPT,
         "error": error, "posted": posted or {},
         **_review_sections(case, roles, pack),
     }
@@ -413,7 +456,10 @@ def _review_sections(case: Case, roles: set[str], pack: Pack | None) -> dict[str
 
 @login_required
 def case_page(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case_or_404(request.user, pk, annotate=_case_page_presence())
+    try:
+        case = perm.readable(request.user, next(iter(_PAGE_CASE(pk)), None))
+    except NotFound:
+        raise Http404("no such case") from None
     return render(request, "web/case.html", case_context(request, case))
 
 

@@ -1,0 +1,167 @@
+"""Queries compiled once (rongcuo.prepared): a prepared query gives what the ORM gives for the same queryset —
+the same rows, fields, annotations, joined objects and known objects — and the case page built on them is the page
+the plain ORM builds; what cannot be prepared is refused with a message when it is first used."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import F, Q
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from rongcuo.audit.models import AuditHead
+from rongcuo.cases.models import Case, CaseFact
+from rongcuo.prepared import STAND_INS, NotPreparable, Prepared
+from rongcuo.web import work_views
+
+PAGE_QUERIES = ("_PAGE_CASE", "_FINDINGS", "_UPLOADS", "_STAGE_CHANGES", "_AUDIT_EVENTS", "_DEADLINES")
+
+
+def snapshot(obj: Any) -> Any:
+    """A model instance as data: its loaded fields and annotations, and the objects joined to it."""
+    if isinstance(obj, dict):
+        return obj
+    data = {k: v for k, v in vars(obj).items() if k != "_state"}
+    data["_joined"] = {name: snapshot(o) if o is not None else None for name, o in obj._state.fields_cache.items()}
+    return data
+
+
+def plain(prepared: Prepared) -> Any:
+    """The same query through the ORM, evaluated as the view evaluates it (known objects set as a related manager
+    would set them)."""
+    def run(*keys: Any, known: dict[str, Any] | None = None) -> list[Any]:
+        rows = list(prepared.build(*keys))
+        for row in rows:
+            for name, obj in (known or {}).items():
+                setattr(row, name, obj)
+        return rows
+    return run
+
+
+def test_each_case_page_query_gives_what_the_orm_gives(demo: dict[str, Case]) -> None:
+    seen = dict.fromkeys(PAGE_QUERIES, 0)
+    for case in demo.values():
+        for name in PAGE_QUERIES:
+            prepared: Prepared = getattr(work_views, name)
+            key: Any = str(case.pk) if prepared.kinds == (str,) else case.pk
+            fast, slow = prepared(key), list(prepared.build(key))
+            assert [snapshot(r) for r in fast] == [snapshot(r) for r in slow], (name, case.project.code)
+            assert all(type(a) is type(b) for a, b in zip(fast, slow, strict=True))
+            seen[name] += bool(fast)
+    assert all(seen.values()), seen  # every query had rows for some demo case
+    # the case query's joined objects and presence columns are there (not read later)
+    case = work_views._PAGE_CASE(next(iter(demo.values())).pk)[0]
+    with CaptureQueriesContext(connection) as ctx:
+        assert case.project.code and case.bureau.name_zh and case.applicant.name
+        assert isinstance(case.exists_evidence, bool)
+    assert ctx.captured_queries == []
+
+
+def test_known_objects_are_set_without_a_query(demo: dict[str, Case]) -> None:
+    case = Case.objects.get(pk=next(iter(demo.values())).pk)
+    findings = work_views._FINDINGS(case.pk, known={"case": case})
+    assert findings
+    with CaptureQueriesContext(connection) as ctx:
+        assert all(f.case is case for f in findings)
+    assert ctx.captured_queries == []
+    assert work_views._FINDINGS(case.pk)[0].case == case  # without `known`: read when asked, as the ORM does
+
+
+def test_values_queries_and_text_keys(demo: dict[str, Case]) -> None:
+    rows = Prepared(lambda number: Case.objects.filter(number=number).values("id", "stage"), kinds=(str,))
+    for case in demo.values():
+        assert rows(case.number) == [{"id": case.pk, "stage": case.stage}]
+    assert rows("no such number") == []
+    two = Prepared(lambda a, b: Case.objects.filter(pk__in=[a, b]).order_by("pk").values("pk"))
+    a, b = sorted(c.pk for c in demo.values())[:2]
+    assert two(a, b) == [{"pk": a}, {"pk": b}] and two(b, b) == [{"pk": b}]
+
+
+def test_a_constant_equal_to_a_stand_in_is_not_taken_for_a_key(demo: dict[str, Case]) -> None:
+    pk = next(iter(demo.values())).pk
+    either = Prepared(lambda k: Case.objects.filter(Q(pk=k) | Q(pk=STAND_INS[0][0])).values("pk"))
+    assert either(pk) == [{"pk": pk}]
+
+
+def test_a_condition_nothing_meets_gives_no_rows_and_a_user_without_cases_sees_an_empty_queue(world) -> None:
+    nothing = Prepared(lambda k: Case.objects.filter(pk__in=[]).filter(stage=k).values("pk"), kinds=(str,))
+    assert nothing("filed") == [] and nothing("closed") == []
+    user = get_user_model().objects.create_user("nobody", password="x")  # signed in, no role, no person
+    c = Client()
+    c.force_login(user)
+    r = c.get("/work/")
+    assert r.status_code == 200 and c.get("/work/?stage=filed").status_code == 200
+
+
+def test_the_case_page_is_the_page_the_plain_orm_builds(demo: dict[str, Case], monkeypatch: pytest.MonkeyPatch) -> None:
+    token = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
+    for name in ("zj_caseworker", "sz_caseworker", "auditor", "chen"):
+        c = Client()
+        c.force_login(get_user_model().objects.get(username=name))
+        for case in demo.values():
+            fast = c.get(f"/cases/{case.pk}/")
+            with monkeypatch.context() as m:
+                for query in PAGE_QUERIES:
+                    m.setattr(work_views, query, plain(getattr(work_views, query)))
+                slow = c.get(f"/cases/{case.pk}/")
+            assert fast.status_code == slow.status_code
+            assert token.sub("", fast.content.decode()) == token.sub("", slow.content.decode()), (name, case.pk)
+    assert Client().get("/cases/999999/").status_code == 302  # signed out: to the login page, as before
+
+
+def test_the_work_queue_is_the_page_the_plain_orm_builds(demo: dict[str, Case], monkeypatch: pytest.MonkeyPatch) -> None:
+    from rongcuo.web.work_views import WORK_PAGE
+
+    token = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
+    stage = next(iter(demo.values())).stage
+    monkeypatch.setattr(work_views, "WORK_PAGE", 2)  # so that the demo cases fill several pages
+    queries = ["", f"?stage={stage}", "?outcome=exempt", f"?stage={stage}&outcome=undetermined", "?page=2",
+               "?page=3", "?q=ZJ", "?stage=no-such-stage"]
+    shown = 0
+    for name in ("zj_caseworker", "sz_caseworker", "auditor", "chen", "zj_committee"):
+        c = Client()
+        c.force_login(get_user_model().objects.get(username=name))
+        for query in queries:
+            fast = c.get(f"/work/{query}")
+            with monkeypatch.context() as m:
+                m.setattr(work_views, "_WORK_QUERIES", lambda shape, make: plain(make()))
+                slow = c.get(f"/work/{query}")
+            assert fast.status_code == slow.status_code == 200
+            page = token.sub("", fast.content.decode())
+            assert page == token.sub("", slow.content.decode()), (name, query)
+            shown += page.count('href="/cases/')
+    assert WORK_PAGE > 2 and shown > 0
+
+
+def test_what_cannot_be_prepared_is_refused_with_a_message(demo: dict[str, Case]) -> None:
+    pk = next(iter(demo.values())).pk
+    with pytest.raises(NotPreparable, match="prefetch_related"):
+        Prepared(lambda k: Case.objects.filter(pk=k).prefetch_related("facts"))(pk)
+    with pytest.raises(NotPreparable, match="parameter 0 of the SQL changes with the keys but is not one of them"):
+        Prepared(lambda k: Case.objects.filter(pk__gt=k + 1))(pk)
+    with pytest.raises(NotPreparable, match=r"parameters \[0\] do not reach the SQL"):
+        Prepared(lambda k: Case.objects.filter(pk=pk))(pk)  # the key is not used
+    with pytest.raises(NotPreparable, match="depends on its keys' values"):
+        Prepared(lambda k: Case.objects.filter(pk=k, stage="filed") if k < STAND_INS[1][0] else
+                 Case.objects.filter(pk=k))(pk)
+    head = Prepared(lambda k: AuditHead.objects.filter(pk=k).values("pk"))  # a small-integer key
+    if connection.ops.integer_field_range("PositiveSmallIntegerField")[1] < STAND_INS[0][0]:  # PostgreSQL
+        with pytest.raises(NotPreparable, match="too narrow for the stand-ins"):
+            head(1)
+    else:  # SQLite: Django checks no range there, and the query is prepared
+        assert head(1) == list(AuditHead.objects.filter(pk=1).values("pk"))
+    with pytest.raises(NotPreparable, match=r"keys of \['int'\]"):
+        Prepared(lambda k: Case.objects.filter(pk=k))(str(pk))
+    with pytest.raises(NotPreparable, match="keys of"):
+        Prepared(lambda k: Case.objects.filter(pk=k))(pk, pk)
+    with pytest.raises(NotPreparable, match="model instances or values"):
+        Prepared(lambda k: Case.objects.filter(pk=k).values_list("pk"))(pk)
+    with pytest.raises(NotPreparable, match="kinds"):
+        Prepared(lambda k: Case.objects.filter(pk=k), kinds=(float,))
+    facts = Prepared(lambda k: CaseFact.objects.filter(case_id=k).annotate(by=F("established_by__username")))
+    assert {f.by for f in facts(pk)} == {f.established_by.username for f in CaseFact.objects.filter(case_id=pk)}
