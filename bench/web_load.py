@@ -53,8 +53,9 @@ What it does:
    load-data build. gunicorn is stopped at the end, also on error. Targets are reported, not enforced,
    unless --enforce is given (then the exit code is 1 when one is missed).
 
-Signed-in HTML pages (/work/, /cases/<id>/) are measured with a session cookie obtained by POSTing the login
-form over plain http; a page the URLconf does not have (404) is skipped with a note.
+Signed-in HTML pages (/work/, /cases/<id>/) are measured with the cookies a browser holds after signing in (the
+session and the CSRF cookie), obtained by POSTing the login form over plain http; a page the URLconf does not have
+(404) is skipped with a note.
 """
 
 from __future__ import annotations
@@ -592,7 +593,8 @@ def set_cookies(headers: list[tuple[str, str]]) -> dict[str, str]:
 
 
 def session_login(port: int) -> str | None:
-    """Log in through the login form (plain http; the cookies' Secure flag is ignored here): the Cookie header."""
+    """Log in through the login form (plain http; the cookies' Secure flag is ignored here): the Cookie header
+    a browser sends afterwards (session and CSRF cookies)."""
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         c.request("GET", "/accounts/login/")
@@ -615,7 +617,9 @@ def session_login(port: int) -> str | None:
         got = set_cookies(r.getheaders())
         if r.status != 302 or "sessionid" not in got:
             return None
-        return f"sessionid={got['sessionid']}"
+        # what a browser sends from now on: the session and the CSRF cookie (renewed at login), without which
+        # every page would make and set a new CSRF secret
+        return f"sessionid={got['sessionid']}; csrftoken={got.get('csrftoken', cookies['csrftoken'])}"
     finally:
         c.close()
 

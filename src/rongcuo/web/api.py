@@ -32,6 +32,7 @@ from rongcuo.cases.tokens import token_issue
 from rongcuo.funds.api import router as funds_router
 from rongcuo.funds.api import transfers as transfers_router
 from rongcuo.monitoring.api import monitoring_router
+from rongcuo.prepared import Prepared, PreparedFamily
 from rongcuo.registry.models import Organisation, Person, Project
 from rongcuo.review.api import public as notices_router
 from rongcuo.review.api import router as review_router
@@ -490,22 +491,28 @@ def people(request: HttpRequest) -> Any:
 cases_router = Router(tags=["cases"])
 
 
+_LISTS = PreparedFamily()  # the case list's queries, by shape (cases_list)
+
+
 @cases_router.get("", response=list[CaseOut])
 def cases_list(request: HttpRequest, stage: str | None = None, outcome: str | None = None,
                disposition: str | None = None, limit: int = 100, offset: int = 0) -> Any:
     check_page(limit, offset)
-    qs = perm.visible_cases(request.user)
-    if stage:
-        qs = qs.filter(stage=stage)
-    if outcome:
-        qs = qs.filter(outcome=outcome)
-    if disposition:
-        qs = qs.filter(disposition=disposition)
-    # The page's ids first, then only those rows with only the listed columns. `visible_cases` is DISTINCT (it
-    # joins expert assignments); DISTINCT over whole rows sorts every visible case with its determination
-    # JSON, while DISTINCT over the id alone walks the primary key backwards and stops after `limit` rows.
-    page = qs.order_by("-id").values("id")[offset:offset + limit]
-    return listed(request, Case.objects.filter(pk__in=page).order_by("-id").values(*CaseOut.model_fields))
+    user = request.user
+    chosen = {name: value for name, value in (("stage", stage), ("outcome", outcome), ("disposition", disposition))
+              if value}
+
+    def build(*keys: str) -> Any:
+        qs = perm.visible_cases(user).filter(**dict(zip(chosen, keys, strict=True)))
+        # The page's ids first, then only those rows with only the listed columns: DISTINCT over whole rows would
+        # sort every visible case with its determination JSON, while the ids alone walk the primary key backwards
+        # and stop after `limit` rows.
+        page = qs.order_by("-id").values("id")[offset:offset + limit]
+        return Case.objects.filter(pk__in=page).order_by("-id").values(*CaseOut.model_fields)
+
+    # compiled once per shape (rongcuo.prepared): the user's visibility, the filters given, the page's bounds
+    shape = ("cases", perm.visibility_shape(user), tuple(chosen), limit, offset)
+    return listed(request, _LISTS(shape, lambda: Prepared(build, kinds=(str,) * len(chosen)))(*chosen.values()))
 
 
 @cases_router.post("", response={201: CaseDetailOut})
