@@ -549,6 +549,7 @@ class SharedCalendar(DbCalendar):
     """A :class:`DbCalendar` whose years come from the cache when they are there: for pages that SHOW deadline
     states (overdue, due soon), which would otherwise read the calendar twice on every request.
 
+    Each process keeps the years it has read under their cache key as well (so a page reads only the generation).
     Never for computing a date that is stored: services use :class:`DbCalendar`. The cache key carries the
     calendar's generation (rongcuo.generations), which every calendar change replaces (the seed, a notice file, an
     administrator's edit that moves a day: the same points that fire the calendar-change hooks, and any save or
@@ -563,7 +564,11 @@ class SharedCalendar(DbCalendar):
 
         gen = generations.current(CALENDAR_GENERATION)
         keys = {y: f"rongcuo:calendar:{gen}:{y}" for y in missing}
-        found = cache.get_many(list(keys.values()))
+        # this process's copy of a year under this generation first: no round trip, nothing to unpickle
+        found = {key: _YEARS[key] for key in keys.values() if key in _YEARS}
+        if len(found) < len(keys):
+            found.update(cache.get_many([key for key in keys.values() if key not in found]))
+            _keep({key: found[key] for key in keys.values() if key in found})
         for year, key in keys.items():
             if key in found:
                 days, loaded = found[key]
@@ -575,8 +580,18 @@ class SharedCalendar(DbCalendar):
         if not absent:
             return
         super().fetch(absent[0], absent[-1])
-        cache.set_many({keys[y]: ({d: v for d, v in self._days.items() if d.year == y}, y in self._loaded)
-                        for y in absent}, SHARED_CALENDAR_TTL)
+        years = {keys[y]: ({d: v for d, v in self._days.items() if d.year == y}, y in self._loaded) for y in absent}
+        cache.set_many(years, SHARED_CALENDAR_TTL)
+        _keep(years)
+
+
+_YEARS: dict[str, tuple[dict[date, Any], bool]] = {}  # SharedCalendar's years in this process, by cache key
+
+
+def _keep(years: dict[str, tuple[dict[date, Any], bool]]) -> None:
+    if len(_YEARS) > 64:  # older generations' years are never asked for again
+        _YEARS.clear()
+    _YEARS.update(years)
 
 
 def calendar_changed(**kwargs: Any) -> None:

@@ -367,6 +367,21 @@ def test_shared_calendar_reads_the_database_once_and_every_change_replaces_it(
     assert load_calendar(2027, 2027, shared=True).is_workday(D(2027, 2, 6)) == (False, False)  # weekend rule
 
 
+def test_shared_calendar_years_are_kept_in_the_process_under_their_generation(
+    monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    from django.core.cache import cache
+
+    calendar_seed(years=[2025])
+    load_calendar(2025, 2025, shared=True)
+    with monkeypatch.context() as m:  # the next page asks the shared cache for nothing but the generation
+        m.setattr(cache, "get_many", lambda *a, **k: pytest.fail("years read from the shared cache again"))
+        assert load_calendar(2025, 2025, shared=True).is_workday(D(2025, 10, 1)) == (False, False)
+    with django_capture_on_commit_callbacks(execute=True):  # a change: a new generation, read afresh
+        calendar_set_day(day=D(2025, 10, 1), is_workday=True, note="测试", actor="carol")
+    assert load_calendar(2025, 2025, shared=True).is_workday(D(2025, 10, 1)) == (True, False)
+
+
 def test_shared_calendar_loads_later_years_on_demand_and_caches_them(
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
