@@ -1012,7 +1012,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print()
     print(f"Rongcuo web load: {n:,} cases on PostgreSQL; {server.info}; as {CASEWORKER} (bearer token for /api, "
-          f"session cookie for pages); per endpoint, {seconds} s each:\n"
+          f"session and CSRF cookies for pages); per endpoint, {seconds} s each:\n"
           f"  users: {a.users} concurrent users, each thinking {think[0]:g}-{think[1]:g} s between requests "
           f"(latency p50/p95/p99 in ms; the p95 target is judged here)\n"
           f"  saturated: wrk -t {a.threads} -c {a.users} without think time (max req/s; the floor share is judged "

@@ -62,6 +62,22 @@ def test_each_case_page_query_gives_what_the_orm_gives(demo: dict[str, Case]) ->
     assert ctx.captured_queries == []
 
 
+def test_case_for_reads_the_case_as_the_orm_does_and_refuses_as_before(demo: dict[str, Case]) -> None:
+    from rongcuo.cases import permissions as perm
+    from rongcuo.cases.errors import NotFound
+
+    auditor, chen = (get_user_model().objects.get(username=n) for n in ("auditor", "chen"))
+    for case in demo.values():
+        ours = perm.case_for(auditor, case.pk)
+        assert snapshot(ours) == snapshot(Case.objects.select_related(*perm.CASE_JOINED).get(pk=case.pk))
+        assert perm.case_for(auditor, str(case.pk)) == ours  # the key as the URL gives it
+    hidden = [c for c in demo.values() if not perm.may_read(chen, c)]
+    assert hidden
+    for user, key in ((auditor, 10**9), (auditor, "abc"), (auditor, ""), (chen, hidden[0].pk)):
+        with pytest.raises(NotFound):
+            perm.case_for(user, key)
+
+
 def test_known_objects_are_set_without_a_query(demo: dict[str, Case]) -> None:
     case = Case.objects.get(pk=next(iter(demo.values())).pk)
     findings = work_views._FINDINGS(case.pk, known={"case": case})

@@ -128,7 +128,7 @@ def _case_page_presence() -> dict[str, Any]:
 # The case page's reads, compiled once per process (rongcuo.prepared): each is the query the ORM would run for
 # `perm.case_for` with the presence columns (`_case_page_presence`), `case.facts`, `case.evidence`,
 # `case.stage_changes`, the case's audit events and `case.deadlines`, without building its SQL on every request.
-_PAGE_CASE = Prepared(lambda pk: Case.objects.select_related("project", "bureau", "host_unit", "applicant")
+_PAGE_CASE = Prepared(lambda pk: Case.objects.select_related(*perm.CASE_JOINED)
                       .annotate(**_case_page_presence()).filter(pk=pk).order_by())
 _FINDINGS = Prepared(lambda case_id: CaseFact.objects.filter(case_id=case_id)
                      .annotate(by_name=_by_name("established_by")))
