@@ -114,7 +114,8 @@ def test_a_condition_nothing_meets_gives_no_rows_and_a_user_without_cases_sees_a
     assert r.status_code == 200 and c.get("/work/?stage=filed").status_code == 200
 
 
-def test_the_case_page_is_the_page_the_plain_orm_builds(demo: dict[str, Case], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_case_page_is_the_page_the_plain_orm_builds(demo: dict[str, Case],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     token = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
     for name in ("zj_caseworker", "sz_caseworker", "auditor", "chen"):
         c = Client()
@@ -130,7 +131,8 @@ def test_the_case_page_is_the_page_the_plain_orm_builds(demo: dict[str, Case], m
     assert Client().get("/cases/999999/").status_code == 302  # signed out: to the login page, as before
 
 
-def test_the_work_queue_is_the_page_the_plain_orm_builds(demo: dict[str, Case], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_work_queue_is_the_page_the_plain_orm_builds(demo: dict[str, Case],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     from rongcuo.web.work_views import WORK_PAGE
 
     token = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
