@@ -4,7 +4,8 @@ Django's ORM builds and compiles a query's SQL anew on every evaluation. For the
 their cost: the case page's case query (four joined tables and eight EXISTS columns) took about 1.2 ms of CPU to
 build and compile and 0.4 ms to run and read on PostgreSQL, each of the page's lists of findings, stage changes
 and deadlines about 0.6 ms to build and compile. SQLAlchemy keeps compiled statements in a cache for this reason;
-Django has none, so `Prepared` does it for a query of fixed shape whose parameters are keys:
+Django has none, so `Prepared` does it for a query of fixed shape whose parameters are keys, each compared for
+equality (`=` or `IN`):
 
     FACTS = Prepared(lambda case_id: CaseFact.objects.filter(case_id=case_id).annotate(by_name=F("…")))
     findings = FACTS(case.pk, known={"case": case})   # a list, as list(queryset) gives
@@ -44,6 +45,9 @@ from django.db.models.query import ModelIterable, ValuesIterable
 # beyond an integer column's range, and says so before any SQL is written) and far beyond the keys of this
 # platform's tables; texts no key has.
 STAND_INS = ((2_000_000_000, "rongcuo-prepared-stand-in-a-{}"), (2_100_000_000, "rongcuo-prepared-stand-in-b-{}"))
+
+
+BIGINT = 2**63  # integer keys are compared with columns of at most 64 bits
 
 
 class NotPreparable(TypeError):
@@ -141,6 +145,8 @@ class Prepared:
     def __call__(self, *keys: int | str, known: dict[str, Model] | None = None) -> list[Any]:
         if len(keys) != self.arity or any(type(key) is not kind for key, kind in zip(keys, self.kinds, strict=True)):
             raise NotPreparable(f"a prepared query takes keys of {[k.__name__ for k in self.kinds]}, not {keys!r}")
+        if any(type(key) is int and not -BIGINT <= key < BIGINT for key in keys):
+            return []  # no integer column holds it (and SQLite could not even take it): no row equals it
         qs = self.queryset()
         alias = router.db_for_read(qs.model)
         entry = self._compiled.get(alias)

@@ -5,6 +5,7 @@ the plain ORM builds; what cannot be prepared is refused with a message when it 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -73,9 +74,14 @@ def test_case_for_reads_the_case_as_the_orm_does_and_refuses_as_before(demo: dic
         assert perm.case_for(auditor, str(case.pk)) == ours  # the key as the URL gives it
     hidden = [c for c in demo.values() if not perm.may_read(chen, c)]
     assert hidden
-    for user, key in ((auditor, 10**9), (auditor, "abc"), (auditor, ""), (chen, hidden[0].pk)):
+    for user, key in ((auditor, 10**9), (auditor, "abc"), (auditor, ""), (chen, hidden[0].pk), (auditor, 10**19),
+                      (auditor, -(2**63) - 1), (auditor, 2**31)):
         with pytest.raises(NotFound):
             perm.case_for(user, key)
+    c = Client()
+    c.force_login(auditor)
+    for key in (2**31, 2**63, 10**40):  # beyond the columns: no such case, as the ORM answers
+        assert c.get(f"/cases/{key}/").status_code == 404 and c.get(f"/api/cases/{key}").status_code == 404
 
 
 def test_known_objects_are_set_without_a_query(demo: dict[str, Case]) -> None:
@@ -114,20 +120,35 @@ def test_a_condition_nothing_meets_gives_no_rows_and_a_user_without_cases_sees_a
     assert r.status_code == 200 and c.get("/work/?stage=filed").status_code == 200
 
 
-def test_the_case_page_is_the_page_the_plain_orm_builds(demo: dict[str, Case],
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    token = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
-    for name in ("zj_caseworker", "sz_caseworker", "auditor", "chen"):
+USERS = ("zj_caseworker", "sz_caseworker", "auditor", "chen", "zj_committee")
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
+
+
+def prepared_and_plain(monkeypatch: pytest.MonkeyPatch, urls: list[str],
+                       patches: list[tuple[Any, str, Any]]) -> Iterator[tuple[str, str, Any, Any]]:
+    """Each URL as each user, answered with the prepared queries and again with `patches` (the plain ORM):
+    (user, url, prepared answer, plain answer)."""
+    for name in USERS:
         c = Client()
         c.force_login(get_user_model().objects.get(username=name))
-        for case in demo.values():
-            fast = c.get(f"/cases/{case.pk}/")
+        for url in urls:
+            fast = c.get(url)
             with monkeypatch.context() as m:
-                for query in PAGE_QUERIES:
-                    m.setattr(work_views, query, plain(getattr(work_views, query)))
-                slow = c.get(f"/cases/{case.pk}/")
-            assert fast.status_code == slow.status_code
-            assert token.sub("", fast.content.decode()) == token.sub("", slow.content.decode()), (name, case.pk)
+                for target, attr, value in patches:
+                    m.setattr(target, attr, value)
+                slow = c.get(url)
+            yield name, url, fast, slow
+
+
+def test_the_case_page_is_the_page_the_plain_orm_builds(demo: dict[str, Case],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    patches = [(work_views, query, plain(getattr(work_views, query))) for query in PAGE_QUERIES]
+    shown = 0
+    for name, url, fast, slow in prepared_and_plain(monkeypatch, [f"/cases/{c.pk}/" for c in demo.values()], patches):
+        assert fast.status_code == slow.status_code
+        assert TOKEN.sub("", fast.content.decode()) == TOKEN.sub("", slow.content.decode()), (name, url)
+        shown += fast.status_code == 200
+    assert shown > len(demo)  # most users read some of the cases (the others get 404 both ways)
     assert Client().get("/cases/999999/").status_code == 302  # signed out: to the login page, as before
 
 
@@ -135,24 +156,17 @@ def test_the_work_queue_is_the_page_the_plain_orm_builds(demo: dict[str, Case],
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     from rongcuo.web.work_views import WORK_PAGE
 
-    token = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
     stage = next(iter(demo.values())).stage
     monkeypatch.setattr(work_views, "WORK_PAGE", 2)  # so that the demo cases fill several pages
     queries = ["", f"?stage={stage}", "?outcome=exempt", f"?stage={stage}&outcome=undetermined", "?page=2",
                "?page=3", "?q=ZJ", "?stage=no-such-stage"]
     shown = 0
-    for name in ("zj_caseworker", "sz_caseworker", "auditor", "chen", "zj_committee"):
-        c = Client()
-        c.force_login(get_user_model().objects.get(username=name))
-        for query in queries:
-            fast = c.get(f"/work/{query}")
-            with monkeypatch.context() as m:
-                m.setattr(work_views, "_WORK_QUERIES", lambda shape, make: plain(make()))
-                slow = c.get(f"/work/{query}")
-            assert fast.status_code == slow.status_code == 200
-            page = token.sub("", fast.content.decode())
-            assert page == token.sub("", slow.content.decode()), (name, query)
-            shown += page.count('href="/cases/')
+    for name, url, fast, slow in prepared_and_plain(monkeypatch, [f"/work/{q}" for q in queries], [
+            (work_views, "_WORK_QUERIES", lambda shape, make: plain(make()))]):
+        assert fast.status_code == slow.status_code == 200
+        page = TOKEN.sub("", fast.content.decode())
+        assert page == TOKEN.sub("", slow.content.decode()), (name, url)
+        shown += page.count('href="/cases/')
     assert WORK_PAGE > 2 and shown > 0
 
 
@@ -164,17 +178,11 @@ def test_the_case_list_api_answers_what_the_plain_orm_answers(demo: dict[str, Ca
     queries = ["", "?limit=2", "?limit=2&offset=2", f"?stage={stage}", "?outcome=exempt&disposition=open",
                f"?stage={stage}&limit=1&offset=1", "?disposition=closed", "?stage=no-such-stage"]
     listed = 0
-    for name in ("zj_caseworker", "sz_caseworker", "auditor", "chen", "zj_committee"):
-        c = Client()
-        c.force_login(get_user_model().objects.get(username=name))
-        for query in queries:
-            fast = c.get(f"/api/cases{query}")
-            with monkeypatch.context() as m:
-                m.setattr(api, "_LISTS", lambda shape, make: plain(make()))
-                slow = c.get(f"/api/cases{query}")
-            assert fast.status_code == slow.status_code == 200
-            assert fast.json() == slow.json(), (name, query)
-            listed += len(fast.json())
+    for name, url, fast, slow in prepared_and_plain(monkeypatch, [f"/api/cases{q}" for q in queries], [
+            (api, "_LISTS", lambda shape, make: plain(make()))]):
+        assert fast.status_code == slow.status_code == 200
+        assert fast.json() == slow.json(), (name, url)
+        listed += len(fast.json())
     assert listed > 0
 
 
