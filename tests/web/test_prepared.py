@@ -16,7 +16,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from rongcuo.audit.models import AuditHead
-from rongcuo.cases.models import Case, CaseFact
+from rongcuo.cases.models import Case, CaseFact, Evidence
 from rongcuo.prepared import STAND_INS, NotPreparable, Prepared
 from rongcuo.web import work_views
 
@@ -184,6 +184,34 @@ def test_the_case_list_api_answers_what_the_plain_orm_answers(demo: dict[str, Ca
         assert fast.json() == slow.json(), (name, url)
         listed += len(fast.json())
     assert listed > 0
+
+
+def test_the_case_api_answers_what_the_plain_orm_answers(demo: dict[str, Case],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from rongcuo.web import api
+
+    # two findings resting on uploaded materials (the demo's findings cite none), one of them on two
+    by = get_user_model().objects.get(username="zj_caseworker")
+    findings = list(CaseFact.objects.filter(current=True).order_by("id")[:2])
+    for n, finding in enumerate(findings + findings[:1]):
+        finding.evidence.add(Evidence.objects.create(
+            case_id=finding.case_id, kind="report", file=f"evidence/t{n}.pdf", original_name=f"t{n}.pdf",
+            content_type="application/pdf", size=1, sha256=f"{n:064d}", uploaded_by=by))
+    patches = [(api, query, plain(getattr(api, query)))
+               for query in ("_FACT_ROWS", "_RELIED_ON", "_DEADLINES", "_HISTORY")]
+    seen = {"answered": 0, "facts": 0, "relied_on": 0, "deadlines": 0, "history": 0}
+    for name, url, fast, slow in prepared_and_plain(monkeypatch, [f"/api/cases/{c.pk}" for c in demo.values()],
+                                                    patches):
+        assert fast.status_code == slow.status_code and fast.json() == slow.json(), (name, url)
+        if fast.status_code == 200:
+            body = fast.json()
+            seen["answered"] += 1
+            seen["facts"] += bool(body["facts"])
+            seen["relied_on"] += sum(bool(f["evidence"]) for f in body["facts"])
+            seen["deadlines"] += bool(body["deadlines"])
+            seen["history"] += bool(body["history"])
+    # every kind of record, findings resting on uploaded materials among them, was compared
+    assert seen["answered"] > len(demo) and all(seen.values()), seen
 
 
 def test_what_cannot_be_prepared_is_refused_with_a_message(demo: dict[str, Case]) -> None:

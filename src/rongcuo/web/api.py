@@ -26,7 +26,7 @@ from rongcuo.audit.services import audit_verify
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as svc
 from rongcuo.cases.errors import Forbidden, Invalid, NotFound, ServiceError, check_page
-from rongcuo.cases.models import ApiToken, Case, CaseFact, Deadline, DeadlineStatus, Objection
+from rongcuo.cases.models import ApiToken, Case, CaseFact, Deadline, DeadlineStatus, Objection, StageChange
 from rongcuo.cases.packs import registry
 from rongcuo.cases.tokens import token_issue
 from rongcuo.funds.api import router as funds_router
@@ -373,29 +373,35 @@ def _deadlines_out(deadlines: list[Deadline]) -> list[dict[str, Any]]:
 FACT_COLUMNS = ("id", "fact_id", "value", "role", "stage", "established_at", "note", "current")
 
 
+# The case's records as the case detail lists them, each read by a query compiled once (rongcuo.prepared).
+_FACT_ROWS = Prepared(lambda case_id: CaseFact.objects.filter(case_id=case_id).values(
+    *FACT_COLUMNS, established_by_name=F(f"established_by__{get_user_model().USERNAME_FIELD}")))
+_RELIED_ON = Prepared(lambda case_id: CaseFact.evidence.through.objects.filter(casefact__case_id=case_id)
+                      .order_by("evidence__uploaded_at", "evidence__id").values("casefact_id", "evidence__sha256"))
+_DEADLINES = Prepared(lambda case_id: Deadline.objects.filter(case_id=case_id))
+_HISTORY = Prepared(lambda case_id: StageChange.objects.filter(case_id=case_id).values(
+    "from_stage", "to_stage", "action", "role", "reason", "at",
+    actor_name=F(f"actor__{get_user_model().USERNAME_FIELD}")))
+
+
 def _facts_out(case: Case) -> list[dict[str, Any]]:
     """The case's findings as rows (no model objects): the findings with their author's name, then the hashes
     of the evidence each relies on, in upload order — two queries, whatever the number of findings."""
-    user_field = get_user_model().USERNAME_FIELD
-    rows = list(case.facts.values(*FACT_COLUMNS, established_by_name=F(f"established_by__{user_field}")))
     relied: dict[int, list[str]] = {}
-    for fact_id, sha in (CaseFact.evidence.through.objects.filter(casefact__case_id=case.pk)
-                         .order_by("evidence__uploaded_at", "evidence__id")
-                         .values_list("casefact_id", "evidence__sha256")):
-        relied.setdefault(fact_id, []).append(sha)
+    for link in _RELIED_ON(case.pk):
+        relied.setdefault(link["casefact_id"], []).append(link["evidence__sha256"])
     return [{"fact_id": r["fact_id"], "value": r["value"], "role": r["role"], "stage": r["stage"],
              "established_by": r["established_by_name"], "established_at": r["established_at"],
-             "evidence": relied.get(r["id"], []), "note": r["note"], "current": r["current"]} for r in rows]
+             "evidence": relied.get(r["id"], []), "note": r["note"], "current": r["current"]}
+            for r in _FACT_ROWS(case.pk)]
 
 
 def _case_detail(case: Case, user: Any) -> dict[str, Any]:
     out = {f: getattr(case, f) for f in CaseOut.model_fields}
     out["failure_explanation"] = case.failure_explanation
     out["facts"] = _facts_out(case)
-    out["deadlines"] = _deadlines_out(list(case.deadlines.all()))
-    user_field = get_user_model().USERNAME_FIELD
-    out["history"] = list(case.stage_changes.values("from_stage", "to_stage", "action", "role", "reason", "at",
-                                                    actor_name=F(f"actor__{user_field}")))
+    out["deadlines"] = _deadlines_out(_DEADLINES(case.pk, known={"case": case}))
+    out["history"] = _HISTORY(case.pk)
     for h in out["history"]:
         h["actor"] = h.pop("actor_name")
     out["transitions"] = [{"action": t.action, "to": t.to, "label_zh": t.label.zh, "label_en": t.label.en,
