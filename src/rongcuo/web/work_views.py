@@ -258,14 +258,14 @@ def work(request: HttpRequest) -> HttpResponse:
     page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) <= 100_000 else 1
     # The page's ids first (DISTINCT over the id alone walks the primary key backwards and stops early), then
     # only those rows with only the shown columns, as plain rows (no model objects: a page lists dozens). Each
-    # query is compiled once per shape (rongcuo.prepared): the user's visibility, the filters chosen, the page,
-    # the number of ids; a search's pattern is not a key, so a search builds its query as usual.
+    # query is compiled once per shape (rongcuo.prepared): the user's visibility, the filters chosen, the page and
+    # its size, the number of ids; a search's pattern is not a key, so a search builds its query as usual.
     shape = perm.visibility_shape(user)
     chosen = {name: value for name, value in (("stage", stage), ("outcome", outcome)) if value}
     if q:
         ids = [r["id"] for r in _case_ids(user, page, q=q, **chosen)]
     else:
-        ids = [r["id"] for r in _WORK_QUERIES(("ids", shape, tuple(chosen), page), lambda: Prepared(
+        ids = [r["id"] for r in _WORK_QUERIES(("ids", shape, tuple(chosen), page, WORK_PAGE), lambda: Prepared(
             lambda *keys: _case_ids(user, page, **dict(zip(chosen, keys, strict=True))),
             kinds=(str,) * len(chosen)))(*chosen.values())]
     has_next = len(ids) > WORK_PAGE
@@ -287,10 +287,11 @@ def work(request: HttpRequest) -> HttpResponse:
         generations.RECORDS, f"work-counts:{perm.visibility_key(user)}:{today.isoformat()}:{soon.isoformat()}",
         WORK_COUNTS_TTL, lambda: running.filter(due_date__lte=soon).aggregate(
             overdue=Count("id", filter=Q(due_date__lt=today)), due_soon=Count("id", filter=Q(due_date__gte=today))))
+    first_due = _WORK_QUERIES(("deadlines", shape, WORK_DEADLINES), lambda: Prepared(
+        lambda: running.order_by(F("due_date").asc(nulls_last=True), "id")
+        .values(*DEADLINE_ROW_FIELDS, "case__number", "case__project__title")[:WORK_DEADLINES]))
     open_deadlines = [SimpleNamespace(**r, case=SimpleNamespace(number=r["case__number"], project=SimpleNamespace(
-        title=r["case__project__title"]))) for r in _WORK_QUERIES(("deadlines", shape), lambda: Prepared(
-            lambda: running.order_by(F("due_date").asc(nulls_last=True), "id")
-            .values(*DEADLINE_ROW_FIELDS, "case__number", "case__project__title")[:WORK_DEADLINES]))()]
+        title=r["case__project__title"]))) for r in first_due()]
     next_of_listed = [SimpleNamespace(**r) for r in _by_ids(
         "next", [c.pk for c in cases], lambda *pks: Deadline.objects.filter(status=DeadlineStatus.open, case__in=pks)
         .order_by(F("due_date").asc(nulls_last=True), "id").values(*DEADLINE_ROW_FIELDS))]
