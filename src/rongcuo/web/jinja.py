@@ -144,7 +144,7 @@ def _date(value: Any, arg: str | None = None) -> str:
     value = template_localtime(value)
     pattern = _STRFTIME.get(arg or "")
     if pattern is not None and isinstance(value, dt.date) and value.year >= 1000 \
-            and (isinstance(value, dt.datetime) or "H" not in arg):  # type: ignore[operator]
+            and (isinstance(value, dt.datetime) or "%H" not in pattern):  # a date with a time: Django's error
         return value.strftime(pattern)
     return defaultfilters.date(value, arg)
 

@@ -256,7 +256,7 @@ def work(request: HttpRequest) -> HttpResponse:
     stage, outcome, q = request.GET.get("stage", ""), request.GET.get("outcome", ""), request.GET.get("q", "").strip()
     raw_page = request.GET.get("page", "1")
     page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) <= 100_000 else 1
-    # The page's ids first (DISTINCT over the id alone walks the primary key backwards and stops early), then
+    # The page's ids first (the ids alone walk the primary key backwards and stop after a page), then
     # only those rows with only the shown columns, as plain rows (no model objects: a page lists dozens). Each
     # query is compiled once per shape (rongcuo.prepared): the user's visibility, the filters chosen, the page and
     # its size, the number of ids; a search's pattern is not a key, so a search builds its query as usual.
