@@ -36,6 +36,7 @@ ENDPOINTS = [
     ("reference: signed-in plain answer", "/bench-reference/plain/"),
     ("reference: signed-in frame only", "/bench-reference/frame/"),
     ("work queue: cases (API)", "/api/cases?limit=50"),
+    ("work queue: overdue deadlines (API)", "/api/deadlines?state=overdue"),
     ("determination (API)", "/api/cases/{id}/determination"),
     ("case (API)", "/api/cases/{id}"),
     ("public notices (API)", "/api/notices"),

@@ -186,6 +186,21 @@ def test_the_case_list_api_answers_what_the_plain_orm_answers(demo: dict[str, Ca
     assert listed > 0
 
 
+def test_the_deadline_list_api_answers_what_the_plain_orm_answers(demo: dict[str, Case],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from rongcuo.web import api
+
+    queries = ["", "?state=overdue", "?state=due_soon", "?state=on_track", "?state=paused", "?limit=1",
+               "?limit=1&offset=1"]
+    listed = 0
+    for name, url, fast, slow in prepared_and_plain(monkeypatch, [f"/api/deadlines{q}" for q in queries], [
+            (api, "_LISTS", lambda shape, make: plain(make()))]):
+        assert fast.status_code == slow.status_code == 200
+        assert fast.json() == slow.json(), (name, url)
+        listed += len(fast.json())
+    assert listed > 0
+
+
 def test_the_case_api_answers_what_the_plain_orm_answers(demo: dict[str, Case],
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     from rongcuo.web import api
