@@ -167,6 +167,10 @@ class Prepared:
         related = {qs.model._meta.get_field(name): {obj.pk: obj} for name, obj in (known or {}).items()}
         return list(qs._iterable_class(_Run(qs, compiler, alias, related)))
 
+    def first(self, *keys: int | str) -> Any:
+        """The first row, or None when there is none (a lookup by a unique key)."""
+        return next(iter(self(*keys)), None)
+
 
 class PreparedFamily:
     """Prepared queries whose shape depends on more than their keys — the user's visibility, a filter chosen on

@@ -78,8 +78,8 @@ class ThrottledModelBackend(ModelBackend):
     def get_user(self, user_id: Any) -> Any:
         if type(user_id) is not int:  # a user model whose keys are not integers: as Django reads it
             return super().get_user(user_id)
-        found = self._user(user_id)
-        return found[0] if found and self.user_can_authenticate(found[0]) else None
+        user = self._user.first(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
 
     def authenticate(self, request: HttpRequest | None, username: str | None = None, password: str | None = None,
                      **kwargs: Any) -> Any:

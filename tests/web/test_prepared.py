@@ -16,11 +16,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from rongcuo.audit.models import AuditHead
+from rongcuo.cases import services as svc
 from rongcuo.cases.models import Case, CaseFact, Evidence
 from rongcuo.prepared import STAND_INS, NotPreparable, Prepared
 from rongcuo.web import work_views
 
-PAGE_QUERIES = ("_PAGE_CASE", "_FINDINGS", "_UPLOADS", "_STAGE_CHANGES", "_AUDIT_EVENTS", "_DEADLINES")
+PAGE_QUERIES = [(work_views, name) for name in ("_PAGE_CASE", "_FINDINGS", "_UPLOADS", "_STAGE_CHANGES",
+                                                 "_AUDIT_EVENTS")] + [(svc, "case_deadlines")]
 
 
 def snapshot(obj: Any) -> Any:
@@ -32,23 +34,29 @@ def snapshot(obj: Any) -> Any:
     return data
 
 
-def plain(prepared: Prepared) -> Any:
+class plain:  # stands where a Prepared stands
     """The same query through the ORM, evaluated as the view evaluates it (known objects set as a related manager
     would set them)."""
-    def run(*keys: Any, known: dict[str, Any] | None = None) -> list[Any]:
-        rows = list(prepared.build(*keys))
+
+    def __init__(self, prepared: Prepared) -> None:
+        self.prepared = prepared
+
+    def __call__(self, *keys: Any, known: dict[str, Any] | None = None) -> list[Any]:
+        rows = list(self.prepared.build(*keys))
         for row in rows:
             for name, obj in (known or {}).items():
                 setattr(row, name, obj)
         return rows
-    return run
+
+    def first(self, *keys: Any) -> Any:
+        return next(iter(self(*keys)), None)
 
 
 def test_each_case_page_query_gives_what_the_orm_gives(demo: dict[str, Case]) -> None:
-    seen = dict.fromkeys(PAGE_QUERIES, 0)
+    seen = {name: 0 for _, name in PAGE_QUERIES}
     for case in demo.values():
-        for name in PAGE_QUERIES:
-            prepared: Prepared = getattr(work_views, name)
+        for module, name in PAGE_QUERIES:
+            prepared: Prepared = getattr(module, name)
             key: Any = str(case.pk) if prepared.kinds == (str,) else case.pk
             fast, slow = prepared(key), list(prepared.build(key))
             assert [snapshot(r) for r in fast] == [snapshot(r) for r in slow], (name, case.project.code)
@@ -142,7 +150,7 @@ def prepared_and_plain(monkeypatch: pytest.MonkeyPatch, urls: list[str],
 
 def test_the_case_page_is_the_page_the_plain_orm_builds(demo: dict[str, Case],
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    patches = [(work_views, query, plain(getattr(work_views, query))) for query in PAGE_QUERIES]
+    patches = [(module, query, plain(getattr(module, query))) for module, query in PAGE_QUERIES]
     shown = 0
     for name, url, fast, slow in prepared_and_plain(monkeypatch, [f"/cases/{c.pk}/" for c in demo.values()], patches):
         assert fast.status_code == slow.status_code
@@ -202,8 +210,8 @@ def test_the_case_api_answers_what_the_plain_orm_answers(demo: dict[str, Case],
         finding.evidence.add(Evidence.objects.create(
             case_id=finding.case_id, kind="report", file=f"evidence/t{n}.pdf", original_name=f"t{n}.pdf",
             content_type="application/pdf", size=1, sha256=f"{n:064d}", uploaded_by=by))
-    patches = [(api, query, plain(getattr(api, query)))
-               for query in ("_FACT_ROWS", "_RELIED_ON", "_DEADLINES", "_HISTORY")]
+    patches = [(api, query, plain(getattr(api, query))) for query in ("_FACT_ROWS", "_RELIED_ON", "_HISTORY")]
+    patches.append((svc, "case_deadlines", plain(svc.case_deadlines)))
     seen = {"answered": 0, "facts": 0, "relied_on": 0, "deadlines": 0, "history": 0}
     for name, url, fast, slow in prepared_and_plain(monkeypatch, [f"/api/cases/{c.pk}" for c in demo.values()],
                                                     patches):

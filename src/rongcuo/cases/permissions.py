@@ -253,7 +253,7 @@ def case_for(user: Any, pk: int | str, only: tuple[str, ...] = (), annotate: dic
             qs = Case.objects.only(*only) if only else Case.objects.select_related(*CASE_JOINED)
             case = (qs.annotate(**annotate) if annotate else qs).get(pk=pk)
         else:
-            case = next(iter(_CASE(int(pk))), None)
+            case = _CASE.first(int(pk))
     except (Case.DoesNotExist, ValueError):
         case = None
     return readable(user, case)

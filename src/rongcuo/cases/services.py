@@ -27,6 +27,7 @@ from rongcuo.engine.facts import InputError, parse_facts
 from rongcuo.engine.model import Procedure, Stage, TimeLimit, Transition
 from rongcuo.engine.pack import Pack, UnknownPack
 from rongcuo.engine.render import result_json
+from rongcuo.prepared import Prepared
 from rongcuo.registry.models import Organisation, Person, Project
 from rongcuo.workdays.counting import Due
 from rongcuo.workdays.services import due_date, load_calendar, on_calendar_change
@@ -700,6 +701,11 @@ def deadline_state(d: Deadline, on: dt.date | None = None, cal: Any = None) -> s
     if cal.working_days_between(on, d.due_date) <= settings.DUE_SOON_WORKING_DAYS:
         return "due_soon"
     return "on_track"
+
+
+# A case's deadlines, as `case.deadlines.all()` reads them, through a query compiled once (rongcuo.prepared): the
+# case page and the case API list them on every view. Give `known={"case": case}` so that `d.case` asks nothing.
+case_deadlines = Prepared(lambda case_id: Deadline.objects.filter(case_id=case_id))
 
 
 def display_calendar(deadlines: list[Deadline]) -> Any:

@@ -379,7 +379,6 @@ _FACT_ROWS = Prepared(lambda case_id: CaseFact.objects.filter(case_id=case_id).v
     *FACT_COLUMNS, established_by_name=F(f"established_by__{get_user_model().USERNAME_FIELD}")))
 _RELIED_ON = Prepared(lambda case_id: CaseFact.evidence.through.objects.filter(casefact__case_id=case_id)
                       .order_by("evidence__uploaded_at", "evidence__id").values("casefact_id", "evidence__sha256"))
-_DEADLINES = Prepared(lambda case_id: Deadline.objects.filter(case_id=case_id))
 _HISTORY = Prepared(lambda case_id: StageChange.objects.filter(case_id=case_id).values(
     "from_stage", "to_stage", "action", "role", "reason", "at",
     actor_name=F(f"actor__{get_user_model().USERNAME_FIELD}")))
@@ -401,7 +400,7 @@ def _case_detail(case: Case, user: Any) -> dict[str, Any]:
     out = {f: getattr(case, f) for f in CaseOut.model_fields}
     out["failure_explanation"] = case.failure_explanation
     out["facts"] = _facts_out(case)
-    out["deadlines"] = _deadlines_out(_DEADLINES(case.pk, known={"case": case}))
+    out["deadlines"] = _deadlines_out(svc.case_deadlines(case.pk, known={"case": case}))
     out["history"] = _HISTORY(case.pk)
     for h in out["history"]:
         h["actor"] = h.pop("actor_name")
@@ -660,7 +659,7 @@ def deadlines(request: HttpRequest, state: str | None = None, limit: int = 100, 
 
     today = svc.today()
     cal = load_calendar(today.year, today.year + 2, shared=True)
-    soon = svc.due_soon_until(today, cal)
+    soon = svc.due_soon_until(today, cal) if state in ("due_soon", "on_track") else None
     user = request.user
 
     def build() -> Any:

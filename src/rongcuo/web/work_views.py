@@ -127,7 +127,8 @@ def _case_page_presence() -> dict[str, Any]:
 
 # The case page's reads, compiled once per process (rongcuo.prepared): each is the query the ORM would run for
 # `perm.case_for` with the presence columns (`_case_page_presence`), `case.facts`, `case.evidence`,
-# `case.stage_changes`, the case's audit events and `case.deadlines`, without building its SQL on every request.
+# `case.stage_changes` and the case's audit events (its deadlines: `svc.case_deadlines`), without building its SQL
+# on every request.
 _PAGE_CASE = Prepared(lambda pk: Case.objects.select_related(*perm.CASE_JOINED)
                       .annotate(**_case_page_presence()).filter(pk=pk).order_by())
 _FINDINGS = Prepared(lambda case_id: CaseFact.objects.filter(case_id=case_id)
@@ -138,7 +139,6 @@ _STAGE_CHANGES = Prepared(lambda case_id: StageChange.objects.filter(case_id=cas
 _AUDIT_EVENTS = Prepared(lambda subject_id: AuditEvent.objects.filter(
     subject_type="cases.case", subject_id=subject_id).only("at", "actor_name", "action", "seq", "hash"),
     kinds=(str,))  # not the before / after documents
-_DEADLINES = Prepared(lambda case_id: Deadline.objects.filter(case_id=case_id))
 
 
 def _pack(case: Case) -> Pack | None:
@@ -277,7 +277,10 @@ def work(request: HttpRequest) -> HttpResponse:
 
     today = svc.today()
     cal = load_calendar(today.year, today.year + 1, shared=True)  # one calendar for the whole page
-    running = perm.visible_through_case(user, Deadline.objects.filter(status=DeadlineStatus.open))
+
+    def running() -> Any:  # built only for a query not yet compiled or counts not yet cached
+        return perm.visible_through_case(user, Deadline.objects.filter(status=DeadlineStatus.open))
+
     soon = svc.due_soon_until(today, cal)
     # Both counts lie at or before `soon`: bounding the scan there lets the (status, due_date) index skip the
     # deadlines due later. They count a whole bureau's running deadlines (a join over its cases), so they are
@@ -285,10 +288,10 @@ def work(request: HttpRequest) -> HttpResponse:
     # moves only with one), for these cases (the visibility key), this day and this due-soon bound.
     counts = generations.cached(
         generations.RECORDS, f"work-counts:{perm.visibility_key(user)}:{today.isoformat()}:{soon.isoformat()}",
-        WORK_COUNTS_TTL, lambda: running.filter(due_date__lte=soon).aggregate(
+        WORK_COUNTS_TTL, lambda: running().filter(due_date__lte=soon).aggregate(
             overdue=Count("id", filter=Q(due_date__lt=today)), due_soon=Count("id", filter=Q(due_date__gte=today))))
     first_due = _WORK_QUERIES(("deadlines", shape, WORK_DEADLINES), lambda: Prepared(
-        lambda: running.order_by(F("due_date").asc(nulls_last=True), "id")
+        lambda: running().order_by(F("due_date").asc(nulls_last=True), "id")
         .values(*DEADLINE_ROW_FIELDS, "case__number", "case__project__title")[:WORK_DEADLINES]))
     open_deadlines = [SimpleNamespace(**r, case=SimpleNamespace(number=r["case__number"], project=SimpleNamespace(
         title=r["case__project__title"]))) for r in first_due()]
@@ -442,8 +445,8 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
         "materials": [(m.id, m.label) for s in (pack.procedure.stages if pack and pack.procedure else [])
                       for m in s.materials],
         "stage": stage_label(pack, case.stage), "disposition": DISPOSITION_TEXT.get(case.disposition),
-        "deadlines": _deadline_rows(_DEADLINES(case.pk, known={"case": case})), "is_open": is_open, "accept": ACCEPT,
-        "error": error, "posted": posted or {},
+        "deadlines": _deadline_rows(svc.case_deadlines(case.pk, known={"case": case})), "is_open": is_open,
+        "accept": ACCEPT, "error": error, "posted": posted or {},
         **_review_sections(case, roles, pack),
     }
 
@@ -458,7 +461,7 @@ def _review_sections(case: Case, roles: set[str], pack: Pack | None) -> dict[str
 @login_required
 def case_page(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        case = perm.readable(request.user, next(iter(_PAGE_CASE(pk)), None))
+        case = perm.readable(request.user, _PAGE_CASE.first(pk))
     except NotFound:
         raise Http404("no such case") from None
     return render(request, "web/case.html", case_context(request, case))
