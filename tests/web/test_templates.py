@@ -76,9 +76,9 @@ def test_the_fast_date_formats_print_what_djangos_date_filter_prints() -> None:
 
 
 def test_a_view_value_named_like_a_helper_is_refused_with_a_message() -> None:
-    template = ENGINE.get_template("web/_clause.html")
+    template = ENGINE.get_template("web/_determination.html")
     with pytest.raises(ImproperlyConfigured, match=r"\['t'\].*rename"):
-        template.render({"t": object(), "cl": None})
+        template.render({"t": object(), "d": {}})
 
 
 def test_the_views_values_win_over_the_context_processors(rf: RequestFactory) -> None:
@@ -164,3 +164,39 @@ def test_a_requests_language_is_chosen_once_and_fixed_for_the_request() -> None:
     middleware(RequestFactory().get("/"))  # no choice: Chinese
     assert seen == ["en", "en", "zh", "zh"]
     translation.deactivate()
+
+
+def test_a_determination_line_is_written_with_its_original_text_escaped_in_either_language() -> None:
+    from rongcuo.engine.model import Text
+    from rongcuo.web.explain import ClauseLine, FactLine
+
+    fact = FactLine(id="f.loss", label=Text(zh="损失<大>", en="Loss <big>"), value=True, value_text="是 & 否",
+                    provenance={"by": "张<三>", "role": "investigation_finding"})
+    unproven = FactLine(id="f.x", label=Text(zh="未认定", en="Not found"), value=None, value_text="未知")
+    line = ClauseLine(id="p.c<1>", kind="exemption", kind_label=Text(zh="免责情形", en="Exemption"), cite="第三条",
+                      label=Text(zh="勤勉尽责", en="Diligent"), text_zh="原文<script>x</script>", value=True,
+                      facts=[fact, unproven])
+    with translation.override("zh-hans"):
+        zh = render("{{ clause(cl, with_facts=True) }}", cl=line)
+        short = render("{{ clause(cl) }}", cl=line)
+    with translation.override("en"):
+        en = render("{{ clause(cl, with_facts=True) }}", cl=line)
+    assert '<span class="visually-hidden">成立：</span>' in zh and "holds: " in en
+    assert "「原文&lt;script&gt;x&lt;/script&gt;」" in zh and "<script>" not in zh + en
+    assert "[p.c&lt;1&gt;]" in zh and "<strong>勤勉尽责</strong>" in zh and "<strong>Diligent</strong>" in en
+    assert '<span class="cite">Exemption ·</span>' in en and "免责情形" not in zh  # the kind is spelled out in English
+    assert ("所依据事实：损失&lt;大&gt; = <strong>是 &amp; 否</strong> "
+            "(认定：<span translate=\"no\">张&lt;三&gt;</span>, 调查核实)；未认定 = <strong>未知</strong></p>") in zh
+    assert "Facts read: Loss &lt;big&gt; = " in en and ", Investigation finding)" in en
+    assert "所依据事实" not in short
+    # The clause's own text is kept once written, keyed by that text: another text under the same id is not
+    # answered from it.
+    changed = ClauseLine(**{**line.__dict__, "text_zh": "另一文本", "value": False, "facts": []})
+    with translation.override("zh-hans"):
+        other = render("{{ clause(cl, with_facts=True) }}", cl=changed)
+    assert "「另一文本」" in other and "原文" not in other and "不成立：" in other and "所依据事实" not in other
+    read = ClauseLine(id="f.loss", kind="fact", kind_label=None, cite="", label=Text(zh="损失", en="Loss"),
+                      text_zh="", value=None, is_fact=True)
+    with translation.override("en"):
+        assert render("{{ clause(cl) }}", cl=read).endswith("<strong>Loss</strong> <span class=\"muted small\">(fact)"
+                                                           "</span>")

@@ -12,6 +12,7 @@ What the templates have besides Jinja2's builtins:
 - `lang()`: "zh" or "en", the interface language.
 - `url(name, *args, **kwargs)`, `static(path)`, `csrf_input` (Django's backend adds it with `request`).
 - `mark(symbol, value_class)`: a truth mark (✓ ✗ ?) with its meaning for screen readers.
+- `clause(line, with_facts=False)`: one line of a determination (explain.ClauseLine) with its original text.
 - `case_corrections(case, roles)`: the project's correction history on a case page (monitoring).
 - Filters: `role_label`, `org`, `content`, `get`, `yuan`, and Django's own `date`, `default`, `length`, `slice`,
   `stringformat`, `join`, `add`, `yesno`, `urlencode` and `filesizeformat` under their Django names and with
@@ -49,7 +50,6 @@ from django.utils.timezone import template_localtime
 from markupsafe import Markup
 
 from rongcuo.web.i18n import has_cjk, lang, language_fixed, pick
-from rongcuo.web.i18n import tr as _tr
 
 
 def t(zh: str, en: str, **values: Any) -> Markup:
@@ -83,9 +83,60 @@ MARK_TEXT = {"yes": ("成立：", "holds: "), "no": ("不成立：", "does not h
 def mark(symbol: Any, value_class: str) -> str:
     """A truth mark (✓ ✗ ?) with its meaning for screen readers: `{{ mark("✓", "yes") }}` (yes | no | anything
     else for unknown). A function rather than an included template: a determination's trace shows one per clause."""
+    return _mark(str(symbol), str(value_class), lang())
+
+
+@lru_cache(maxsize=64)
+def _mark(symbol: str, value_class: str, language: str) -> Markup:
     zh, en = MARK_TEXT.get(value_class, ("未知：", "unknown: "))
-    return format_html('<span class="mark {}" aria-hidden="true">{}</span><span class="visually-hidden">{}</span>',
-                       value_class, symbol, _tr(zh, en))
+    return Markup('<span class="mark {}" aria-hidden="true">{}</span><span class="visually-hidden">{}</span>').format(
+        value_class, symbol, en if language == "en" else zh)
+
+
+def clause(cl: Any, with_facts: bool = False) -> Markup:
+    """One line of a determination (an explain.ClauseLine): its truth mark, then the clause's citation, label, id
+    and original Chinese text, or the fact's label when the determination read a fact directly; `with_facts`: also
+    the facts the clause read, each with who established it.
+
+    Python rather than a template macro: a case page shows some twenty of these (the trace), and a macro call costs
+    Jinja2 several times the text it writes. The part that is the pack's own text (the same for every case decided
+    under that pack) is kept once written, keyed by that text itself and the language."""
+    language = lang()
+    label = pick(cl.label)
+    if cl.is_fact:
+        head = _fact_head(label, language)
+    else:
+        head = _clause_head(cl.id, pick(cl.kind_label) if language == "en" else "", cl.cite, label, cl.text_zh,
+                            language)
+    out = [_mark(cl.mark, cl.mark_class, language), head]
+    if with_facts and cl.facts and not cl.is_fact:
+        out.append(Markup('\n<p class="small muted">'))
+        out.append(Markup("Facts read: " if language == "en" else "所依据事实："))
+        for i, f in enumerate(cl.facts):
+            if i:
+                out.append(Markup("; " if language == "en" else "；"))
+            out.append(Markup("{} = <strong>{}</strong>").format(pick(f.label), f.value_text))
+            by = (f.provenance or {}).get("by")
+            if by:
+                role = (f.provenance or {}).get("role")
+                out.append(Markup(' ({}<span translate="no">{}</span>{})').format(
+                    "by " if language == "en" else "认定：", by, f", {role_label(role)}" if role else ""))
+        out.append(Markup("</p>"))
+    return Markup("").join(out)
+
+
+@lru_cache(maxsize=256)
+def _fact_head(label: str, language: str) -> Markup:
+    return Markup('\n<strong>{}</strong> <span class="muted small">({})</span>').format(
+        label, "fact" if language == "en" else "事实")
+
+
+@lru_cache(maxsize=4096)
+def _clause_head(cid: str, kind: str, cite: str, label: str, text_zh: str, language: str) -> Markup:
+    return Markup('\n{}<span class="cite" lang="zh-Hans">{}</span> <strong>{}</strong>\n'
+                  '<span class="muted small" translate="no">[{}]</span>\n'
+                  '<blockquote class="orig" lang="zh-Hans">「{}」</blockquote>').format(
+        Markup('<span class="cite">{} ·</span> ').format(kind) if language == "en" else "", cite, label, cid, text_zh)
 
 
 def get(mapping: Any, key: Any) -> Any:
@@ -174,7 +225,8 @@ def environment(**options: Any) -> jinja2.Environment:
 
     options["undefined"] = jinja2.ChainableUndefined  # Django's leniency: a missing attribute renders as nothing
     env = Environment(finalize=_finalize, **options)
-    env.globals.update(t=t, lang=lang, url=url, static=static, mark=mark, case_corrections=case_corrections)
+    env.globals.update(t=t, lang=lang, url=url, static=static, mark=mark, clause=clause,
+                       case_corrections=case_corrections)
     env.filters.update(
         tr=pick, get=get, role_label=role_label, org=org, content=content, yuan=yuan, length=_length,
         date=_date, default=defaultfilters.default, slice=defaultfilters.slice_filter,
