@@ -200,3 +200,34 @@ def test_a_determination_line_is_written_with_its_original_text_escaped_in_eithe
     with translation.override("en"):
         assert render("{{ clause(cl) }}", cl=read).endswith("<strong>Loss</strong> <span class=\"muted small\">(fact)"
                                                            "</span>")
+
+
+def test_interface_texts_are_written_into_each_languages_compiled_template() -> None:
+    source = '{{ t("<b>中文</b>", "<b>English</b>") }}|{{ t("共 {n} 件", "{n} cases", n=v) }}|{{ lang() }}'
+    for env, want in ((ENGINE.env, "<b>中文</b>"), (ENGINE.env_en, "<b>English</b>")):
+        code = env.compile(source, raw=True)
+        assert want in code and "'t'" not in code and "'lang'" not in code  # no call of either helper is left
+    template = ENGINE.from_string(source)  # one template object, rendered in either language
+    with translation.override("en"):
+        assert template.render({"v": "<i>"}) == "<b>English</b>|&lt;i&gt; cases|en"
+    with translation.override("zh-hans"):
+        assert template.render({"v": 2}) == "<b>中文</b>|共 2 件|zh"
+    branch = ENGINE.from_string('{% if lang() == "en" %}E {{ t("甲", "A") }}{% else %}Z {{ t("甲", "A") }}{% endif %}')
+    with translation.override("en"):
+        assert branch.render({}) == "E A"
+    with translation.override("zh-hans"):
+        assert branch.render({}) == "Z 甲"
+    # Texts that are not two literals are left to `t` when the page renders.
+    with translation.override("en"):
+        assert render("{{ t(a, b) }}", a="中", b="<en>") == "<en>"
+
+
+@pytest.mark.parametrize("source", [
+    "{% set t = 1 %}", "{% for t in xs %}{% endfor %}", "{% macro lang() %}{% endmacro %}",
+    '{% from "web/_determination.html" import x as t %}', '{% import "web/_determination.html" as lang %}',
+    "{% macro m(t) %}{% endmacro %}", "{% with lang = 2 %}{% endwith %}"])
+def test_a_template_that_rebinds_a_text_helper_is_refused_when_compiled(source: str) -> None:
+    import jinja2
+
+    with pytest.raises(jinja2.TemplateSyntaxError, match="name of a template helper"):
+        ENGINE.env.from_string(source)

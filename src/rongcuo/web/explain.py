@@ -176,4 +176,4 @@ ROLE_TEXT: dict[str, Text] = {
 
 
 def role_text(role: str) -> Text:
-    return ROLE_TEXT.get(role, Text(zh=role, en=role))
+    return ROLE_TEXT.get(role) or Text(zh=role, en=role)

@@ -47,7 +47,9 @@ from django.utils.functional import lazy
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.timezone import template_localtime
-from markupsafe import Markup
+from jinja2 import nodes
+from jinja2.visitor import NodeTransformer
+from markupsafe import Markup, escape
 
 from rongcuo.web.i18n import has_cjk, lang, language_fixed, pick
 
@@ -100,7 +102,8 @@ def clause(cl: Any, with_facts: bool = False) -> Markup:
 
     Python rather than a template macro: a case page shows some twenty of these (the trace), and a macro call costs
     Jinja2 several times the text it writes. The part that is the pack's own text (the same for every case decided
-    under that pack) is kept once written, keyed by that text itself and the language."""
+    under that pack) is kept once written, keyed by that text itself and the language. Every value is escaped
+    (markupsafe.escape) before it is joined to the markup."""
     language = lang()
     label = pick(cl.label)
     if cl.is_fact:
@@ -110,19 +113,19 @@ def clause(cl: Any, with_facts: bool = False) -> Markup:
                             language)
     out = [_mark(cl.mark, cl.mark_class, language), head]
     if with_facts and cl.facts and not cl.is_fact:
-        out.append(Markup('\n<p class="small muted">'))
-        out.append(Markup("Facts read: " if language == "en" else "所依据事实："))
+        en = language == "en"
+        out.append('\n<p class="small muted">Facts read: ' if en else '\n<p class="small muted">所依据事实：')
         for i, f in enumerate(cl.facts):
             if i:
-                out.append(Markup("; " if language == "en" else "；"))
-            out.append(Markup("{} = <strong>{}</strong>").format(pick(f.label), f.value_text))
+                out.append("; " if en else "；")
+            out.append(f"{escape(pick(f.label))} = <strong>{escape(f.value_text)}</strong>")
             by = (f.provenance or {}).get("by")
             if by:
                 role = (f.provenance or {}).get("role")
-                out.append(Markup(' ({}<span translate="no">{}</span>{})').format(
-                    "by " if language == "en" else "认定：", by, f", {role_label(role)}" if role else ""))
-        out.append(Markup("</p>"))
-    return Markup("").join(out)
+                out.append(f' ({"by " if en else "认定："}<span translate="no">{escape(by)}</span>'
+                           f'{f", {escape(role_label(role))}" if role else ""})')
+        out.append("</p>")
+    return Markup("".join(out))
 
 
 @lru_cache(maxsize=256)
@@ -208,7 +211,17 @@ def _is_none(value: Any) -> bool:
 class Environment(jinja2.Environment):
     """`x.name` looks a dict's key up first, as Django's engine does (the views hand rows to the pages as dicts):
     Jinja2 tries the attribute first, so a row's "items" would be dict.items, and every other key would cost a
-    raised and caught AttributeError."""
+    raised and caught AttributeError.
+
+    Each environment compiles its templates for one interface language (`language`, "zh" or "en"; the backend keeps
+    one of each, see Jinja2): a call `t("中文", "English")` of two literals is replaced, when the template is
+    compiled, by the literal of that language (trusted, as `t` trusts it), with its placeholders still filled when
+    the page renders, and `lang()` by the language itself. The page then prints the text as part of the template's
+    own markup instead of calling `t` (a case page has over a hundred such texts). A template that gives `t` or
+    `lang` another meaning (a variable, a loop target, a macro or an import of that name) is refused when it is
+    compiled: the replacement would be wrong there."""
+
+    language = "zh"
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is dict:
@@ -217,6 +230,57 @@ class Environment(jinja2.Environment):
             except KeyError:
                 pass
         return super().getattr(obj, attribute)
+
+    def _generate(self, source: nodes.Template, name: str | None, filename: str | None,
+                  defer_init: bool = False) -> str:
+        # Jinja2's hook between parsing and code generation ("can be overridden", its docstring says).
+        _refuse_shadowed_helpers(source, name)
+        source = _FoldTexts(self).visit(source)
+        return super()._generate(source, name, filename, defer_init=defer_init)  # type: ignore[no-any-return]
+
+
+_FOLDED = ("t", "lang")
+
+
+def _refuse_shadowed_helpers(tree: nodes.Template, name: str | None) -> None:
+    taken = [(n.name, n.lineno) for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")
+             and n.name in _FOLDED]
+    taken += [(n.name, n.lineno) for n in tree.find_all(nodes.Macro) if n.name in _FOLDED]
+    taken += [(n.target, n.lineno) for n in tree.find_all(nodes.Import) if n.target in _FOLDED]
+    for imp in tree.find_all(nodes.FromImport):
+        taken += [(alias, imp.lineno) for item in imp.names
+                  for alias in [item[1] if isinstance(item, tuple) else item] if alias in _FOLDED]
+    if taken:
+        what, line = taken[0]
+        raise jinja2.TemplateSyntaxError(
+            f"`{what}` is the name of a template helper (rongcuo.web.jinja: interface texts and the language are "
+            f"written in when the template is compiled); give this variable another name / 请为该变量另起名称",
+            line, name)
+
+
+class _FoldTexts(NodeTransformer):
+    """`t("中文", "English", n=x)` → the literal of the environment's language (n filled in at render time);
+    `lang()` → the language."""
+
+    def __init__(self, env: Environment) -> None:
+        self.env = env
+
+    def visit_Call(self, node: nodes.Call) -> nodes.Node:
+        node = self.generic_visit(node)
+        callee = node.node
+        if not isinstance(callee, nodes.Name) or node.dyn_args is not None or node.dyn_kwargs is not None:
+            return node
+        if callee.name == "lang" and not node.args and not node.kwargs:
+            return nodes.Const(self.env.language, lineno=node.lineno).set_environment(self.env)
+        if callee.name == "t" and len(node.args) == 2 and all(
+                isinstance(a, nodes.Const) and isinstance(a.value, str) for a in node.args):
+            chosen = node.args[1 if self.env.language == "en" else 0]
+            text = nodes.MarkSafe(chosen, lineno=node.lineno).set_environment(self.env)
+            if not node.kwargs:
+                return text
+            fill = nodes.Getattr(text, "format", "load", lineno=node.lineno).set_environment(self.env)
+            return nodes.Call(fill, [], node.kwargs, None, None, lineno=node.lineno).set_environment(self.env)
+        return node
 
 
 def environment(**options: Any) -> jinja2.Environment:
@@ -238,16 +302,35 @@ def environment(**options: Any) -> jinja2.Environment:
 
 class Jinja2(django_jinja2.Jinja2):
     """Django's Jinja2 backend with Django's context precedence: the context processors' values first, the view's
-    over them."""
+    over them; and with two environments, one per interface language (Environment): `env` compiles the templates
+    for Chinese, `env_en` (an overlay of it: the same loader, globals and filters, a cache of its own) for English.
+    A page renders the template of the language of its request."""
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        super().__init__(params)
+        self.env_en = self.env.overlay()
+        self.env_en.language = "en"  # type: ignore[attr-defined]
 
     def from_string(self, template_code: str) -> Template:
-        return Template(self.env.from_string(template_code), self)
+        return Template(self.env.from_string(template_code), self, self.env_en.from_string(template_code))
 
     def get_template(self, template_name: str) -> Template:
         return Template(super().get_template(template_name).template, self)
 
 
 class Template(django_jinja2.Template):
+    def __init__(self, template: jinja2.Template, backend: Jinja2, english: jinja2.Template | None = None) -> None:
+        super().__init__(template, backend)
+        self._english = english
+
+    def _of(self, language: str) -> jinja2.Template:
+        """This template as compiled for `language` (the English one is loaded on its first use)."""
+        if language != "en":
+            return self.template
+        if self._english is None:
+            self._english = self.backend.env_en.get_template(self.template.name)
+        return self._english
+
     def render(self, context: dict[str, Any] | None = None, request: Any = None) -> str:
         values: dict[str, Any] = {}
         if request is not None:
@@ -264,7 +347,7 @@ class Template(django_jinja2.Template):
                                        "the template functions of that name (rongcuo.web.jinja); rename them")
         values.update(context or {})
         with language_fixed():
-            return self.template.render(values)
+            return self._of(lang()).render(values)
 
 
 def _token(token: Callable[[], str]) -> str:
