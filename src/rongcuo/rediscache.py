@@ -6,6 +6,9 @@ commands): measured here about 0.2 ms of CPU per operation, and a signed-in page
 (session, generations, grants). redis-py documents a client as safe to share between threads (connections come
 from its pool, which also notices a fork), so the client is built once per pool and reused.
 
+Its replies are parsed by hiredis (a dependency), which redis-py uses whenever it is installed instead of its own
+parser in Python: measured here, a signed-in page with only the site's frame took 3-6 % less CPU with it.
+
 Used by the settings when RONGCUO_CACHE_URL is set: ``BACKEND = "rongcuo.rediscache.RedisCache"``.
 """
 

@@ -131,6 +131,13 @@ def test_redis_cache_builds_one_client_and_keeps_django_semantics(monkeypatch) -
         cache.delete_many(["a", "b"])
         assert cache.get("a") is None and cache.get("b", "gone") == "gone"
         assert len(built) == 1  # Django's own backend builds one per operation above (9)
+        # Replies are read by hiredis, redis-py's C parser (a dependency), not its Python one.
+        pool = cache._cache.get_client().connection_pool
+        connection = pool.get_connection()
+        try:
+            assert type(connection._parser).__name__ == "_HiredisParser"
+        finally:
+            pool.release(connection)
     finally:
         client = redis.Redis.from_url("redis://127.0.0.1:6379/15")
         for key in client.scan_iter(match=f"{prefix}:*"):
