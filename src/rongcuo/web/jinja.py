@@ -229,7 +229,17 @@ class Environment(jinja2.Environment):
                 return obj[attribute]
             except KeyError:
                 pass
-        return super().getattr(obj, attribute)
+        # Jinja2's own order from here (attribute, then item, then undefined), written out: this runs for every
+        # `x.y` of every page (a case page has some six hundred), and a call to the parent's method costs
+        # as much as the lookup itself.
+        try:
+            return getattr(obj, attribute)
+        except AttributeError:
+            pass
+        try:
+            return obj[attribute]
+        except (TypeError, LookupError, AttributeError):
+            return self.undefined(obj=obj, name=attribute)
 
     def _generate(self, source: nodes.Template, name: str | None, filename: str | None,
                   defer_init: bool = False) -> str:
