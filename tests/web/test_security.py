@@ -181,18 +181,42 @@ def test_login_is_throttled_after_repeated_failures(world) -> None:
     assert authenticate(username="chen", password="rongcuo-demo") is not None
 
 
-def test_the_signed_in_user_is_read_as_djangos_backend_reads_it(world) -> None:
+def test_the_signed_in_user_is_read_as_djangos_backend_reads_it(world, django_assert_num_queries) -> None:
+    import pickle
+
     from django.contrib.auth.backends import ModelBackend
+    from django.core.cache import cache
 
     from rongcuo.security import ThrottledModelBackend
 
     backend, django_backend = ThrottledModelBackend(), ModelBackend()
     user = world.users["wang"]
     ours, theirs = backend.get_user(user.pk), django_backend.get_user(user.pk)
-    assert ours == theirs and {k: v for k, v in vars(ours).items() if k != "_state"} \
-        == {k: v for k, v in vars(theirs).items() if k != "_state"}
+    fields = [f.attname for f in type(user)._meta.concrete_fields if f.attname != "password"]
+    assert ours == theirs and [getattr(ours, f) for f in fields] == [getattr(theirs, f) for f in fields]
+    assert ours.get_session_auth_hash() == theirs.get_session_auth_hash()
+    assert "password" not in vars(ours)  # deferred: the password hash is not in the cache ...
+    entry = cache.get(f"rongcuo:accounts+grants:value:session-user:v1:{user.pk}")
+    assert entry is not None and theirs.password.encode() not in pickle.dumps(entry)
+    roles = [g.role for g in theirs_grants(user)]
+    with django_assert_num_queries(0):  # ... and the next request asks the database nothing about its user
+        again = backend.get_user(user.pk)
+        assert again == user and [g.role for g in again._rongcuo_grants] == roles
     assert backend.get_user(10**9) is None and backend.get_user(str(user.pk)) == user  # a text key: Django's way
-    c = Client()
+    # A cached user saved keeps its password (only the loaded fields are written).
+    again.first_name = "王"
+    again.save()
+    user.refresh_from_db()
+    assert user.first_name == "王" and user.check_password("rongcuo-demo")
+
+    c, other = Client(), Client()
+    c.force_login(user)
+    other.force_login(user)
+    assert c.get("/work/").status_code == 200 and other.get("/work/").status_code == 200
+    user.set_password("a-new-secret-2026")  # a changed password ends the user's other sessions, as in Django
+    user.save()
+    r = other.get("/work/")
+    assert r.status_code == 302 and "/login" in r["Location"]
     c.force_login(user)
     assert c.get("/work/").status_code == 200
     user.is_active = False  # a deactivated account's sessions end, as with Django's backend
@@ -200,6 +224,12 @@ def test_the_signed_in_user_is_read_as_djangos_backend_reads_it(world) -> None:
     assert backend.get_user(user.pk) is None
     r = c.get("/work/")
     assert r.status_code == 302 and "/login" in r["Location"]
+
+
+def theirs_grants(user: object) -> list:
+    from rongcuo.registry.models import RoleGrant
+
+    return list(RoleGrant.objects.filter(user_id=user.pk).order_by("pk"))
 
 
 @pytest.mark.django_db
