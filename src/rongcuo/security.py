@@ -71,7 +71,7 @@ class ThrottledModelBackend(ModelBackend):
     settings.LOGIN_FAILURE_LIMIT failures within LOGIN_FAILURE_WINDOW seconds lock that (username, address)
     pair until the window passes; a success clears the count.
 
-    The signed-in user of every request comes from the cache (`signed_in_user`): no query on a hit.
+    The signed-in user of every request comes from the cache (`get_user`): no query on a hit.
     """
 
     _user = Prepared(lambda pk: get_user_model()._default_manager.filter(pk=pk))
@@ -88,8 +88,9 @@ class ThrottledModelBackend(ModelBackend):
         if not found:
             return None
         user, auth_hash = found
-        # Django checks the session against this hash (the password's HMAC under SECRET_KEY) on every request; the
-        # cached user has no password to compute it from, so it answers with the hash computed when it was read.
+        # Django checks the session against this hash (an HMAC of the password hash under SECRET_KEY, the value each
+        # of the user's sessions holds already) on every request; the cached user has no password hash to compute
+        # it from, so it answers with the one computed when the user was read.
         user.get_session_auth_hash = functools.partial(str, auth_hash)
         return user
 
