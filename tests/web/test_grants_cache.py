@@ -171,3 +171,64 @@ def test_a_user_entry_an_older_release_cached_is_not_read(world, client) -> None
     cache.set(f"rongcuo:{'+'.join(names)}:value:user:{user.pk}",
               (gens, {"grants": [], "person": False, "in_pool": False}), 60)
     assert client.get("/work/").status_code == 200
+
+
+def test_a_request_reads_the_generations_once_with_its_first_cached_value(sz_case, world, client, monkeypatch) -> None:
+    from django.core.cache import caches
+
+    from rongcuo import generations
+
+    backend = caches["default"]
+    trips: list[list[str]] = []
+    inside: list[bool] = []  # the per-process cache's get_many calls its get: one round trip with Redis
+    get, get_many = backend.get, backend.get_many
+
+    def counted_get(key, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if not inside:
+            trips.append([key])
+        return get(key, *args, **kwargs)
+
+    def counted_get_many(keys, *args, **kwargs):  # type: ignore[no-untyped-def]
+        trips.append(list(keys))
+        inside.append(True)
+        try:
+            return get_many(keys, *args, **kwargs)
+        finally:
+            inside.pop()
+
+    monkeypatch.setattr(backend, "get", counted_get)
+    monkeypatch.setattr(backend, "get_many", counted_get_many)
+    client.force_login(world.users["sz_caseworker"])
+    url = f"/cases/{sz_case['id']}/"
+    assert client.get(url).status_code == 200  # fills the cache
+    trips.clear()
+    assert client.get(url).status_code == 200
+    with_generations = [t for t in trips if any(k.endswith(":generation") for k in t)]
+    # The user with their grants (accounts + grants), then the calendar: one round trip reads every generation.
+    assert len(with_generations) == 1 and {generations._key(n) for n in generations.ALL} <= set(with_generations[0])
+    assert generations._REQUEST.get() is None  # and nothing of it is kept after the request
+
+
+def test_within_a_request_its_own_change_is_read_afresh_and_another_requests_from_the_next(db) -> None:
+    from django.core.cache import cache
+
+    from rongcuo import generations
+
+    generations.begin_request()
+    try:
+        assert generations.cached(generations.GRANTS, "t", 60, lambda: 1) == 1
+        generations.bump(generations.GRANTS)  # this request changed the data: it reads afresh
+        assert generations.cached(generations.GRANTS, "t", 60, lambda: 2) == 2
+        cache.set(generations._key(generations.GRANTS), "changed-by-another-worker", None)
+        assert generations.cached(generations.GRANTS, "t", 60, lambda: 3) == 2  # the request's generation holds
+    finally:
+        generations.end_request()
+    generations.begin_request()
+    try:
+        assert generations.cached(generations.GRANTS, "t", 60, lambda: 4) == 4  # the next request sees the change
+    finally:
+        generations.end_request()
+    cache.set(generations._key(generations.CALENDAR), "a", None)  # outside a request every read asks the cache
+    assert generations.current(generations.CALENDAR) == "a"
+    cache.set(generations._key(generations.CALENDAR), "b", None)
+    assert generations.current(generations.CALENDAR) == "b"
