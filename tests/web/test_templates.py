@@ -231,3 +231,69 @@ def test_a_template_that_rebinds_a_text_helper_is_refused_when_compiled(source: 
 
     with pytest.raises(jinja2.TemplateSyntaxError, match="name of a template helper"):
         ENGINE.env.from_string(source)
+
+
+def _with_jinjas_own_code(env):  # type: ignore[no-untyped-def]
+    """An environment like `env` whose templates are compiled by Jinja2's own code generator."""
+    from jinja2.compiler import CodeGenerator
+
+    ref = env.overlay()
+    ref.code_generator_class = CodeGenerator
+    return ref
+
+
+def test_printed_values_are_what_jinjas_own_code_prints() -> None:
+    from django.utils.safestring import mark_safe
+    from markupsafe import Markup
+
+    source = """{{ a }}|{{ n }}|{{ f }}|{{ d }}|{{ when }}|{{ none }}|{{ gone }}|{{ gone.deeper }}|{{ m }}|{{ safe }}|
+{{ flag }}|{{ a|upper }}|{{ a ~ m }}|{% set block %}<b>{{ a }}</b>{{ m }}{% endset %}{{ block }}|
+{% macro box(x) %}<i>{{ x }}</i>{{ caller() if caller else "" }}{% endmacro %}{{ box(a) }}|
+{% call box(m) %}[{{ a }}]{% endcall %}|{% filter upper %}{{ a }}<p>{% endfilter %}|
+{% for x in [a, n, m] %}{{ loop.index }}{{ x }}{% endfor %}|{% autoescape false %}{{ a }}{% endautoescape %}|
+{{ {"k": a}.k }}|{{ t("<b>中</b>", "<b>en</b>") }}|{{ t("{x}", "{x}", x=a) }}"""
+    values = {"a": "<x>&'\"", "n": 1234567, "f": 1.5, "d": dt.date(2026, 1, 2), "none": None, "flag": True,
+              "when": dt.datetime(2026, 1, 2, 3, 4, tzinfo=dt.UTC), "m": Markup("<em>m</em>"),
+              "safe": mark_safe("<s>s</s>")}
+    for env in (ENGINE.env, ENGINE.env_en):
+        ours = env.from_string(source)
+        theirs = _with_jinjas_own_code(env).from_string(source)
+        assert "environment.output(" in env.compile(source, raw=True)  # the values are printed by _output
+        for language in ("zh-hans", "en"):
+            with translation.override(language):
+                assert ours.render(values) == theirs.render(values)
+    assert "&lt;x&gt;&amp;&#39;&#34;" in ENGINE.env.from_string(source).render(values)
+
+
+def test_the_case_pages_and_the_work_queue_are_what_jinjas_own_code_prints(demo, monkeypatch) -> None:
+    import re
+
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    token = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
+    urls = ["/work/", *(f"/cases/{c.pk}/" for c in demo.values())]
+    pages = {}
+    for own in (False, True):
+        with monkeypatch.context() as m:
+            if own:  # recompile every template with Jinja2's own code generator
+                from jinja2.compiler import CodeGenerator
+
+                m.setattr(jinja.Environment, "code_generator_class", CodeGenerator)
+            ENGINE.env.cache.clear()
+            ENGINE.env_en.cache.clear()
+            for name in ("zj_caseworker", "auditor"):
+                c = Client()
+                c.force_login(get_user_model().objects.get(username=name))
+                for lang_ in ("zh-hans", "en"):
+                    c.cookies["django_language"] = lang_
+                    for url in urls:
+                        r = c.get(url)
+                        pages[(own, name, lang_, url)] = (r.status_code, token.sub("", r.content.decode()))
+    ENGINE.env.cache.clear()
+    ENGINE.env_en.cache.clear()
+    compared = [k for k in pages if not k[0]]
+    assert all(pages[k] == pages[(True, *k[1:])] for k in compared)
+    assert sum(pages[k][0] == 200 for k in compared) > len(demo)
+    assert "Work queue" in pages[(False, "auditor", "en", "/work/")][1]  # both languages were compared
+    assert "工作台" in pages[(False, "auditor", "zh-hans", "/work/")][1]
