@@ -53,10 +53,20 @@ def main() -> int:
     ap.add_argument("--database", default="rongcuo_bench", help="the load test's PostgreSQL database")
     args = ap.parse_args()
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    cache_url, prefix = configure(args.database)
+    try:
+        return measure(args, cache_url)
+    finally:
+        forget(cache_url, prefix)
+
+
+def configure(database: str) -> tuple[str, str]:
+    """The environment of the load test's server (production settings, the database, the shared Redis cache when
+    one answers, under a key prefix of this run's own): (the cache URL or "", the prefix)."""
+    sys.path.insert(0, str(ROOT / "src"))
     prefix = f"rongcuo-page-cpu-{uuid.uuid4().hex[:12]}"
     os.environ.update({
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{args.database}", "RONGCUO_PRODUCTION": "1",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}", "RONGCUO_PRODUCTION": "1",
         "RONGCUO_SECRET_KEY": "bench", "RONGCUO_ALLOWED_HOSTS": "127.0.0.1", "RONGCUO_SSL_REDIRECT": "0",
         "DJANGO_SETTINGS_MODULE": "rongcuo.web.settings", "RONGCUO_CACHE_PREFIX": prefix})
     sys.path.insert(0, str(ROOT / "bench"))
@@ -65,25 +75,30 @@ def main() -> int:
     cache_url = redis_url("")
     if cache_url:
         os.environ["RONGCUO_CACHE_URL"] = cache_url
-    try:
-        return measure(args, cache_url)
-    finally:
-        if cache_url:
-            import redis
-
-            client = redis.Redis.from_url(cache_url)
-            for key in client.scan_iter(match=f"{prefix}:*", count=1000):
-                client.delete(key)
+    return cache_url, prefix
 
 
-def measure(args: argparse.Namespace, cache_url: str) -> int:
+def forget(cache_url: str, prefix: str) -> None:
+    """Delete this run's cache keys."""
+    if cache_url:
+        import redis
+
+        client = redis.Redis.from_url(cache_url)
+        for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+            client.delete(key)
+
+
+def signed_in_caller(database: str) -> tuple[Any, list[int]] | None:
+    """Django set up as the load test's server is, and `call(url)`: one request through the WSGI handler as the
+    Shenzhen caseworker (`{id}` in the URL: a case id drawn from those the caseworker may read, from a fixed seed);
+    it answers the response's length and stops the run on any status but 200. None when the database has no
+    load-test data (a message says how to load it)."""
     import django
     from django.db import DatabaseError
 
     django.setup()
     from django.contrib.auth import get_user_model
     from django.contrib.auth.decorators import login_required
-    from django.db import connection
     from django.http import HttpRequest, HttpResponse
     from django.shortcuts import render
     from django.test import Client
@@ -98,12 +113,12 @@ def measure(args: argparse.Namespace, cache_url: str) -> int:
         user = get_user_model().objects.get(username="sz_caseworker")
         ids = list(perm.visible_cases(user).values_list("id", flat=True)[:20000])
     except (DatabaseError, get_user_model().DoesNotExist):
-        print(f"database {args.database} has no load-test data: run `.venv/bin/python bench/web_load.py --reuse` "
+        print(f"database {database} has no load-test data: run `.venv/bin/python bench/web_load.py --reuse` "
               "first / 请先运行 bench/web_load.py --reuse 载入数据", file=sys.stderr)
-        return 2
+        return None
     if not ids:
-        print(f"database {args.database} holds no case the caseworker may see", file=sys.stderr)
-        return 2
+        print(f"database {database} holds no case the caseworker may see", file=sys.stderr)
+        return None
 
     @login_required
     def plain(request: HttpRequest) -> HttpResponse:
@@ -124,10 +139,6 @@ def measure(args: argparse.Namespace, cache_url: str) -> int:
     rng = random.Random(20251009)
     queries = [0]
 
-    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        queries[0] += 1
-        return execute(sql, params, many, context)
-
     def call(url: str) -> int:
         p, _, q = url.replace("{id}", str(rng.choice(ids))).partition("?")
         env = {"REQUEST_METHOD": "GET", "PATH_INFO": p, "QUERY_STRING": q, "SERVER_NAME": "127.0.0.1",
@@ -141,6 +152,23 @@ def measure(args: argparse.Namespace, cache_url: str) -> int:
         if not status[0].startswith("200"):
             raise SystemExit(f"{url}: {status[0]} {body[:300]!r}")
         return len(body)
+
+    call.queries = queries  # type: ignore[attr-defined]
+    return call, ids
+
+
+def measure(args: argparse.Namespace, cache_url: str) -> int:
+    from django.db import connection
+
+    made = signed_in_caller(args.database)
+    if made is None:
+        return 2
+    call, ids = made
+    queries = call.queries
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        queries[0] += 1
+        return execute(sql, params, many, context)
 
     results: dict[str, list[float]] = {name: [] for name, _ in ENDPOINTS}
     per_query: dict[str, float] = {}
