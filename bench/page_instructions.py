@@ -9,7 +9,8 @@ doing: the same code, data and requests give the same count to within a few part
 
 How: for each endpoint, two processes run under `valgrind --tool=callgrind` with the setup of bench/page_cpu.py
 (the load test's database and settings, the shared Redis cache, the Shenzhen caseworker, case ids drawn from a
-fixed seed): both start Django and send 10 warm-up requests, and one sends --requests more. The difference of their
+fixed seed): both start Django and send 10 warm-up requests, then freeze what is in memory out of the cyclic
+garbage collector (gc.freeze), and one sends --requests more. The difference of their
 counts, divided by --requests, is the endpoint's instructions per request, without the start-up. Only this
 process's instructions are counted: PostgreSQL's and Redis's work is not (bench/web_load.py reports the database's
 CPU per request).
@@ -23,6 +24,7 @@ fifty times slower).
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import re
 import shutil
@@ -58,7 +60,14 @@ def child(checkout: Path, database: str, url: str, requests: int) -> int:
         if made is None:
             return 2
         call, _ = made
-        for _ in range(WARM + requests):
+        for _ in range(WARM):
+            call(url)
+        # What the warm-up left (modules, compiled templates and queries, caches) is frozen out of the cyclic
+        # garbage collector, as in a server that loads before it forks its workers: otherwise a full collection
+        # of that heap, which falls at a different request in each version of the code, weighs on the count.
+        gc.collect()
+        gc.freeze()
+        for _ in range(requests):
             call(url)
     finally:
         forget(cache_url, prefix)
