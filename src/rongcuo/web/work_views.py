@@ -165,12 +165,13 @@ def _deadline_rows(deadlines: list[Any], cal: Any = None) -> list[dict[str, Any]
     if not deadlines:
         return []
     cal, today = cal or svc.display_calendar(deadlines), svc.today()
+    en = lang() == "en"
     rows = []
     for d in deadlines:
         state = svc.deadline_state(d, today, cal)
-        label = Text(zh=d.label_zh, en=d.label_en or d.label_zh)
+        label = (d.label_zh, d.label_en or d.label_zh)  # (zh, en), as `|tr` reads a pair
         rows.append({"d": d, "state": state, "state_text": STATE_TEXT[state], "label": label,
-                     "state_name": pick(STATE_TEXT[state]), "label_text": pick(label),
+                     "state_name": pick(STATE_TEXT[state]), "label_text": label[1] if en else label[0],
                      "due": d.due_date.isoformat() if d.due_date else "—"})
     return rows
 
