@@ -5,7 +5,8 @@
 Why: on this shared virtual machine the CPU time of the same code moves by ±25 % from one run to the next (README,
 "Run-to-run variance"), so two versions of a page compared by time need many interleaved runs and still disagree.
 valgrind's callgrind counts the instructions a process executes, which do not depend on what else the machine is
-doing: the same code, data and requests give the same count to within a few parts in ten thousand.
+doing: the same code, data and requests give the same count to within a few parts in a million (with the hash
+seed fixed, as here).
 
 How: for each endpoint, two processes run under `valgrind --tool=callgrind` with the setup of bench/page_cpu.py
 (the load test's database and settings, the shared Redis cache, the Shenzhen caseworker, case ids drawn from a
@@ -82,7 +83,9 @@ def count(checkout: Path, database: str, url: str, requests: int) -> int:
     """Instructions executed by one child process."""
     cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, __file__, "--child",
            str(checkout), "--database", database, "--url", url, "--requests", str(requests)]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    # A fixed hash seed: with Python's random one, dict and set layouts, and so the instructions, differ from one
+    # process to the next by tens of millions (more than 30 requests of /healthz).
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, env={**os.environ, "PYTHONHASHSEED": "0"})
     found = re.search(r"Collected\s*:\s*(\d+)", done.stderr)
     if done.returncode != 0 or not found:
         raise SystemExit(f"{url} ({checkout}): valgrind run failed\n{done.stderr[-2000:]}")
