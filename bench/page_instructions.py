@@ -61,10 +61,10 @@ def child(checkout: Path, database: str, url: str, requests: int) -> int:
         if made is None:
             return 2
         call, _ = made
-        import rongcuo
+        from rongcuo.web import jinja
 
-        if not Path(rongcuo.__file__).resolve().is_relative_to(checkout.resolve()):
-            raise SystemExit(f"measured the code in {rongcuo.__file__}, not the checkout {checkout}")
+        if not Path(str(jinja.__file__)).resolve().is_relative_to(checkout.resolve()):
+            raise SystemExit(f"measured the code in {jinja.__file__}, not the checkout {checkout}")
         for _ in range(WARM):
             call(url)
         # What the warm-up left (modules, compiled templates and queries, caches) is frozen out of the cyclic
