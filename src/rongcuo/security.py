@@ -90,8 +90,9 @@ class ThrottledModelBackend(ModelBackend):
         user, auth_hash = found
         # Django checks the session against this hash (an HMAC of the password hash under SECRET_KEY, the value each
         # of the user's sessions holds already) on every request; the cached user has no password hash to compute
-        # it from, so it answers with the one computed when the user was read.
-        user.get_session_auth_hash = functools.partial(str, auth_hash)
+        # it from, so it answers with the one computed when the user was read, until its password is loaded or set
+        # (a password change in this request: the session then keeps the new password's hash, as in Django).
+        user.get_session_auth_hash = functools.partial(_session_auth_hash, user, auth_hash)
         return user
 
     def _signed_in(self, user_id: int) -> Any:
@@ -116,6 +117,12 @@ class ThrottledModelBackend(ModelBackend):
         if user is not None:
             cache.delete(_key(username, request))
         return user
+
+
+def _session_auth_hash(user: Any, cached: str) -> str:
+    if "password" in user.__dict__:  # loaded or set since the user was cached: Django's own computation
+        return str(type(user).get_session_auth_hash(user))
+    return cached
 
 
 @receiver(user_login_failed)

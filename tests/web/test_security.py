@@ -208,6 +208,14 @@ def test_the_signed_in_user_is_read_as_djangos_backend_reads_it(world, django_as
     again.save()
     user.refresh_from_db()
     assert user.first_name == "王" and user.check_password("rongcuo-demo")
+    # A password set on the cached user (a password change in that request) gives the new password's hash, which
+    # the session then keeps (update_session_auth_hash), as with a user read from the database.
+    cached = backend.get_user(user.pk)
+    cached.set_password("changed-here-2026")
+    assert cached.get_session_auth_hash() != theirs.get_session_auth_hash()
+    cached.save()
+    assert cached.get_session_auth_hash() == django_backend.get_user(user.pk).get_session_auth_hash()
+    user.refresh_from_db()
 
     c, other = Client(), Client()
     c.force_login(user)
