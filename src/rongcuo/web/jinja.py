@@ -126,9 +126,9 @@ def clause(cl: Any, with_facts: bool = False) -> Markup:
             if i:
                 out.append("; " if en else "；")
             out.append(f"{escape(pick(f.label))} = <strong>{escape(f.value_text)}</strong>")
-            by = (f.provenance or {}).get("by")
+            provenance = f.provenance or {}
+            by, role = provenance.get("by"), provenance.get("role")
             if by:
-                role = (f.provenance or {}).get("role")
                 out.append(f' ({"by " if en else "认定："}<span translate="no">{escape(by)}</span>'
                            f'{f", {escape(role_label(role))}" if role else ""})')
         out.append("</p>")
