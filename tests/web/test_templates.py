@@ -297,3 +297,61 @@ def test_the_case_pages_and_the_work_queue_are_what_jinjas_own_code_prints(demo,
     assert sum(pages[k][0] == 200 for k in compared) > len(demo)
     assert "Work queue" in pages[(False, "auditor", "en", "/work/")][1]  # both languages were compared
     assert "工作台" in pages[(False, "auditor", "zh-hans", "/work/")][1]
+
+
+# The work queue's table bodies as web/work.html wrote them with template loops before they were written in Python
+# (work_views.deadline_rows_html, case_rows_html): the reference the writers are compared with.
+DEADLINE_LOOP = """{% for r in deadlines %}
+      <tr class="{{ r.state }}">
+        <td class="num due">{{ r.due }}{% if r.d.provisional %} <span class="small" title="{{ t('所涉年度的节假日安排尚未公布', 'the holiday arrangement of that year is not yet published') }}">{{ t("（暂定）", "(provisional)") }}</span>{% endif %}</td>
+        <td><span class="badge s-{{ r.state }}">{{ r.state_name }}</span></td>
+        <td>{{ r.label_text }}</td>
+        <td><a href="{{ r.url }}" translate="no">{{ r.d.case.number }}</a></td>
+        <td lang="zh-Hans">{{ r.d.case.project.title }}</td>
+      </tr>
+    {% endfor %}"""  # noqa: E501
+CASE_LOOP = """{% for r in rows %}
+      <tr class="{% if r.next %}{{ r.next.state }}{% endif %}" data-case="{{ r.case.number }}">
+        <td class="num"><a href="{{ r.url }}" translate="no">{{ r.case.number }}</a></td>
+        <td><span lang="zh-Hans">{{ r.case.project.title }}</span><br><span class="small muted" lang="zh-Hans">{{ r.case.applicant.name }}</span></td>
+        <td>{% if r.pack_text %}{{ r.pack_text }}{% else %}<span translate="no">{{ r.case.pack_id }}</span>{% endif %}</td>
+        <td>{{ r.stage_text }}{% if r.case.disposition != "open" %}<br><span class="small muted">{{ r.disposition_text }}</span>{% endif %}</td>
+        <td><span class="badge o-{{ r.case.outcome }}">{{ r.outcome_text }}</span></td>
+        <td class="num due">{% if r.next %}{{ r.next.due }} <span class="badge s-{{ r.next.state }}">{{ r.next.state_name }}</span>{% else %}—{% endif %}</td>
+      </tr>
+    {% endfor %}"""  # noqa: E501
+
+
+def test_the_work_queues_rows_written_in_python_are_what_the_template_loops_wrote() -> None:
+    from types import SimpleNamespace as NS
+
+    from markupsafe import Markup
+
+    from rongcuo.web.work_views import case_rows_html, deadline_rows_html
+
+    hostile = "<b>&\"'标题"
+    deadlines = [
+        {"d": NS(provisional=True, case=NS(number="SZ<1>", project=NS(title=hostile))), "state": "overdue",
+         "state_name": "已逾期", "label_text": "调查<期限>", "url": "/cases/1/?a=1&b=2", "due": "2026-11-20"},
+        {"d": NS(provisional=False, case=NS(number="ZJ-2", project=NS(title="项目 B"))), "state": "due_soon",
+         "state_name": "Due soon", "label_text": "", "url": "/cases/2/", "due": "—"},
+    ]
+    cases = [
+        {"case": NS(number="SZ<1>", pack_id="sz<pack>", disposition="decided", outcome="exempt",
+                    project=NS(title=hostile), applicant=NS(name="李&四")), "url": "/cases/1/",
+         "next": deadlines[0], "stage_text": "调查", "pack_text": "", "outcome_text": "免责",
+         "disposition_text": "已作出决定"},
+        {"case": NS(number="ZJ-2", pack_id="zj", disposition="open", outcome="undetermined",
+                    project=NS(title="项目 B"), applicant=NS(name="Wang")), "url": "/cases/2/", "next": None,
+         "stage_text": "Stage <x>", "pack_text": Markup("<i>浙江</i>"), "outcome_text": "Undetermined",
+         "disposition_text": ""},
+    ]
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            assert deadline_rows_html(deadlines) == render(DEADLINE_LOOP, deadlines=deadlines)
+            assert case_rows_html(cases) == render(CASE_LOOP, rows=cases)
+            assert deadline_rows_html([]) == "" and case_rows_html([]) == ""
+    with translation.override("en"):
+        written = deadline_rows_html(deadlines) + case_rows_html(cases)
+    assert "(provisional)" in written and "&lt;b&gt;&amp;&#34;&#39;标题" in written and "<b>" not in written
+    assert "<i>浙江</i>" in written and '<span translate="no">sz&lt;pack&gt;</span>' in written

@@ -189,7 +189,7 @@ def _finalize(value: Any) -> Any:
     return value
 
 
-def _output(value: Any) -> str:
+def output(value: Any) -> str:
     """`{{ value }}` as the page gets it: finalized (`_finalize`) and escaped unless it is markup, the same text as
     Jinja2's `escape(finalize(value))`, but as a plain str, not a Markup object, which costs Jinja2's way a Python
     call per printed value (a work queue page prints some six hundred). The page joins these texts at once;
@@ -206,7 +206,7 @@ def _output(value: Any) -> str:
 
 
 class _OutputCodeGenerator(CodeGenerator):
-    """Jinja2's code generator, writing `environment.output(value)` (`_output`) where it writes
+    """Jinja2's code generator, writing `environment.output(value)` (`output`) where it writes
     `escape(environment.finalize(value))`: in an autoescaped template whose autoescaping does not change while it
     renders (otherwise Jinja2's own code)."""
 
@@ -268,7 +268,7 @@ class Environment(jinja2.Environment):
 
     language = "zh"
     code_generator_class = _OutputCodeGenerator
-    output = staticmethod(_output)
+    output = staticmethod(output)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is dict:

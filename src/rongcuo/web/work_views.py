@@ -19,6 +19,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import get_script_prefix, reverse
 from django.views.decorators.http import require_POST
+from markupsafe import Markup
 
 from rongcuo import generations
 from rongcuo.audit.models import AuditEvent
@@ -37,6 +38,7 @@ from rongcuo.workdays.services import load_calendar
 
 from .explain import determination_view, stage_label, value_text
 from .i18n import lang, pick, tr
+from .jinja import output
 
 UPLOAD_ROLES = {"applicant", "host_unit_reviewer", "caseworker", "nsf_office", "expert", "admin"}
 AUDIT_ROLES = {"caseworker", "auditor", "committee", "admin"}  # as the API's audit endpoint
@@ -299,25 +301,32 @@ def work(request: HttpRequest) -> HttpResponse:
     next_of_listed = [SimpleNamespace(**r) for r in _by_ids(
         "next", [c.pk for c in cases], lambda *pks: Deadline.objects.filter(status=DeadlineStatus.open, case__in=pks)
         .order_by(F("due_date").asc(nulls_last=True), "id").values(*DEADLINE_ROW_FIELDS))]
+    url_of = _case_url_pattern(get_script_prefix()).format  # (the script prefix read once for the page's links)
     deadline_rows = _deadline_rows(open_deadlines, cal)
     for row in deadline_rows:
-        row["url"] = case_url(row["d"].case_id)
+        row["url"] = url_of(row["d"].case_id)
     next_due: dict[int, dict[str, Any]] = {}
     for row in _deadline_rows(next_of_listed, cal):
         next_due.setdefault(row["d"].case_id, row)
+    # A page lists a handful of packs and stages many times: each label is picked once.
     packs = {(c.pack_id, c.pack_version): _pack(c) for c in cases}
+    pack_texts = {key: pick(pack.meta.short) if pack else "" for key, pack in packs.items()}
+    stage_texts: dict[tuple[str, str, str], str] = {}
+    outcome_texts = {k: pick(v) for k, v in OUTCOME_TEXT.items()}
+    disposition_texts = {k: pick(v) for k, v in DISPOSITION_TEXT.items()}
     rows = []
     for c in cases:
-        pack = packs[(c.pack_id, c.pack_version)]
-        rows.append({"case": c, "url": case_url(c.pk), "next": next_due.get(c.pk),
-                     "stage_text": pick(stage_label(pack, c.stage)),
-                     "pack_text": pick(pack.meta.short) if pack else "",
-                     "outcome_text": pick(OUTCOME_TEXT[c.outcome]) if c.outcome in OUTCOME_TEXT else "",
-                     "disposition_text": pick(DISPOSITION_TEXT[c.disposition])
-                     if c.disposition in DISPOSITION_TEXT else ""})
+        key = (c.pack_id, c.pack_version)
+        stage_text = stage_texts.get((*key, c.stage))
+        if stage_text is None:
+            stage_text = stage_texts[(*key, c.stage)] = pick(stage_label(packs[key], c.stage))
+        rows.append({"case": c, "url": url_of(c.pk), "next": next_due.get(c.pk), "stage_text": stage_text,
+                     "pack_text": pack_texts[key], "outcome_text": outcome_texts.get(c.outcome, ""),
+                     "disposition_text": disposition_texts.get(c.disposition, "")})
     keep = {k: v for k, v in (("stage", stage), ("outcome", outcome), ("q", q)) if v}
     return render(request, "web/work.html", {
         "rows": rows, "deadlines": deadline_rows, "stage": stage, "outcome": outcome, "q": q,
+        "case_html": case_rows_html(rows), "deadline_html": deadline_rows_html(deadline_rows),
         "stages": _stage_options(user), "outcomes": list(OUTCOME_TEXT.items()),
         "filtered": bool(stage or outcome or q), "page": page, "has_next": has_next,
         "first_no": (page - 1) * WORK_PAGE + 1, "last_no": (page - 1) * WORK_PAGE + len(rows),
@@ -325,6 +334,57 @@ def work(request: HttpRequest) -> HttpResponse:
         "more_deadlines": len(deadline_rows) == WORK_DEADLINES,
         "overdue": counts["overdue"], "due_soon": counts["due_soon"],
     })
+
+
+# The work queue's two tables are written here rather than by a template loop: a page lists thirty cases and thirty
+# deadlines, and Jinja2 spends on a row's dozen lookups and printed values several times what the text costs.
+# Each value is printed as a template prints it (`jinja.output`: localized, escaped unless it is markup); the
+# markup is the same, character for character, as the loops in web/work.html wrote (a test compares them).
+
+_PROVISIONAL = {language: ' <span class="small" title="{}">{}</span>'.format(*texts) for language, texts in (
+    ("zh", ("所涉年度的节假日安排尚未公布", "（暂定）")),
+    ("en", ("the holiday arrangement of that year is not yet published", "(provisional)")))}
+
+
+def deadline_rows_html(rows: list[dict[str, Any]]) -> Markup:
+    """The running deadlines' table body: one row per `_deadline_rows` row, with its case's link as `url`."""
+    out, provisional = output, _PROVISIONAL[lang()]
+    parts = []
+    for r in rows:
+        d, state = r["d"], output(r["state"])
+        parts.append(
+            f'\n      <tr class="{state}">\n        <td class="num due">{out(r["due"])}'
+            f'{provisional if d.provisional else ""}</td>\n'
+            f'        <td><span class="badge s-{state}">{out(r["state_name"])}</span></td>\n'
+            f'        <td>{out(r["label_text"])}</td>\n'
+            f'        <td><a href="{out(r["url"])}" translate="no">{out(d.case.number)}</a></td>\n'
+            f'        <td lang="zh-Hans">{out(d.case.project.title)}</td>\n      </tr>\n    ')
+    return Markup("".join(parts))
+
+
+def case_rows_html(rows: list[dict[str, Any]]) -> Markup:
+    """The cases' table body: one row per case row of the work view (the case, its link, its next deadline as a
+    `_deadline_rows` row or None, and its pack, stage, outcome and disposition as texts of the page's language)."""
+    out = output
+    parts = []
+    for r in rows:
+        c, nxt = r["case"], r["next"]
+        number = out(c.number)
+        pack = out(r["pack_text"]) if r["pack_text"] else f'<span translate="no">{out(c.pack_id)}</span>'
+        closed = f'<br><span class="small muted">{out(r["disposition_text"])}</span>' \
+            if c.disposition != "open" else ""
+        due = f'{out(nxt["due"])} <span class="badge s-{out(nxt["state"])}">{out(nxt["state_name"])}</span>' \
+            if nxt else "—"
+        parts.append(
+            f'\n      <tr class="{out(nxt["state"]) if nxt else ""}" data-case="{number}">\n'
+            f'        <td class="num"><a href="{out(r["url"])}" translate="no">{number}</a></td>\n'
+            f'        <td><span lang="zh-Hans">{out(c.project.title)}</span><br>'
+            f'<span class="small muted" lang="zh-Hans">{out(c.applicant.name)}</span></td>\n'
+            f'        <td>{pack}</td>\n'
+            f'        <td>{out(r["stage_text"])}{closed}</td>\n'
+            f'        <td><span class="badge o-{out(c.outcome)}">{out(r["outcome_text"])}</span></td>\n'
+            f'        <td class="num due">{due}</td>\n      </tr>\n    ')
+    return Markup("".join(parts))
 
 
 # --- case page ----------------------------------------------------------------------------------------
