@@ -69,10 +69,10 @@ def test_the_fast_date_formats_print_what_djangos_date_filter_prints() -> None:
                 expected = defaultfilters.date(template_localtime(value), fmt)
             except TypeError as exc:  # Django refuses a time format for a date: so does the fast path
                 with pytest.raises(TypeError, match=str(exc)[:20]):
-                    jinja._date(value, fmt)
+                    jinja.date(value, fmt)
                 continue
-            assert jinja._date(value, fmt) == expected, (fmt, value)
-    assert jinja._date(dt.date(999, 12, 31), "Y-m-d") == "0999-12-31"  # Django pads the year; %Y would not
+            assert jinja.date(value, fmt) == expected, (fmt, value)
+    assert jinja.date(dt.date(999, 12, 31), "Y-m-d") == "0999-12-31"  # Django pads the year; %Y would not
 
 
 def test_a_view_value_named_like_a_helper_is_refused_with_a_message() -> None:
@@ -355,3 +355,49 @@ def test_the_work_queues_rows_written_in_python_are_what_the_template_loops_wrot
         written = deadline_rows_html(deadlines) + case_rows_html(cases)
     assert "(provisional)" in written and "&lt;b&gt;&amp;&#34;&#39;标题" in written and "<b>" not in written
     assert "<i>浙江</i>" in written and '<span translate="no">sz&lt;pack&gt;</span>' in written
+
+
+FACTS_LOOP = """{% for r in facts %}
+      <tr><td>{% if r.def %}{{ r.def.label|tr }}{% else %}<span translate="no">{{ r.f.fact_id }}</span>{% endif %}</td>
+        <td><strong>{{ r.value }}</strong>{% if r.f.note %}<br><span class="small muted">{{ r.f.note|content }}</span>{% endif %}</td>
+        <td><span translate="no">{{ r.f.by_name }}</span> · {{ r.f.role|role_label }}</td>
+        <td>{{ r.stage|tr }}</td>
+        <td class="num">{{ r.f.established_at|date("Y-m-d H:i") }}</td>
+        <td>{% for e in r.evidence %}<a href="{{ url('case_evidence_download', case.pk, e.pk) }}" translate="no">{{ e.original_name }}</a>{% if not loop.last %}, {% endif %}{% else %}—{% endfor %}</td></tr>
+    {% endfor %}"""  # noqa: E501
+HISTORY_LOOP = """{% for r in history %}
+      <tr><td>{% if r.def %}{{ r.def.label|tr }}{% else %}<span translate="no">{{ r.f.fact_id }}</span>{% endif %}</td><td>{{ r.value }}</td>
+        <td><span translate="no">{{ r.f.by_name }}</span> · {{ r.f.role|role_label }}</td><td>{{ r.stage|tr }}</td><td class="num">{{ r.f.established_at|date("Y-m-d H:i") }}</td></tr>
+    {% endfor %}"""  # noqa: E501
+
+
+def test_the_case_pages_findings_written_in_python_are_what_the_template_loops_wrote(settings) -> None:
+    from types import SimpleNamespace as NS
+
+    from rongcuo.engine.model import Text
+    from rongcuo.web.work_views import finding_rows_html
+
+    settings.TIME_ZONE = "Asia/Shanghai"
+    at = dt.datetime(2026, 1, 2, 23, 30, tzinfo=dt.UTC)  # 2026-01-03 07:30 in Beijing
+    rows = [
+        {"f": NS(fact_id="f.<x>", note="说明<甲>", by_name="张&三", role="investigation_finding", established_at=at),
+         "def": NS(label=Text(zh="损失<大>", en="Loss <big>")), "value": "是 & 否",
+         "stage": Text(zh="调查", en="Inquiry"),
+         "evidence": [NS(pk=7, original_name="报告<1>.pdf"), NS(pk=8, original_name="b.docx")]},
+        {"f": NS(fact_id="f.<y>", note="", by_name="li", role="caseworker", established_at=at), "def": None,
+         "value": 12345, "stage": Text(zh="受理", en="Accepted"), "evidence": []},
+        {"f": NS(fact_id="f.z", note="plain note", by_name="wang", role="unknown_role", established_at=at),
+         "def": NS(label=Text(zh="甲", en="A")), "value": None, "stage": Text(zh="s", en="s"), "evidence": []},
+    ]
+    case = NS(pk=42)
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            assert finding_rows_html(rows, 42) == render(FACTS_LOOP, facts=rows, case=case)
+            assert finding_rows_html(rows, 42, history=True) == render(HISTORY_LOOP, history=rows)
+            assert finding_rows_html([], 42) == ""
+    with translation.override("zh-hans"):
+        written = finding_rows_html(rows, 42)
+    assert "2026-01-03 07:30" in written and "&lt;大&gt;" in written and "张&amp;三" in written
+    assert ('<a href="/cases/42/evidence/7/" translate="no">报告&lt;1&gt;.pdf</a>, '
+            '<a href="/cases/42/evidence/8/"') in written
+    assert "<td>—</td>" in written and '<span class="small muted"><span lang="zh-Hans">说明&lt;甲&gt;</span>' in written

@@ -237,7 +237,7 @@ def _length(value: Any) -> int:
 _STRFTIME = {"Y-m-d": "%Y-%m-%d", "Y-m-d H:i": "%Y-%m-%d %H:%M"}
 
 
-def _date(value: Any, arg: str | None = None) -> str:
+def date(value: Any, arg: str | None = None) -> str:
     """Django's `date` filter, on the value in the current time zone first (Django's engine converts before any
     filter that expects local time; a stored datetime is UTC)."""
     value = template_localtime(value)
@@ -350,7 +350,7 @@ def environment(**options: Any) -> jinja2.Environment:
                        case_corrections=case_corrections)
     env.filters.update(
         tr=pick, get=get, role_label=role_label, org=org, content=content, yuan=yuan, length=_length,
-        date=_date, default=defaultfilters.default, slice=defaultfilters.slice_filter,
+        date=date, default=defaultfilters.default, slice=defaultfilters.slice_filter,
         stringformat=defaultfilters.stringformat, join=defaultfilters.join, add=defaultfilters.add,
         yesno=defaultfilters.yesno, urlencode=defaultfilters.urlencode, filesizeformat=defaultfilters.filesizeformat)
     env.tests["none"] = _is_none

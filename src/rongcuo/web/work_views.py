@@ -38,7 +38,8 @@ from rongcuo.workdays.services import load_calendar
 
 from .explain import determination_view, stage_label, value_text
 from .i18n import lang, pick, tr
-from .jinja import output
+from .jinja import content, output, role_label, url
+from .jinja import date as date_text
 
 UPLOAD_ROLES = {"applicant", "host_unit_reviewer", "caseworker", "nsf_office", "expert", "admin"}
 AUDIT_ROLES = {"caseworker", "auditor", "committee", "admin"}  # as the API's audit endpoint
@@ -417,6 +418,31 @@ def _by_name(field: str) -> F:
     return F(f"{field}__{get_user_model().USERNAME_FIELD}")
 
 
+def finding_rows_html(rows: list[dict[str, Any]], case_pk: int, history: bool = False) -> Markup:
+    """The case page's findings table body (`history`: the superseded findings' table), one row per finding row of
+    `case_context` (the finding `f`, its fact's definition `def` or None, its value and stage as texts, and for a
+    current finding the materials it rests on). Written here, as the work queue's rows are, with each value printed
+    as a template prints it; the markup is the same as the loops web/case.html had (a test compares them)."""
+    out = output
+    parts = []
+    for r in rows:
+        f, fdef = r["f"], r["def"]
+        name = out(pick(fdef.label)) if fdef else f'<span translate="no">{out(f.fact_id)}</span>'
+        who = f'<td><span translate="no">{out(f.by_name)}</span> · {out(role_label(f.role))}</td>'
+        stage, when = out(pick(r["stage"])), out(date_text(f.established_at, "Y-m-d H:i"))
+        if history:
+            parts.append(f'\n      <tr><td>{name}</td><td>{out(r["value"])}</td>\n        {who}<td>{stage}</td>'
+                         f'<td class="num">{when}</td></tr>\n    ')
+            continue
+        note = f'<br><span class="small muted">{out(content(f.note))}</span>' if f.note else ""
+        materials = ", ".join(f'<a href="{out(url("case_evidence_download", case_pk, e.pk))}" translate="no">'
+                              f'{out(e.original_name)}</a>' for e in r["evidence"]) or "—"
+        parts.append(f'\n      <tr><td>{name}</td>\n        <td><strong>{out(r["value"])}</strong>{note}</td>\n'
+                     f'        {who}\n        <td>{stage}</td>\n        <td class="num">{when}</td>\n'
+                     f'        <td>{materials}</td></tr>\n    ')
+    return Markup("".join(parts))
+
+
 def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None = None,
                  posted: dict[str, Any] | None = None) -> dict[str, Any]:
     user = request.user
@@ -500,6 +526,8 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
 
     return {
         "case": case, "pack": pack, "roles": sorted(roles), "det": det, "facts": fact_rows, "history": history_rows,
+        "facts_html": finding_rows_html(fact_rows, case.pk),
+        "history_html": finding_rows_html(history_rows, case.pk, history=True),
         "evidence": evidence, "checklist": checklist, "timeline": timeline, "show_audit": show_audit,
         "transitions": transitions, "fact_form": fact_form, "finding_roles": finding_roles,
         "can_upload": is_open and bool(acting & UPLOAD_ROLES),
