@@ -139,7 +139,9 @@ class Deadline(models.Model):
 
     class Meta:
         ordering = ["due_date", "id"]
-        indexes = [models.Index(fields=["status", "due_date"])]
+        # Running deadlines in due order (the work queue lists the first thirty): with `id`, the index gives them in
+        # the order shown and the scan stops at the thirtieth instead of sorting every running deadline.
+        indexes = [models.Index(fields=["status", "due_date", "id"], name="cases_deadline_running")]
 
 
 class DeadlineWarning(models.Model):
