@@ -181,6 +181,23 @@ def test_login_is_throttled_after_repeated_failures(world) -> None:
     assert authenticate(username="chen", password="rongcuo-demo") is not None
 
 
+def test_the_login_form_starts_empty_and_keeps_the_username_after_a_failure(world) -> None:
+    import re
+
+    def username_value(html: str) -> str:
+        found = re.search(r'id="id_username"[^>]*value="([^"]*)"', html, re.S)
+        assert found, html
+        return found.group(1)
+
+    c = Client()
+    assert username_value(c.get("/accounts/login/").content.decode()) == ""  # not the field's method, printed
+    failed = c.post("/accounts/login/", {"username": "wang<&>", "password": "wrong"})
+    assert failed.status_code == 200 and 'role="alert"' in failed.content.decode()
+    assert username_value(failed.content.decode()) == "wang&lt;&amp;&gt;"
+    signed_in = c.post("/accounts/login/", {"username": "wang", "password": "rongcuo-demo"})
+    assert signed_in.status_code == 302
+
+
 def test_the_signed_in_user_is_read_as_djangos_backend_reads_it(world, django_assert_num_queries) -> None:
     import pickle
 
