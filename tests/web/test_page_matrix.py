@@ -313,6 +313,11 @@ def writes() -> tuple[Any, ...]:
             list(ApplicationDraft.objects.order_by("pk").values_list("pk", "version", "failure_explanation")))
 
 
+# What a page shows when a template prints a method instead of calling it (Jinja2 does not call it, as Django's
+# engine did) or an object without a text of its own.
+PRINTED_OBJECT = re.compile(r"(bound method |&lt;function |&lt;[\w.]+ object at 0x)[^\s\"]*")
+
+
 def test_forbidden_pages_are_refused_and_leak_nothing(objects: Objects, world) -> None:
     from django.contrib.auth import get_user_model
     from django.core.cache import cache
@@ -373,6 +378,10 @@ def test_forbidden_pages_are_refused_and_leak_nothing(objects: Objects, world) -
             if status >= 500:
                 failures.append(f"{where}: {status}")
                 continue
+            printed = PRINTED_OBJECT.search(r.content.decode(errors="replace")) if r.get("Content-Type", "").startswith(
+                "text/html") else None
+            if printed:  # a template printed a method or an object where Django's engine would have called it
+                failures.append(f"{where}: prints a Python object: {printed.group(0)!r}")
             if role in allowed:
                 if method == "GET" and not (status == 200 or (route in REDIRECTS and status == 302)):
                     failures.append(f"{where}: allowed, but {status} {r.get('Location', '')}")
