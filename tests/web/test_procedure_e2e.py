@@ -6,6 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from django.utils import translation
+
+from rongcuo.web.i18n import pick
 from rongcuo.workdays.services import calendar_load_file
 
 from .conftest import file_case
@@ -80,6 +83,10 @@ def test_zhejiang_case_from_application_to_public_notice(world, as_user, today) 
     finding = next(f for f in case["facts"] if f["fact_id"] == "failure_technical_route" and f["current"])
     assert finding["established_by"] == "zj_caseworker" and finding["role"] == "expert_panel_finding"
     assert finding["stage"] == "expert_review" and "专家组评审结论（5 名专家" in finding["note"]
+    with translation.override("en"):  # "中文 / English", as the pages pick one language of a stored note
+        assert pick(finding["note"]) == "expert panel conclusion (5 experts, on the case documents)"
+    with translation.override("zh-hans"):
+        assert pick(finding["note"]).startswith("专家组评审结论") and "expert" not in pick(finding["note"])
     code, case = zj.post(f"/cases/{cid}/transitions", {"action": "submit_panel_opinion"})
     assert code == 200 and case["stage"] == "collective_decision"
 

@@ -343,7 +343,7 @@ def panel_conclude(*, case: Case, actor: Any) -> Panel:
     if facts:
         case_svc.case_set_facts(case=case, actor=actor, facts=facts, role="expert_panel_finding",
                                 note=f"专家组评审结论（{result['reviews']} 名专家，{timezone.localdate()}，"
-                                     f"依据本案材料）/ expert panel conclusion ({result['reviews']} experts, "
+                                     f"依据本案材料） / expert panel conclusion ({result['reviews']} experts, "
                                      "on the case documents)")
     audit_append(actor=actor, action="panel.conclude", subject=case, after=result)
     return panel
