@@ -198,6 +198,35 @@ def test_the_login_form_starts_empty_and_keeps_the_username_after_a_failure(worl
     assert signed_in.status_code == 302
 
 
+def test_the_user_read_replaces_the_lazy_object_on_the_request(world) -> None:
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.sessions.middleware import SessionMiddleware
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+    from django.utils.functional import SimpleLazyObject
+
+    from rongcuo.web.middleware import AuthenticationMiddleware
+
+    signed_in = Client()
+    signed_in.force_login(world.users["wang"])
+    seen = []
+
+    def view(request):  # type: ignore[no-untyped-def]
+        seen.append(type(request.user))  # before anything reads the user: nothing is read yet
+        first = request.user
+        seen.append((first.is_authenticated, type(request.user), request.user is request._cached_user))
+        return HttpResponse("ok")
+
+    chain = SessionMiddleware(AuthenticationMiddleware(view))
+    for cookies in (signed_in.cookies, {}):
+        request = RequestFactory().get("/")
+        request.COOKIES.update({k: v.value for k, v in cookies.items()})
+        chain(request)
+    assert seen[0] is SimpleLazyObject and seen[2] is SimpleLazyObject
+    assert seen[1] == (True, type(world.users["wang"]), True)  # the user itself from the first read on
+    assert seen[3] == (False, AnonymousUser, True)
+
+
 def test_the_signed_in_user_is_read_as_djangos_backend_reads_it(world, django_assert_num_queries) -> None:
     import pickle
 
