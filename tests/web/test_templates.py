@@ -401,3 +401,16 @@ def test_the_case_pages_findings_written_in_python_are_what_the_template_loops_w
     assert ('<a href="/cases/42/evidence/7/" translate="no">报告&lt;1&gt;.pdf</a>, '
             '<a href="/cases/42/evidence/8/"') in written
     assert "<td>—</td>" in written and '<span class="small muted"><span lang="zh-Hans">说明&lt;甲&gt;</span>' in written
+
+
+def test_pick_reads_each_bilingual_form_in_the_active_language() -> None:
+    from types import SimpleNamespace
+
+    from rongcuo.engine.model import Text
+    from rongcuo.web.i18n import pick
+
+    forms = [Text(zh="甲", en="A"), {"zh": "甲", "en": "A"}, ("甲", "A"), "甲 / A", SimpleNamespace(zh="甲", en="A")]
+    for language, want in (("en", "A"), ("zh-hans", "甲")):
+        with translation.override(language):
+            assert [pick(f) for f in forms] == [want] * len(forms)
+            assert pick(None) == "" and pick("a / b") == "a / b" and pick({"zh": "甲"}) == "甲" and pick(3) == "3"

@@ -17,6 +17,8 @@ from typing import Any
 
 from django.utils import translation
 
+from rongcuo.engine.model import Text
+
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 _FIXED: ContextVar[str | None] = ContextVar("rongcuo_fixed_language", default=None)
 
@@ -48,6 +50,8 @@ def tr(zh: str, en: str, **values: Any) -> str:
 
 def pick(value: Any) -> str:
     """One language out of a bilingual value: a pack Text, a {"zh","en"} mapping, a (zh, en) pair, "中文 / English"."""
+    if type(value) is Text:  # the commonest (pack texts), answered before the general checks below
+        return value.en if lang() == "en" else value.zh
     if value is None:
         return ""
     if isinstance(value, Mapping):
