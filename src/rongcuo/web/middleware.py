@@ -3,6 +3,7 @@ once read, is the request's `user` itself."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.conf import settings
@@ -50,8 +51,10 @@ class AuthenticationMiddleware(auth_middleware.AuthenticationMiddleware):
     read for a request that never asks (the health check, a page for anonymous visitors without a session)."""
 
     def process_request(self, request: HttpRequest) -> None:
-        super().process_request(request)
+        if not hasattr(request, "session"):
+            super().process_request(request)  # Django's message: the session middleware must come first
         request.user = SimpleLazyObject(lambda: _user_in_place(request))
+        request.auser = functools.partial(auth_middleware.auser, request)
 
 
 def _user_in_place(request: HttpRequest) -> Any:
