@@ -134,3 +134,16 @@ def test_navigation_links_the_funds_pages_for_those_who_may_read_them(fw: FWorld
         assert link not in nav(name), name
     r = client(fw.users["tj_tto"], "en").get("/funds/transfers/")
     assert r.status_code == 200 and ">Funds and transfers</a>" in r.content.decode()
+
+
+def test_a_transfer_priced_at_nothing_shows_no_change_in_value(fw: FWorld) -> None:
+    t = svc.transfer_create(actor=fw.users["tj_caseworker"], unit=fw.orgs["tj_univ"], code="TJ-0",
+                            achievement="无偿许可的标定方法", method="agreement", publicly_noticed=True,
+                            notice_where="校网", notice_from=dt.date(2025, 8, 1), notice_to=dt.date(2025, 8, 15),
+                            transfer_date=dt.date(2025, 9, 1), price_yuan=0, later_value_yuan=500_000,
+                            later_value_on=dt.date(2026, 6, 30))
+    c = client(fw.users["tj_tto"])
+    for url in ("/funds/transfers/", f"/funds/transfers/{t.pk}/"):
+        html = c.get(url).content.decode()
+        assert "500,000" in html and "None" not in html  # a change from nothing has no percentage: a dash
+    assert "(—, 2026-06-30)" in c.get(f"/funds/transfers/{t.pk}/").content.decode()
