@@ -414,3 +414,15 @@ def test_pick_reads_each_bilingual_form_in_the_active_language() -> None:
         with translation.override(language):
             assert [pick(f) for f in forms] == [want] * len(forms)
             assert pick(None) == "" and pick("a / b") == "a / b" and pick({"zh": "甲"}) == "甲" and pick(3) == "3"
+
+
+@pytest.mark.parametrize("use", ['date("Y-m-d")', "date", 'get("k")', "role_label", "yuan", 'default("—")',
+                                 "slice(':2')", 'stringformat("d")', 'join(", ")', "add(1)", 'yesno("是,否")',
+                                 "urlencode", "filesizeformat", "tr", "org", "content", "length"])
+def test_a_missing_value_reaches_a_filter_as_djangos_engine_gives_it(use: str) -> None:
+    # Django's engine gives a filter "" for a missing variable (string_if_invalid): the page prints what the filter
+    # makes of "", never an error.
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            assert render(f"{{{{ missing|{use} }}}}|{{{{ row.missing|{use} }}}}", row={}) == \
+                render(f'{{{{ ""|{use} }}}}|{{{{ ""|{use} }}}}')

@@ -30,6 +30,7 @@ the page would lose the helper, so rendering refuses it with a message.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -161,12 +162,12 @@ def role_label(role: str) -> str:
     """A finding role (investigation_finding …) or case role (caseworker …) in the active language."""
     from rongcuo.web.explain import role_text
 
-    return pick(role_text(role))
+    return pick(role_text(role)) if role else ""
 
 
 def org(o: Any) -> str:
     """An organisation's name: English when the interface is English and the registry has it."""
-    if o is None or isinstance(o, jinja2.Undefined):
+    if not o or isinstance(o, jinja2.Undefined):  # none, missing or empty
         return ""
     if lang() == "en" and getattr(o, "name_en", ""):
         return format_html("<span>{}</span>", o.name_en)
@@ -340,6 +341,15 @@ class _FoldTexts(NodeTransformer):
         return node
 
 
+def _missing_as_empty(f: Callable[..., Any]) -> Callable[..., Any]:
+    """A filter given a missing value as Django's engine gives it: "" (its `string_if_invalid`), not Jinja2's
+    Undefined, which most of these filters cannot take (`|date`, `|get` and `|stringformat` raised, a 500)."""
+    @functools.wraps(f)
+    def lenient(value: Any, *args: Any, **kwargs: Any) -> Any:
+        return f("" if isinstance(value, jinja2.Undefined) else value, *args, **kwargs)
+    return lenient
+
+
 def environment(**options: Any) -> jinja2.Environment:
     from rongcuo.funds.formats import yuan
     from rongcuo.monitoring.case_history import case_corrections
@@ -348,11 +358,12 @@ def environment(**options: Any) -> jinja2.Environment:
     env = Environment(finalize=_finalize, **options)
     env.globals.update(t=t, lang=lang, url=url, static=static, mark=mark, clause=clause,
                        case_corrections=case_corrections)
-    env.filters.update(
-        tr=pick, get=get, role_label=role_label, org=org, content=content, yuan=yuan, length=_length,
-        date=date, default=defaultfilters.default, slice=defaultfilters.slice_filter,
-        stringformat=defaultfilters.stringformat, join=defaultfilters.join, add=defaultfilters.add,
-        yesno=defaultfilters.yesno, urlencode=defaultfilters.urlencode, filesizeformat=defaultfilters.filesizeformat)
+    env.filters.update(tr=pick, org=org, content=content, length=_length)  # each reads a missing value as nothing
+    env.filters.update({name: _missing_as_empty(f) for name, f in dict(
+        get=get, role_label=role_label, yuan=yuan, date=date, default=defaultfilters.default,
+        slice=defaultfilters.slice_filter, stringformat=defaultfilters.stringformat, join=defaultfilters.join,
+        add=defaultfilters.add, yesno=defaultfilters.yesno, urlencode=defaultfilters.urlencode,
+        filesizeformat=defaultfilters.filesizeformat).items()})
     env.tests["none"] = _is_none
     return env
 
