@@ -426,3 +426,18 @@ def test_a_missing_value_reaches_a_filter_as_djangos_engine_gives_it(use: str) -
         with translation.override(language):
             assert render(f"{{{{ missing|{use} }}}}|{{{{ row.missing|{use} }}}}", row={}) == \
                 render(f'{{{{ ""|{use} }}}}|{{{{ ""|{use} }}}}')
+
+
+def test_the_work_queues_case_links_follow_the_script_prefix() -> None:
+    from django.urls import get_script_prefix, reverse, set_script_prefix
+
+    from rongcuo.web.work_views import _case_url_pattern
+
+    before = get_script_prefix()
+    try:
+        for prefix in ("/", "/rongcuo/"):
+            set_script_prefix(prefix)
+            assert _case_url_pattern(get_script_prefix()).format(42) == reverse("case", args=[42])
+            assert reverse("case", args=[42]) == f"{prefix}cases/42/"
+    finally:
+        set_script_prefix(before)

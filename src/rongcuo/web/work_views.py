@@ -179,13 +179,10 @@ def _deadline_rows(deadlines: list[Any], cal: Any = None) -> list[dict[str, Any]
     return rows
 
 
-def case_url(pk: int) -> str:
-    """`reverse("case", args=[pk])`, from the pattern reversed once per script prefix (lists link dozens)."""
-    return _case_url_pattern(get_script_prefix()).format(pk)
-
-
 @lru_cache(maxsize=8)
 def _case_url_pattern(prefix: str) -> str:
+    """`reverse("case", args=[pk])` as a pattern for `str.format(pk)`, reversed once per script prefix (the work
+    queue links sixty cases)."""
     marker = 2147483647
     return reverse("case", args=[marker]).replace(str(marker), "{}")
 
@@ -352,7 +349,7 @@ def deadline_rows_html(rows: list[dict[str, Any]]) -> Markup:
     out, provisional = output, _PROVISIONAL[lang()]
     parts = []
     for r in rows:
-        d, state = r["d"], output(r["state"])
+        d, state = r["d"], out(r["state"])
         parts.append(
             f'\n      <tr class="{state}">\n        <td class="num due">{out(r["due"])}'
             f'{provisional if d.provisional else ""}</td>\n'
