@@ -207,3 +207,28 @@ def test_nul_characters_are_refused_alike_on_every_database(sz_case, as_user, wo
     r = page.post(f"/cases/{sz_case['id']}/", {"note": "x\x00y"})
     assert r.status_code == 400 and "U+0000" in r.content.decode()
     assert (Case.objects.get(pk=sz_case["id"]).failure_explanation, AuditEvent.objects.count()) == before
+
+
+def test_a_refused_findings_form_shows_again_what_was_chosen(sz_case, world) -> None:
+    import re
+
+    from django.test import Client
+
+    cid = sz_case["id"]
+    c = Client()
+    c.force_login(world.users["sz_caseworker"])
+    stale = sz_case["version"] - 1  # someone else has saved the case since this form was shown
+    r = c.post(f"/cases/{cid}/facts/", {"version": stale, "role": "investigation_finding", "note": "核查说明",
+                                        "fact.sz_municipal_fiscal_funds": "0", "fact.project_mode": "horse_race"})
+    page = r.content.decode()
+    assert r.status_code == 409 and Case.objects.get(pk=cid).version == sz_case["version"]  # nothing recorded
+
+    def chosen(fact: str) -> list[str]:
+        select = re.search(rf'<select id="fact-{fact}"[^>]*>(.*?)</select>', page, re.S)
+        assert select, fact
+        return re.findall(r'<option value="([^"]*)" selected>', select.group(1))
+
+    assert chosen("sz_municipal_fiscal_funds") == ["0"] and chosen("project_mode") == ["horse_race"]
+    assert "核查说明</textarea>" in page
+    fresh = c.get(f"/cases/{cid}/").content.decode()
+    assert 'value="0" selected' not in fresh and "horse_race\" selected" not in fresh  # a new form starts clean
