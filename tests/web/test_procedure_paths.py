@@ -54,9 +54,10 @@ def test_zhejiang_application_after_acceptance_is_refused_forwarding_and_rejecte
     # The host unit may not forward it: the refusal names the precondition, each half in its own language.
     code, err = zju.post(f"/cases/{cid}/transitions", {"action": "forward_by_host_unit"})
     assert code == 409 and err["code"] == "precondition_failed" and err["field"] == "action"
+    assert err["unmet"] == "filed_before_project_acceptance"
     assert err["message"] == {
         "zh": "前提未满足：申请在项目验收前提出",
-        "en": "precondition not met: filed before the project's acceptance (filed_before_project_acceptance)"}
+        "en": "Precondition not met: filed before the project's acceptance"}
     _, after = zj.get(f"/cases/{cid}")
     assert (after["stage"], after["version"]) == ("application", before["version"])
     offered = {t["action"]: t for t in after["transitions"]}

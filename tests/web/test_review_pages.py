@@ -64,7 +64,8 @@ def test_expert_sees_only_assigned_cases(demo: dict[str, Case]) -> None:
     # A refused review keeps what was typed and names the field; a decline removes the expert from the case.
     li = client("expert_li")
     r = li.post(f"/expert/cases/{case.pk}/review/", {"score.innovativeness": "8", "opinion": "  "})
-    assert r.status_code == 400 and "请对每项评审内容打分" in html(r)
+    assert r.status_code == 400 and "请对每项评审内容打分（未打分：" in html(r)
+    assert "对后续研究的启发性" in html(r) and "insight_for_follow_up：" not in html(r)  # by label, not by id
     scores = {f"score.{c}": "7" for c in ("innovativeness", "strategic_value", "necessity", "insight_for_follow_up",
                                           "records_completeness", "funds_compliance")}
     r = li.post(f"/expert/cases/{case.pk}/review/", {**scores, "opinion": " "})

@@ -40,8 +40,19 @@ class Conflict(ServiceError):
 
 
 class PreconditionFailed(ServiceError):
+    """A step refused because the case does not meet one of its requirements; `unmet`, when given, names it (a
+    material or a precondition id) for programs, since the message names it for people."""
+
     status = 409
     code = "precondition_failed"
+
+    def __init__(self, zh: str, en: str, *, field: str | None = None, code: str | None = None,
+                 unmet: str | None = None):
+        super().__init__(zh, en, field=field, code=code)
+        self.unmet = unmet
+
+    def as_dict(self) -> dict[str, object]:
+        return {**super().as_dict(), **({"unmet": self.unmet} if self.unmet else {})}
 
 
 def check_page(limit: int, offset: int, *, most: int = 500) -> None:

@@ -409,11 +409,14 @@ def available_transitions(case: Case, user: Any) -> list[tuple[Transition, str |
             continue
         if "admin" not in roles and not roles & set(t.by):
             continue
-        out.append((t, f"{changed.zh} / {changed.en}" if changed else _unmet(case, pack, t)))
+        unmet = None if changed else _unmet(case, pack, t)
+        out.append((t, f"{changed.zh} / {changed.en}" if changed else unmet[0] if unmet else None))
     return out
 
 
-def _unmet(case: Case, pack: Pack, t: Transition) -> str | None:
+def _unmet(case: Case, pack: Pack, t: Transition) -> tuple[str, str] | None:
+    """The first requirement of `t` the case does not meet: ("中文 / English" message, the requirement's id: a
+    material or a precondition), or None."""
     from rongcuo.engine.model import PRECONDITIONS
 
     materials = {m.id: m for s in _procedure(pack).stages for m in s.materials}
@@ -421,14 +424,14 @@ def _unmet(case: Case, pack: Pack, t: Transition) -> str | None:
         if req in materials:
             if not case.evidence.filter(kind=req).exists():
                 m = materials[req]
-                return f"缺少材料：{m.label.zh} / missing material: {m.label.en}"
+                return f"缺少材料：{m.label.zh} / Missing material: {m.label.en}", req
             continue
         ok = _precondition(case, req)
         if not ok:
             # PRECONDITIONS holds "中文 / English" (the English half may itself contain " / "); the Chinese half
             # never does, so the message splits back at its first " / ".
             zh, _, en = PRECONDITIONS[req].partition(" / ")
-            return f"前提未满足：{zh} / precondition not met: {en} ({req})"
+            return f"前提未满足：{zh} / Precondition not met: {en}", req
     return None
 
 
@@ -496,13 +499,13 @@ def case_transition(*, case: Case, actor: Any, action: str, reason: str = "",
                       "the collective decision is taken through the committee decision (attendance, vote, reasons)",
                       field="action")
     if t.reason_required and not reason.strip():
-        raise Invalid(f"“{t.label.zh}”须说明理由", f"{action} requires a reason", field="reason")
+        raise Invalid(f"“{t.label.zh}”须说明理由", f"“{t.label.en}” requires a reason", field="reason")
     if len(reason) > 5000:
         raise Invalid("理由不能超过 5000 字", "the reason may be at most 5000 characters", field="reason")
     unmet = _unmet(case, pack, t)
     if unmet:
-        zh, _, en = unmet.partition(" / ")
-        raise PreconditionFailed(zh, en, field="action")
+        zh, _, en = unmet[0].partition(" / ")
+        raise PreconditionFailed(zh, en, field="action", unmet=unmet[1])
     before = case_snapshot(case)
     day = today()
     from_stage = case.stage

@@ -24,7 +24,7 @@ from rongcuo.cases.errors import Conflict, Forbidden, Invalid, NotFound
 from rongcuo.cases.models import Case, Disposition, ExpertAssignment
 from rongcuo.cases.packs import pack_of
 from rongcuo.engine.facts import InputError, parse_facts
-from rongcuo.engine.model import PanelRules
+from rongcuo.engine.model import PanelRules, Text
 from rongcuo.registry.models import ExemptionMark, Project, Role, RoleGrant
 from rongcuo.workdays.services import due_date
 
@@ -267,11 +267,14 @@ def review_submit(*, case: Case, actor: Any, scores: Mapping[str, Any], opinion:
     rules = _rules(case)
     criteria = {c.id: c for c in rules.criteria}
     if set(scores) != set(criteria):
-        missing = sorted(set(criteria) - set(scores))
+        missing = [c for cid, c in criteria.items() if cid not in scores]  # in the order the form lists them
         extra = sorted(set(scores) - set(criteria))
-        raise Invalid(f"请对每项评审内容打分（缺：{', '.join(missing) or '无'}；多余：{', '.join(extra) or '无'}）",
-                      f"score every criterion (missing: {', '.join(missing) or 'none'}; unknown: "
-                      f"{', '.join(extra) or 'none'})", field="scores")
+        raise Invalid("请对每项评审内容打分"
+                      + (f"（未打分：{'、'.join(c.label.zh for c in missing)}）" if missing else "")
+                      + (f"（不属于本案评审内容：{'、'.join(extra)}）" if extra else ""),
+                      "Score every criterion" + (f" (not scored: {'; '.join(c.label.en for c in missing)})"
+                                                 if missing else "")
+                      + (f" (not a criterion of this review: {', '.join(extra)})" if extra else ""), field="scores")
     for cid, v in scores.items():
         if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= rules.score_scale:
             raise Invalid(f"{criteria[cid].label.zh}：分数应为 0–{rules.score_scale}",
@@ -386,8 +389,10 @@ def committee_decide(*, case: Case, actor: Any, decision: str, reasons: str, mem
     res = case_svc.case_evaluate(case)
     departs = res.outcome in ("exempt", "not_exempt") and res.outcome != decision
     if res.outcome == "undetermined":
-        raise Conflict("引擎结论仍为待定，请先查明：" + "、".join(res.needed),
-                       "the determination is still undetermined; establish: " + ", ".join(res.needed),
+        facts = pack_of(case).facts  # the facts still needed, by their labels
+        labels = [facts[f].label if f in facts else Text(zh=f, en=f) for f in res.needed]
+        raise Conflict("引擎结论仍为待定，请先查明：" + "、".join(t.zh for t in labels),
+                       "The determination is still undetermined; establish first: " + "; ".join(t.en for t in labels),
                        field="decision")
     # 集体审定: every member present votes (abstaining is a vote), and the decision needs more than half of them.
     silent = [m for m in members_present if m not in votes]

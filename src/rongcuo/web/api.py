@@ -146,6 +146,7 @@ class ErrorOut(Schema):
     code: str
     message: dict[str, str]
     field: str | None = None
+    unmet: str | None = None  # precondition_failed: the requirement not met (a material or a precondition id)
 
 
 class OrganisationOut(Schema):
