@@ -441,3 +441,24 @@ def test_the_work_queues_case_links_follow_the_script_prefix() -> None:
             assert reverse("case", args=[42]) == f"{prefix}cases/42/"
     finally:
         set_script_prefix(before)
+
+
+def test_the_work_queue_lists_stages_in_procedure_order_and_says_when_a_page_is_past_the_last(demo) -> None:
+    import re
+
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from rongcuo.cases.packs import registry
+
+    c = Client()
+    c.force_login(get_user_model().objects.get(username="zj_caseworker"))
+    page = c.get("/work/").content.decode()
+    select = re.search(r'<select id="f-stage"[^>]*>(.*?)</select>', page, re.S)
+    assert select
+    offered = re.findall(r'<option value="([^"]+)"', select.group(1))
+    pack = next(p for p in registry().all() if p.id == "zhejiang-implementing-opinion")
+    assert offered == [s.id for s in pack.procedure.stages]  # as a case goes through them, not by character code
+    past = c.get("/work/?page=9&stage=collective_decision").content.decode()
+    assert "第 9 页没有案件（已超出最后一页）。" in past and "暂无您可查看的案件" not in past
+    assert 'href="?stage=collective_decision&amp;page=1"' in past

@@ -188,9 +188,10 @@ def _case_url_pattern(prefix: str) -> str:
 
 
 def _stage_options(user: Any) -> list[tuple[str, Text]]:
-    """The stages of the packs the user's cases are decided under. The pack versions in use change only when a
-    case is filed under a new one, and collecting them means reading every case the user may see, so the list
-    is cached per user for STAGE_OPTIONS_TTL seconds (the filter accepts any stage id meanwhile)."""
+    """The stages of the packs the user's cases are decided under, in their procedures' order. The pack versions
+    in use change only when a case is filed under a new one, and collecting them means reading every case the user
+    may see, so the list is cached per user for STAGE_OPTIONS_TTL seconds (the filter accepts any stage id
+    meanwhile)."""
     from django.core.cache import cache
 
     key = f"work:pack-versions:{user.pk}"
@@ -206,7 +207,7 @@ def _stage_options(user: Any) -> list[tuple[str, Text]]:
             continue
         for s in pack.procedure.stages if pack.procedure else []:
             seen.setdefault(s.id, s.label)
-    return sorted(seen.items(), key=lambda kv: pick(kv[1]))
+    return list(seen.items())  # in the procedure's order (a case goes through them so), the first pack's first
 
 
 STAGE_OPTIONS_TTL = 300
@@ -329,6 +330,7 @@ def work(request: HttpRequest) -> HttpResponse:
         "filtered": bool(stage or outcome or q), "page": page, "has_next": has_next,
         "first_no": (page - 1) * WORK_PAGE + 1, "last_no": (page - 1) * WORK_PAGE + len(rows),
         "prev_query": urlencode({**keep, "page": page - 1}), "next_query": urlencode({**keep, "page": page + 1}),
+        "first_query": urlencode({**keep, "page": 1}),
         "more_deadlines": len(deadline_rows) == WORK_DEADLINES,
         "overdue": counts["overdue"], "due_soon": counts["due_soon"],
     })
