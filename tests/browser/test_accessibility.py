@@ -49,3 +49,15 @@ def test_main_pages_have_no_serious_accessibility_violations(browser, site, demo
         assert not bad, bad
     finally:
         ctx.close()
+
+
+def test_the_public_notice_page_fits_a_phone_screen(browser, site, demo) -> None:
+    ctx = browser.new_context(viewport={"width": 390, "height": 800}, locale="zh-CN")
+    page = ctx.new_page()
+    try:
+        for path in ["/notices/", "/"]:
+            page.goto(site.url(path))
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"{path} is {width} px wide on a 390 px screen"
+    finally:
+        ctx.close()
