@@ -65,6 +65,10 @@ def test_dashboard_and_project_page(world, today) -> None:
     assert "Spending off plan at mid-term" in html and "By programme" in html
     visible = re.sub(r"<[^>]+>|lang=\"zh-Hans\"", " ", html)
     assert "进行中的纠错程序" not in visible and "按规则" not in visible  # interface texts are translated
+    for lang_ in ("zh-hans", "en"):  # the admin, who may choose among several bureaus: each in one language
+        bureaus = re.search(r'<select id="f-bureau"[^>]*>(.*?)</select>', page(u["admin"], "/monitoring/",
+                                                                               lang=lang_)[1], re.S)
+        assert bureaus and bureaus.group(1).count("</option>") > 1 and " / " not in bureaus.group(1)
 
     yn = world.projects["yn_plateau"]
     code, html = page(u["yn_caseworker"], f"/monitoring/projects/{yn.pk}/")
