@@ -8,6 +8,7 @@ import datetime as dt
 import io
 
 import docx
+from django.test import Client
 from typer.testing import CliRunner
 
 from rongcuo.cli import app
@@ -104,6 +105,15 @@ def test_zhejiang_case_from_application_to_archive(world, as_user, today) -> Non
     n = notices[0]
     assert n["until"] == "2025-10-20" and set(n["published"]) == {"project_name", "host_unit", "applicant", "decision"}
     assert "中试阶段" not in str(n) and "1991" not in str(n)
+    assert n["published"]["host_unit"] == "浙江某大学 / A Zhejiang University"  # each page shows its language's half
+    assert n["bureau"] == "浙江省科学技术厅 / Zhejiang Department of Science and Technology"
+    page = Client()
+    page.cookies["django_language"] = "en"
+    listing, detail = page.get("/notices/").content.decode(), page.get(f"/notices/{cid}/").content.decode()
+    assert "A Zhejiang University" in listing and "浙江某大学" not in listing
+    assert "Zhejiang Department of Science and Technology" in detail and "浙江省科学技术厅<" not in detail
+    zh_listing = Client().get("/notices/").content.decode()
+    assert "浙江某大学" in zh_listing and "A Zhejiang University" not in zh_listing
     code, err = anon.post(f"/notices/{cid}/objections", {"name": "张三", "contact": "", "text": "有异议"})
     assert code == 400 and err["field"] == "contact"
     code, obj = anon.post(f"/notices/{cid}/objections", {"name": "张三", "contact": "13800000000",
@@ -224,7 +234,7 @@ def test_sustained_objection_sends_the_case_back_and_a_second_round_decides_it(w
     today.set(dt.date(2025, 10, 21))
     code, err = zj.post(f"/cases/{cid}/transitions", {"action": "close_notice"})
     assert code == 409 and err["code"] == "precondition_failed" and err["field"] == "action"
-    assert "经核实成立的异议" in err["message"]["zh"] and "no_sustained_objections" in err["message"]["en"]
+    assert "经核实成立的异议" in err["message"]["zh"] and err["unmet"] == "no_sustained_objections"
     assert not ExemptionMark.objects.filter(case_id=cid).exists() and not Letter.objects.filter(case_id=cid).exists()
     # While the decision stands, no second panel can be drawn.
     code, err = zj.post(f"/cases/{cid}/panel", {})

@@ -251,8 +251,9 @@ def integrity(request: HttpRequest, case_id: int) -> Any:
 # the failure explanation or anything else about the case).
 NOTICE_COLUMNS = {
     "case_id": "case_id", "number": "case__number", "pack_id": "case__pack_id", "pack_version": "case__pack_version",
-    "bureau": "case__bureau__name_zh", "project_name": "case__project__title", "project_code": "case__project__code",
-    "host_unit": "case__host_unit__name_zh", "applicant": "case__applicant__name",
+    "bureau": "case__bureau__name_zh", "bureau_en": "case__bureau__name_en", "project_name": "case__project__title",
+    "project_code": "case__project__code", "host_unit": "case__host_unit__name_zh",
+    "host_unit_en": "case__host_unit__name_en", "applicant": "case__applicant__name",
     "decision": "case__decision__decision", "from": "start_date", "until": "due_date",
 }
 
@@ -287,9 +288,15 @@ def notice_cases(*, case_id: int | None = None, offset: int = 0,
     return [(row, notice_stage[(row["pack_id"], row["pack_version"])]) for row in qs]
 
 
+def _names(zh: str, en: str | None) -> str:
+    """An organisation's name as "中文 / English" when the registry has its English name (as the decision reads:
+    a page shows the half of its language), else the Chinese name alone."""
+    return f"{zh} / {en}" if en else zh
+
+
 PUBLISHABLE = {
     "project_name": lambda r: r["project_name"],
-    "host_unit": lambda r: r["host_unit"],
+    "host_unit": lambda r: _names(r["host_unit"], r["host_unit_en"]),
     "applicant": lambda r: r["applicant"],
     "decision": lambda r: "拟认定容错免责 / proposed exemption" if r["decision"] == "exempt"
     else "拟不予认定 / proposed refusal",
@@ -299,7 +306,7 @@ PUBLISHABLE = {
 
 def notice_out(row: dict[str, Any], notice: Any) -> dict[str, Any]:
     fields = {f: PUBLISHABLE[f](row) for f in notice.published_fields if f in PUBLISHABLE}
-    return {"case_id": row["case_id"], "number": row["number"], "bureau": row["bureau"],
+    return {"case_id": row["case_id"], "number": row["number"], "bureau": _names(row["bureau"], row["bureau_en"]),
             "channel": notice.channel.model_dump(), "from": row["from"], "until": row["until"], "published": fields}
 
 
