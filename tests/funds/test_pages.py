@@ -74,6 +74,10 @@ def test_fund_page_in_english(fw: FWorld, data) -> None:
     assert "Realised plus unrealised loss at fair value" in html
     assert "Interim check: position reported, no conclusion" in html
     assert "Loss position over time" in html and "Seed loss ratio" in html
+    assert "A Guangzhou fund manager" in html and "Guangzhou Development District SASAC" in html  # its names in English
+    assert "广州开发区某科创投资管理有限公司" not in html
+    listing = client(fw.users["auditor"], "en").get("/funds/").content.decode()
+    assert "A Guangzhou fund manager" in listing and "广州开发区某科创投资管理有限公司" not in listing
 
 
 def test_fund_page_before_any_pack_is_in_force_says_so(fw: FWorld, data) -> None:
@@ -112,6 +116,9 @@ def test_transfer_pages(fw: FWorld, data) -> None:
     assert "或通过协议定价并公示" in html  # the clause's original text
     html = client(fw.users["tj_tto"], "en").get("/funds/transfers/").content.decode()
     assert "Pricing exemption does not apply" in html
+    assert "A Tianjin university" in html and "天津某大学" not in html  # the unit's English name
+    detail = client(fw.users["tj_tto"], "en").get(f"/funds/transfers/{t.pk}/").content.decode()
+    assert "A Tianjin university" in detail and "天津某大学" not in detail
 
 
 def test_navigation_links_the_funds_pages_for_those_who_may_read_them(fw: FWorld) -> None:

@@ -65,6 +65,8 @@ def test_dashboard_and_project_page(world, today) -> None:
     assert "Spending off plan at mid-term" in html and "By programme" in html
     visible = re.sub(r"<[^>]+>|lang=\"zh-Hans\"", " ", html)
     assert "进行中的纠错程序" not in visible and "按规则" not in visible  # interface texts are translated
+    unit = world.orgs["zju"]
+    assert f"<td>{unit.name_en}</td>" in html and unit.name_zh not in visible  # the by-unit table in English
     for lang_ in ("zh-hans", "en"):  # the admin, who may choose among several bureaus: each in one language
         bureaus = re.search(r'<select id="f-bureau"[^>]*>(.*?)</select>', page(u["admin"], "/monitoring/",
                                                                                lang=lang_)[1], re.S)

@@ -245,7 +245,8 @@ def warning_summary(qs: Any) -> dict[str, Any]:
         "by_rule": list(open_.values("rule_id").annotate(n=Count("id")).order_by("-n", "rule_id")),
         "by_programme": list(open_.values("project__programme").annotate(n=Count("id")).order_by(
             "-n", "project__programme")),
-        "by_unit": list(open_.values("project__host_unit_id", "project__host_unit__name_zh").annotate(
+        "by_unit": list(open_.values("project__host_unit_id", "project__host_unit__name_zh",
+                                     "project__host_unit__name_en").annotate(
             n=Count("id")).order_by("-n", "project__host_unit_id")),
     }
 
