@@ -142,13 +142,6 @@ def listed(request: HttpRequest, rows: Any) -> HttpResponse:
 
 # --- schemas ------------------------------------------------------------------------------------------
 
-class ErrorOut(Schema):
-    code: str
-    message: dict[str, str]
-    field: str | None = None
-    unmet: str | None = None  # precondition_failed: the requirement not met (a material or a precondition id)
-
-
 class OrganisationOut(Schema):
     id: int
     code: str
