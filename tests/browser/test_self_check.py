@@ -37,8 +37,8 @@ def answer_until_done(page: Any, answers: dict[str, str], default: str = "0") ->
                 q.locator("select").select_option(value)
             else:
                 q.locator(f"input[type=radio][value='{value}']").check()
-        page.get_by_role("button", name=re.compile("下一步|Next")).click()
-        page.wait_for_load_state()
+        with page.expect_navigation():  # the next step is a new page (a GET form): read it, not the one left
+            page.get_by_role("button", name=re.compile("下一步|Next")).click()
     raise AssertionError(f"still asking after 12 steps: {asked}")
 
 
@@ -47,7 +47,8 @@ def test_self_check_shenzhen_exempt_zhejiang_not(site: Any, page: Any, new_page:
     page.get_by_role("link", name="开始自测").click()
     shot(page, "self-check-choose")
     page.get_by_label(re.compile("深圳市 · 深圳市科技创新领域宽容失败")).check()
-    page.get_by_role("button", name="开始").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="开始").click()
 
     asked = answer_until_done(page, SHENZHEN)
     # Scope first; and once situation (二) holds, the remaining situations are no longer asked.
