@@ -56,8 +56,8 @@ def test_zhejiang_application_after_acceptance_is_refused_forwarding_and_rejecte
     assert code == 409 and err["code"] == "precondition_failed" and err["field"] == "action"
     assert err["unmet"] == "filed_before_project_acceptance"
     assert err["message"] == {
-        "zh": "前提未满足：申请在项目验收前提出",
-        "en": "Precondition not met: filed before the project's acceptance"}
+        "zh": "未满足办理条件：申请在项目验收前提出",
+        "en": "Requirement not met: filed before the project's acceptance"}
     _, after = zj.get(f"/cases/{cid}")
     assert (after["stage"], after["version"]) == ("application", before["version"])
     offered = {t["action"]: t for t in after["transitions"]}

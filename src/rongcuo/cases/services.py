@@ -429,9 +429,11 @@ def _unmet(case: Case, pack: Pack, t: Transition) -> tuple[str, str] | None:
         ok = _precondition(case, req)
         if not ok:
             # PRECONDITIONS holds "中文 / English" (the English half may itself contain " / "); the Chinese half
-            # never does, so the message splits back at its first " / ".
+            # never does, so the message splits back at its first " / ". The texts state what the step requires
+            # (some read like statements, e.g. "supplementary material was asked for and is outstanding"), so the
+            # message names them as the condition, not as a finding about the case.
             zh, _, en = PRECONDITIONS[req].partition(" / ")
-            return f"前提未满足：{zh} / Precondition not met: {en}", req
+            return f"未满足办理条件：{zh} / Requirement not met: {en}", req
     return None
 
 
