@@ -77,6 +77,32 @@ def test_self_check_answers_in_the_address(world: World) -> None:
     assert Client().get("/packs/nope/").status_code == 404
 
 
+@pytest.mark.parametrize("lang", [None, "en"])
+def test_pack_parameters_read_as_numbers_and_say_what_an_enumerated_value_means(world: World, lang: str | None) -> None:
+    html = client(world, lang=lang).get("/packs/futian-industry-fund/").content.decode()
+    assert "1,000,000 元" in html if lang is None else "1,000,000 yuan" in html  # grouped, not "1000000"
+    assert "1000000" not in html
+    if lang is None:
+        assert "已实现亏损加按公允价值计量的未实现亏损" in html
+    else:
+        assert "Realised loss plus unrealised loss at fair value" in html
+        assert "已实现亏损加按公允价值计量的未实现亏损" not in html
+
+
+@pytest.mark.parametrize(("value", "zh", "en"), [
+    (1000000, "1,000,000", "1,000,000"), (0.8, "0.8", "0.8"), (12345.5, "12,345.5", "12,345.5"),
+    (True, "是", "yes"), (False, "否", "no"), ("realised_plus_unrealised_at_fair_value",) * 3])
+def test_param_value_text(value: Any, zh: str, en: str) -> None:
+    from django.utils import translation
+
+    from rongcuo.web.views import param_value_text
+
+    with translation.override("zh-hans"):
+        assert param_value_text(value) == zh
+    with translation.override("en"):
+        assert param_value_text(value) == en
+
+
 def test_work_pages_need_a_login(world: World, case: Any) -> None:
     for path in ["/work/", f"/cases/{case.pk}/", "/my/"]:
         r = Client().get(path)

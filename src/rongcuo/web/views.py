@@ -128,6 +128,16 @@ def _get_pack(ref: str) -> Pack:
         raise Http404(ref) from None
 
 
+def param_value_text(value: Any) -> str:
+    """A pack parameter's value as a reader takes it: numbers grouped by thousands (1,000,000), yes/no for a
+    switch, anything else (an enumerated value) as written in the pack."""
+    if isinstance(value, bool):
+        return tr("是", "yes") if value else tr("否", "no")
+    if isinstance(value, int | float):
+        return f"{value:,}"
+    return str(value)
+
+
 def pack_detail(request: HttpRequest, ref: str) -> HttpResponse:
     pack = _get_pack(ref)
     groups = []
@@ -136,7 +146,8 @@ def pack_detail(request: HttpRequest, ref: str) -> HttpResponse:
         if clauses:
             groups.append({"kind": kind.value, "label": KIND_TEXT[kind],
                            "clauses": [{"clause": c, "cite": citation(pack, c.id)} for c in clauses]})
-    params = [{"param": prm, "values": prm.values} for prm in pack.parameters.values()]
+    params = [{"param": prm, "values": [{"v": v, "text": param_value_text(v.value)} for v in prm.values]}
+              for prm in pack.parameters.values()]
     versions = registry().packs.get(pack.id, [])
     return render(request, "web/pack_detail.html", {
         "p": _pack_row(pack), "pack": pack, "groups": groups, "params": params, "materials": materials(pack),
