@@ -27,8 +27,20 @@ def run(*args: str) -> tuple[int, str, str]:
 def test_help_is_plain_and_bilingual() -> None:
     code, out, _ = run("--help")
     assert code == 0 and "宽容失败" in out and "tolerate-failure" in out
+    # the examples keep their lines (click would reflow them into one paragraph)
+    assert "\n    rongcuo packs list " in out and "\n    rongcuo compare case.json " in out
     code, out, _ = run("decide", "--help")
     assert code == 0 and "--on" in out and "YYYY-MM-DD" in out
+
+
+@pytest.mark.parametrize(("command", "says"), [
+    (["decide"], "over the case's `on`"), (["compare"], "over the case's `on`"),
+    (["decide-batch"], "a case's own `on` wins"), (["impact"], "a case's own `on` wins"),
+    (["facts"], "(default: the latest)"), (["packs", "show"], "(default: the latest)"),
+    (["packs", "list"], "only the versions in force on this date")])
+def test_on_says_what_it_does_in_each_command(command: list[str], says: str) -> None:
+    code, out, _ = run(*command, "--help")
+    assert code == 0 and says in " ".join(out.split())
 
 
 def test_decide_explains_in_chinese_and_english() -> None:
@@ -69,6 +81,11 @@ def test_unknown_pack_and_bad_options_exit_2() -> None:
     assert code == 2 and "use zh or en" in err
     code, _, err = run("decide", SZ, EXAMPLE, "--on", "2020-01-01")
     assert code == 2 and "no version of shenzhen-tolerance-guideline is in force on 2020-01-01" in err
+    code, out, err = run("packs", "diff", SZ, "zhejiang-implementing-opinion", "--kind", "exemptions")
+    assert code == 2 and "--kind: 'exemptions' is not a clause kind; allowed: scope, " in err and not out
+    code, out, err = run("compare", EXAMPLE, "--domain", "research")
+    assert code == 2 and "--domain: 'research' is not a domain; allowed: research_project, tech_transfer" in err
+    assert not out
 
 
 def test_undetermined_lists_the_facts_still_needed(tmp_path: Path) -> None:
@@ -152,6 +169,18 @@ def test_decide_batch_jsonl_and_csv(tmp_path: Path) -> None:
     code, out, _ = run("decide-batch", SZ, csv_file, "--out", out_file)
     rows = [json.loads(x) for x in out_file.read_text().splitlines()]
     assert code == 0 and [r["outcome"] for r in rows] == ["undetermined", "out_of_scope"]
+
+
+def test_decide_batch_on_dates_only_the_cases_without_their_own(tmp_path: Path) -> None:
+    cases = _batch_cases(tmp_path)
+    lines = cases.read_text().splitlines()
+    undated = json.loads(lines[0])
+    del undated["on"]
+    cases.write_text("\n".join([json.dumps(undated), lines[1]]) + "\n")
+    out_file = tmp_path / "out.jsonl"
+    code, _, _ = run("decide-batch", SZ, cases, "--out", out_file, "--on", "2025-11-03")
+    rows = [json.loads(x) for x in out_file.read_text().splitlines()]
+    assert code == 0 and [r["on"] for r in rows] == ["2025-11-03", "2025-10-01"]
 
 
 def test_decide_batch_refuses_a_bad_row_and_writes_nothing(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args
 
 import typer
 from rich.console import Console
@@ -19,14 +19,17 @@ from .engine.batch import decide_cases, impact, iter_cases, read_case_file
 from .engine.decide import DecisionError, ReplayMismatch, decide, replay
 from .engine.diff import diff
 from .engine.facts import InputError, parse_facts
+from .engine.model import ClauseKind, PackMeta
 from .engine.pack import Pack, Registry, UnknownPack, default_root, load_pack
 from .engine.render import KIND_TEXT, STATUS_TEXT, Lang, explain, outcome_text, result_json, t
 from .engine.scenarios import run_scenarios
 from .engine.yamlsrc import PackErrors
 
-HELP = """容错 Rongcuo：把“鼓励创新、宽容失败”的政策文件变成可执行、可引用的政策包。
+HELP = """\b
+容错 Rongcuo：把“鼓励创新、宽容失败”的政策文件变成可执行、可引用的政策包。
 Rongcuo: China's tolerate-failure rules as executable, cited policy packs.
 
+\b
 常用 / Common:
   rongcuo packs list                         列出政策包 / list packs
   rongcuo facts shenzhen-tolerance-guideline 需要回答的问题 / the questions a pack asks
@@ -47,11 +50,32 @@ _state: dict[str, Any] = {"root": None}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-PacksOpt = Annotated[Path | None, typer.Option("--packs", help="政策包目录 / packs directory (default: ./packs or "
-                                                               "$RONGCUO_PACKS)")]
+PacksOpt = Annotated[Path | None, typer.Option(
+    "--packs", help="政策包目录（默认 $RONGCUO_PACKS，否则本项目的 packs/）/ packs directory (default: $RONGCUO_PACKS, "
+                    "else this checkout's packs/)")]
 LangOpt = Annotated[str, typer.Option("--lang", help="zh（默认）或 en / zh (default) or en")]
-OnOpt = Annotated[str | None, typer.Option("--on", help="适用日期 YYYY-MM-DD：选用当日有效的版本 / date: picks the "
-                                                        "version in force then (default: the case's `on`, else today)")]
+# What --on means differs by command; each says it in its own help text.
+OnOpt = Annotated[str | None, typer.Option(
+    "--on", help="适用日期 YYYY-MM-DD，优先于案件中的 on，并选用当日有效的版本（默认：案件的 on，否则今天）"
+                 "/ date, over the case's `on`: picks the version in force then (default: the case's `on`, else "
+                 "today)")]
+PackOnOpt = Annotated[str | None, typer.Option(
+    "--on", help="选用该日 YYYY-MM-DD 有效的版本（默认：最新版本）/ the version in force on this date (default: the "
+                 "latest)")]
+ListOnOpt = Annotated[str | None, typer.Option(
+    "--on", help="只列该日 YYYY-MM-DD 有效的版本 / only the versions in force on this date")]
+BatchOnOpt = Annotated[str | None, typer.Option(
+    "--on", help="未写 on 的案件按此日 YYYY-MM-DD 认定（案件自带的 on 优先；默认今天）/ date for cases that give no "
+                 "`on` (a case's own `on` wins; default today)")]
+ImpactOnOpt = Annotated[str | None, typer.Option(
+    "--on", help="未写 on 的案件按此日 YYYY-MM-DD 认定（案件自带的 on 优先；默认今天）；只写 id 的政策包选用该日有效的"
+                 "版本（默认最新）/ date for cases that give no `on` (a case's own `on` wins; default today); a plain "
+                 "pack id takes the version in force then (default: the latest)")]
+PackArg = Annotated[str, typer.Argument(help="政策包 id、id@版本 或目录 / pack id, id@version or directory")]
+CASES_HELP = (".jsonl（每行一个案件）或 .csv（列：case_id, on, 事实 id）/ .jsonl (one case a line) or .csv (columns "
+              "case_id, on, fact ids)")
+KINDS = [k.value for k in ClauseKind]
+DOMAINS: list[str] = list(get_args(get_args(PackMeta.model_fields["domain"].annotation)[0]))
 
 
 def table(*headers: str, **kwargs: Any) -> Table:
@@ -130,7 +154,7 @@ def get_pack(ref: str, on: dt.date | None) -> Pack:
 
 @packs_app.command("list")
 @guarded
-def packs_list(lang: LangOpt = "zh", on: OnOpt = None) -> None:
+def packs_list(lang: LangOpt = "zh", on: ListOnOpt = None) -> None:
     """列出所有政策包及其版本 / List every pack and its versions."""
     lg = lang_of(lang)
     when = date_of(on)
@@ -148,7 +172,7 @@ def packs_list(lang: LangOpt = "zh", on: OnOpt = None) -> None:
 
 @packs_app.command("show")
 @guarded
-def packs_show(pack: str, lang: LangOpt = "zh", on: OnOpt = None) -> None:
+def packs_show(pack: PackArg, lang: LangOpt = "zh", on: PackOnOpt = None) -> None:
     """显示一个政策包的全部条款（原文）/ Show a pack's clauses with their original Chinese text."""
     lg = lang_of(lang)
     p = get_pack(pack, date_of(on))
@@ -203,11 +227,13 @@ def packs_test(pack: Annotated[str | None, typer.Argument(help="只测这个包 
 
 @packs_app.command("diff")
 @guarded
-def packs_diff(a: str, b: str, lang: LangOpt = "zh",
-               kind: Annotated[str | None, typer.Option(help="只看一类条款 / one clause kind only, e.g. "
-                                                              "exemption_situation")] = None) -> None:
+def packs_diff(a: PackArg, b: PackArg, lang: LangOpt = "zh",
+               kind: Annotated[str | None, typer.Option(help="只看一类条款 / one clause kind only: " +
+                                                        ", ".join(KINDS))] = None) -> None:
     """两个政策包逐条对照 / Compare two packs clause by clause, matched by the facts each clause reads."""
     lg = lang_of(lang)
+    if kind is not None and kind not in KINDS:
+        fail(f"--kind: {kind!r} is not a clause kind; allowed: {', '.join(KINDS)}")
     pa, pb = get_pack(a, None), get_pack(b, None)
     rel_text = {"same_text": ("同文", "same text"), "same_facts": ("相同", "same"), "overlapping": ("部分重合",
                 "overlaps"), "only_left": (f"仅{t(pa.meta.short, 'zh')}", f"only {pa.meta.short.en}"),
@@ -236,7 +262,7 @@ def packs_diff(a: str, b: str, lang: LangOpt = "zh",
 
 @app.command("facts")
 @guarded
-def facts_cmd(pack: str, lang: LangOpt = "zh", on: OnOpt = None) -> None:
+def facts_cmd(pack: PackArg, lang: LangOpt = "zh", on: PackOnOpt = None) -> None:
     """一个政策包的事实词汇及要问的问题 / A pack's fact vocabulary, with the question to ask for each."""
     lg = lang_of(lang)
     p = get_pack(pack, date_of(on))
@@ -255,7 +281,7 @@ def _case_date(on: dt.date | None, case_on: dt.date | None) -> dt.date:
 @app.command("decide")
 @guarded
 def decide_cmd(
-    pack: Annotated[str, typer.Argument(help="政策包 id、id@版本 或目录 / pack id, id@version or directory")],
+    pack: PackArg,
     file: Annotated[Path, typer.Argument(help="案件 JSON：{\"on\": 日期, \"facts\": {...}} / case JSON")],
     on: OnOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON（冻结记录 + 说明）/ print JSON")] = False,
@@ -286,9 +312,9 @@ def compare_cmd(
     file: Annotated[Path, typer.Argument(help="案件 JSON / case JSON")],
     on: OnOpt = None,
     lang: LangOpt = "zh",
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-    domain: Annotated[str | None, typer.Option(help="research_project / tech_transfer / state_venture_fund；默认按案件"
-                                                    "事实推断 / default: inferred from the case's facts")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+    domain: Annotated[str | None, typer.Option(help=" / ".join(DOMAINS) + "；默认按案件事实推断 / default: inferred "
+                                                    "from the case's facts")] = None,
     all_determinations: Annotated[bool, typer.Option("--all-determinations",
                                                      help="列出每个包的全部认定事项 / every determination")] = False,
 ) -> None:
@@ -298,6 +324,8 @@ def compare_cmd(
     The “if in scope” column takes each pack's scope as met, comparing the substantive rules alone.
     """
     lg = lang_of(lang)
+    if domain is not None and domain not in DOMAINS:
+        fail(f"--domain: {domain!r} is not a domain; allowed: {', '.join(DOMAINS)}")
     case = read_case_file(file)
     when = _case_date(date_of(on), case.on)
     reg = registry()
@@ -355,10 +383,10 @@ def _progress(total: int, label: str) -> Progress:
 @app.command("decide-batch")
 @guarded
 def decide_batch_cmd(
-    pack: str,
-    file: Annotated[Path, typer.Argument(help=".jsonl（每行一个案件）或 .csv（列：case_id, on, 事实 id）")],
+    pack: PackArg,
+    file: Annotated[Path, typer.Argument(help=CASES_HELP)],
     output: Annotated[Path, typer.Option("--out", "-o", help="结果 JSONL / results file (JSONL)")],
-    on: OnOpt = None,
+    on: BatchOnOpt = None,
     full: Annotated[bool, typer.Option("--full", help="写入完整冻结记录 / write full frozen records")] = False,
 ) -> None:
     """批量认定（先校验全部案件，任何一条有误则不写结果）/ Decide a batch; nothing is written if any case is bad."""
@@ -394,10 +422,10 @@ def decide_batch_cmd(
 @app.command("impact")
 @guarded
 def impact_cmd(
-    file: Annotated[Path, typer.Argument(help="过去的案件 .jsonl / .csv / past cases")],
+    file: Annotated[Path, typer.Argument(help="过去的案件 / past cases: " + CASES_HELP)],
     old: Annotated[str, typer.Option(help="原版本：id@版本 或目录 / old version")],
     new: Annotated[str, typer.Option(help="新版本：id@版本 或目录（如修订草案）/ new version or draft directory")],
-    on: OnOpt = None,
+    on: ImpactOnOpt = None,
     output: Annotated[Path | None, typer.Option("--out", "-o", help="变化的案件写入 JSONL / changed cases")] = None,
     lang: LangOpt = "zh",
 ) -> None:
@@ -424,8 +452,10 @@ def impact_cmd(
 @app.command("replay")
 @guarded
 def replay_cmd(
-    record: Annotated[str, typer.Argument(help="decide --record 写出的冻结记录文件，或案件编号（如 RC-2025-000012，"
-                                               "读数据库中的集体审定记录）/ a frozen record file, or a case number")],
+    record: Annotated[str, typer.Argument(
+        help="decide --record 写出的冻结记录文件，或已作出集体决定的案件编号（RC-年份-序号，如 RC-2026-000004，"
+             "读数据库中的集体审定记录）/ a frozen record file, or the number of a case with a collective decision "
+             "(RC-year-number, e.g. RC-2026-000004: its record is read from the database)")],
 ) -> None:
     """重放冻结的认定，确认结论相同 / Re-run a frozen determination and confirm the same outcome."""
     path = Path(record)
@@ -464,8 +494,8 @@ def _decision_record(number: str) -> Any:
     return d.determination
 
 
-audit_app = typer.Typer(help="审计日志 / Audit trail (needs the database: DATABASE_URL or the default SQLite).",
-                        no_args_is_help=True, rich_markup_mode=None)
+audit_app = typer.Typer(help="审计日志（需要数据库：DATABASE_URL 或默认的 SQLite）/ Audit trail (needs the database: "
+                             "DATABASE_URL or the default SQLite).", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(audit_app, name="audit")
 
 
