@@ -115,3 +115,36 @@ def test_version_in_force_is_chosen_by_date(packs: Path) -> None:
     assert reg.get(SZ, dt.date(2027, 3, 1)).version == "2027"
     with pytest.raises(LookupError, match=r"no version of .* in force on 2025-01-01"):
         reg.get(SZ, dt.date(2025, 1, 1))
+
+
+def test_a_misspelt_clause_kind_is_refused_not_read_as_no_clause(packs: Path) -> None:
+    dets = packs / SZ / "determinations.yaml"
+    edit(dets, "{any_of: exemption_situation}", "{any_of: exemption_situations}")
+    errs = errors_of(packs)
+    line = line_of(dets, "exemption_situations")
+    assert any(e.startswith(f"{SZ}/determinations.yaml:{line}") and "unknown clause kind 'exemption_situations'; "
+               "allowed: scope, diligence_condition, exemption_situation" in e for e in errs), errs
+
+
+def test_a_transition_may_start_from_every_stage_but_not_lead_to_every_stage(packs: Path) -> None:
+    procedure = packs / SZ / "procedure.yaml"
+    edit(procedure, '{from: "*", to: feedback, by: [applicant], action: withdraw',
+         '{from: "*", to: "*", by: [applicant], action: withdraw')
+    errs = errors_of(packs)
+    assert any("transition withdraw: unknown stage '*' in `to`" in e for e in errs), errs
+
+
+def test_the_public_notice_period_must_be_the_one_its_stage_counts(packs: Path) -> None:
+    zj = "zhejiang-implementing-opinion"
+    shutil.copytree(default_root() / zj, packs / zj)
+    load_pack(packs / zj, packs)  # as shipped: the notice and its stage say the same period
+    procedure = packs / zj / "procedure.yaml"
+    text = procedure.read_text(encoding="utf-8")
+    notice = text.index("public_notice:\n  stage:")
+    procedure.write_text(text[:notice] + text[notice:].replace("day_kind: natural", "day_kind: working", 1),
+                         encoding="utf-8")
+    with pytest.raises(PackErrors) as exc:
+        load_pack(packs / zj, packs)
+    assert any("public_notice: its period (days=None, parameter=public_notice_days, day_kind=working, "
+               "start_day_counts=False) must be the time_limit of its stage 'public_notice' (days=None, "
+               "parameter=public_notice_days, day_kind=natural" in str(e) for e in exc.value.errors), exc.value.errors

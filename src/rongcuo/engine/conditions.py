@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .model import FactDef, FactType
+from .model import ClauseKind, FactDef, FactType
 
 Tri = bool | None
 
@@ -164,8 +164,11 @@ def parse_condition(raw: Any, facts: Mapping[str, FactDef], params: Mapping[str,
             raise ConditionError((*path, key), "clause takes a clause id")
         return ClauseRef(arg)
     if key in ("all_of", "any_of"):
+        kinds = [k.value for k in ClauseKind]
         if not isinstance(arg, str):
             raise ConditionError((*path, key), f"{key} takes a clause kind")
+        if arg not in kinds:  # a misspelt kind would otherwise stand for no clause at all: silently true / false
+            raise ConditionError((*path, key), f"unknown clause kind {arg!r}; allowed: {', '.join(kinds)}")
         return KindRef(arg, key == "all_of")
     raise ConditionError(path, f"unknown operator {key!r}; allowed: all, any, not, fact, clause, all_of, any_of")
 

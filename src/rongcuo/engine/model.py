@@ -372,15 +372,31 @@ class Procedure(Strict):
         materials = {m.id for s in self.stages for m in s.materials}
         actions = {t.action for t in self.transitions} | {"filed"}
         for t in self.transitions:
-            for end in (t.from_, t.to):
-                if end not in ids and not (end == "*" and end is t.from_):
-                    raise ValueError(f"transition {t.action}: unknown stage {end!r}; stages are {ids}")
+            if t.from_ not in ids and t.from_ != "*":
+                raise ValueError(f"transition {t.action}: unknown stage {t.from_!r} in `from`; stages are {ids} "
+                                 "(or \"*\": every non-terminal stage)")
+            if t.to not in ids:
+                raise ValueError(f"transition {t.action}: unknown stage {t.to!r} in `to`; stages are {ids}")
             for req in t.requires:
                 if req not in materials and req not in PRECONDITIONS:
                     raise ValueError(f"transition {t.action}: unknown precondition {req!r}; use a material id of "
                                      f"a stage or one of {sorted(PRECONDITIONS)}")
-        if self.public_notice and self.public_notice.stage and self.public_notice.stage not in ids:
-            raise ValueError(f"public_notice.stage {self.public_notice.stage!r} is not a stage ({ids})")
+        notice = self.public_notice
+        if notice and notice.stage:
+            if notice.stage not in ids:
+                raise ValueError(f"public_notice.stage {notice.stage!r} is not a stage ({ids})")
+            # The platform counts the notice period with the notice stage's time limit: the period the notice
+            # states must be that one, or the pack would say one period and the platform count another.
+            tl = next(s.time_limit for s in self.stages if s.id == notice.stage)
+            said = (notice.days, notice.parameter, notice.day_kind, notice.start_day_counts)
+            if tl is None or (tl.days, tl.parameter, tl.day_kind, tl.start_day_counts) != said:
+                counted = ("none" if tl is None else
+                           f"days={tl.days}, parameter={tl.parameter}, day_kind={tl.day_kind}, "
+                           f"start_day_counts={tl.start_day_counts}")
+                raise ValueError(
+                    f"public_notice: its period (days={notice.days}, parameter={notice.parameter}, "
+                    f"day_kind={notice.day_kind}, start_day_counts={notice.start_day_counts}) must be the "
+                    f"time_limit of its stage {notice.stage!r} ({counted}), which is what the platform counts")
         limits = [s.time_limit for s in self.stages if s.time_limit] + (
             [self.overall_time_limit] if self.overall_time_limit else [])
         for tl in limits:
