@@ -148,3 +148,23 @@ def test_the_public_notice_period_must_be_the_one_its_stage_counts(packs: Path) 
     assert any("public_notice: its period (days=None, parameter=public_notice_days, day_kind=working, "
                "start_day_counts=False) must be the time_limit of its stage 'public_notice' (days=None, "
                "parameter=public_notice_days, day_kind=natural" in str(e) for e in exc.value.errors), exc.value.errors
+
+
+def test_routing_reads_all_of_and_any_of_as_the_determinations_do(packs: Path) -> None:
+    import datetime as dt
+
+    from rongcuo.engine.decide import decide
+    from rongcuo.engine.facts import parse_facts
+
+    zj = "zhejiang-implementing-opinion"
+    shutil.copytree(default_root() / zj, packs / zj)
+    edit(packs / zj / "procedure.yaml", "  - when: zj_basic_public_welfare_programme",
+         "  - when: {any_of: exemption_situation}")
+    pack = load_pack(packs / zj, packs)
+    facts = {"zj_researcher_in_province": True, "zj_provincial_fiscal_funds": True, "zj_covered_activity": True,
+             "zj_termination_application": True, "failure_technical_route": True}
+    res = decide(pack, parse_facts(pack.facts, facts), dt.date(2025, 9, 1))
+    assert [r.handled_by.en for r in res.routed_to] == [
+        "Office of the Zhejiang Provincial Natural Science Foundation Committee"]
+    res = decide(pack, parse_facts(pack.facts, {**facts, "failure_technical_route": False}), dt.date(2025, 9, 1))
+    assert res.routed_to == []  # no situation known to hold: any_of is not true

@@ -175,8 +175,9 @@ class Result:
         if not proc:
             return []
         out = []
+        kinds = {k.value: [c.id for c in self.pack.clauses_of(k)] for k in ClauseKind}  # as the loader expands
         for r in proc.routing:
-            node = C.expand(C.parse_condition(r.when, self.pack.facts, self.pack.parameters), {})
+            node = C.expand(C.parse_condition(r.when, self.pack.facts, self.pack.parameters), kinds)
             if C.evaluate(node, self.facts.values, self._params, self.clause_values) is True:
                 out.append(r)
         return out
