@@ -172,7 +172,7 @@ class Result:
     @memo
     def routed_to(self) -> list[Any]:
         proc = self.pack.procedure
-        if not proc:
+        if not proc or not proc.routing:
             return []
         out = []
         kinds = {k.value: [c.id for c in self.pack.clauses_of(k)] for k in ClauseKind}  # as the loader expands
