@@ -168,3 +168,33 @@ def test_routing_reads_all_of_and_any_of_as_the_determinations_do(packs: Path) -
         "Office of the Zhejiang Provincial Natural Science Foundation Committee"]
     res = decide(pack, parse_facts(pack.facts, {**facts, "failure_technical_route": False}), dt.date(2025, 9, 1))
     assert res.routed_to == []  # no situation known to hold: any_of is not true
+
+
+@pytest.mark.parametrize(("file", "old", "new", "message"), [
+    ("_vocabulary/research.yaml", "- id: researcher_age\n  type: age\n",
+     "- id: researcher_age\n  type: age\n  minimum: 70\n  maximum: 18\n", "minimum 70.0 is above maximum 18.0"),
+    ("_vocabulary/research.yaml", "- id: researcher_age\n  type: age\n",
+     "- id: researcher_age\n  type: bool\n  maximum: 18\n", "only number, money and age facts take `minimum`"),
+    (f"{SZ}/procedure.yaml", "  extension_parameter: extension_working_days\n",
+     "  extension_parameter: extension_working_days\n  extension_days: 10\n",
+     "give at most one of extension_days, extension_parameter"),
+    (f"{SZ}/pack.yaml", "  - topic: clause-numbering\n", "  - topic: clause-numbering\n    parameter: no_such_days\n",
+     "unknown parameter 'no_such_days'; declare it in parameters.yaml"),
+])
+def test_a_pack_that_says_two_things_at_once_is_refused(packs: Path, file: str, old: str, new: str,
+                                                         message: str) -> None:
+    edit(packs / file, old, new)
+    with pytest.raises(PackErrors) as exc:
+        load_pack(packs / SZ, packs)
+    assert any(message in str(e) for e in exc.value.errors), exc.value.errors
+
+
+def test_an_obligation_has_one_due_period(packs: Path) -> None:
+    yn = "yunnan-correction-measures"
+    shutil.copytree(default_root() / yn, packs / yn)
+    load_pack(packs / yn, packs)  # as shipped: the surplus return is due in a parameter's days
+    edit(packs / yn / "clauses.yaml", "      parameter: surplus_return_days\n",
+         "      parameter: surplus_return_days\n      due_days: 30\n")
+    with pytest.raises(PackErrors) as exc:
+        load_pack(packs / yn, packs)
+    assert any("give at most one of due_days, parameter" in str(e) for e in exc.value.errors), exc.value.errors

@@ -123,6 +123,11 @@ class FactDef(Strict):
             raise ValueError("an enum fact needs `values`")
         if self.type is not FactType.enum and self.values:
             raise ValueError("only enum facts take `values`")
+        if (self.minimum is not None or self.maximum is not None) and self.type not in (
+                FactType.number, FactType.money, FactType.age):
+            raise ValueError("only number, money and age facts take `minimum` / `maximum`")
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValueError(f"minimum {self.minimum} is above maximum {self.maximum}")
         return self
 
 
@@ -158,6 +163,8 @@ class Obligation(Strict):
 
     @model_validator(mode="after")
     def _due(self) -> Obligation:
+        if self.due_days is not None and self.parameter is not None:
+            raise ValueError("give at most one of due_days, parameter")
         if (self.due_days or self.parameter) and not (self.day_kind and self.from_event):
             raise ValueError("an obligation with a due period needs day_kind and from_event")
         if self.document_label is not None and self.document is None:
@@ -281,6 +288,8 @@ class TimeLimit(Strict):
     def _days(self) -> TimeLimit:
         if (self.days is None) == (self.parameter is None):
             raise ValueError("give exactly one of days, parameter")
+        if self.extension_days is not None and self.extension_parameter is not None:
+            raise ValueError("give at most one of extension_days, extension_parameter")
         return self
 
 

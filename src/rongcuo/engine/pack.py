@@ -406,6 +406,11 @@ def load_pack(directory: Path, root: Path | None = None) -> Pack:
             _clause_order(compiled)
         except ValueError as exc:
             errors.append(PackError(f"{name}/clauses.yaml", None, f"clauses refer to each other in a cycle: {exc}"))
+    for j, note in enumerate(meta.notes if meta and meta_src else []):
+        if note.parameter and note.parameter not in params:
+            assert meta_src is not None
+            errors.append(meta_src.error(("notes", j, "parameter"), f"unknown parameter {note.parameter!r}; declare "
+                                                                    "it in parameters.yaml"))
     if meta and meta.id != name and not name.startswith(meta.id):
         errors.append(meta_src.error(("id",), f"pack id {meta.id!r} should begin the directory name {name!r}")
                       if meta_src else PackError(name, None, "id mismatch"))
