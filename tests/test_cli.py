@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -233,3 +234,43 @@ def test_packs_diff_pairs_situations_by_shared_facts() -> None:
     assert code == 0
     assert "技术路线选择不当" in out and "技术路线选择失误" in out
     assert "深圳指引 9" in out and "5" in out
+
+
+def _commands(group: Any, path: tuple[str, ...] = ()) -> Any:
+    import click
+
+    for name, cmd in group.commands.items():
+        if isinstance(cmd, click.Group):
+            yield from _commands(cmd, (*path, name))
+        else:
+            yield " ".join((*path, name)), cmd
+
+
+def test_every_argument_and_option_says_what_it_is() -> None:
+    import typer.main
+
+    missing = [f"{name} {p.name}" for name, cmd in _commands(typer.main.get_command(app))
+               for p in cmd.params if not getattr(p, "help", None)]
+    assert missing == []
+
+
+def test_every_management_command_argument_has_help() -> None:
+    import argparse
+
+    import django
+    from django.core.management import get_commands, load_command_class
+
+    django.setup()
+    missing = []
+    for name, app_name in get_commands().items():
+        if not app_name.startswith("rongcuo"):
+            continue
+        parser = load_command_class(app_name, name).create_parser("manage.py", name)
+        actions = list(parser._actions)
+        for sub in (a for a in parser._actions if isinstance(a, argparse._SubParsersAction)):
+            actions += [x for p in sub.choices.values() for x in p._actions]
+        own = [a for a in actions if not isinstance(a, argparse._HelpAction | argparse._SubParsersAction)
+               and a.dest not in {"version", "verbosity", "settings", "pythonpath", "traceback", "no_color",
+                                  "force_color", "skip_checks"}]
+        missing += [f"{name} {a.dest}" for a in own if not a.help]
+    assert missing == []

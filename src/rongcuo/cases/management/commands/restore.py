@@ -14,7 +14,8 @@ class Command(BaseCommand):
             "the audit chain.")
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("archive")
+        parser.add_argument("archive", help="manage.py backup 写出的文件 / the file `manage.py backup` wrote, e.g. "
+                                            "rongcuo-2025-10-09.tar.gz")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
