@@ -16,10 +16,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .engine.batch import decide_cases, impact, iter_cases, read_case_file
+from .engine.conditions import CLAUSE_KINDS
 from .engine.decide import DecisionError, ReplayMismatch, decide, replay
 from .engine.diff import diff
 from .engine.facts import InputError, parse_facts
-from .engine.model import ClauseKind, PackMeta
+from .engine.model import PackMeta
 from .engine.pack import Pack, Registry, UnknownPack, default_root, load_pack
 from .engine.render import KIND_TEXT, STATUS_TEXT, Lang, explain, outcome_text, result_json, t
 from .engine.scenarios import run_scenarios
@@ -74,7 +75,6 @@ ImpactOnOpt = Annotated[str | None, typer.Option(
 PackArg = Annotated[str, typer.Argument(help="政策包 id、id@版本 或目录 / pack id, id@version or directory")]
 CASES_HELP = (".jsonl（每行一个案件）或 .csv（列：case_id, on, 事实 id）/ .jsonl (one case a line) or .csv (columns "
               "case_id, on, fact ids)")
-KINDS = [k.value for k in ClauseKind]
 DOMAINS: list[str] = list(get_args(get_args(PackMeta.model_fields["domain"].annotation)[0]))
 
 
@@ -229,11 +229,11 @@ def packs_test(pack: Annotated[str | None, typer.Argument(help="只测这个包 
 @guarded
 def packs_diff(a: PackArg, b: PackArg, lang: LangOpt = "zh",
                kind: Annotated[str | None, typer.Option(help="只看一类条款 / one clause kind only: " +
-                                                        ", ".join(KINDS))] = None) -> None:
+                                                        ", ".join(CLAUSE_KINDS))] = None) -> None:
     """两个政策包逐条对照 / Compare two packs clause by clause, matched by the facts each clause reads."""
     lg = lang_of(lang)
-    if kind is not None and kind not in KINDS:
-        fail(f"--kind: {kind!r} is not a clause kind; allowed: {', '.join(KINDS)}")
+    if kind is not None and kind not in CLAUSE_KINDS:
+        fail(f"--kind: {kind!r} is not a clause kind; allowed: {', '.join(CLAUSE_KINDS)}")
     pa, pb = get_pack(a, None), get_pack(b, None)
     rel_text = {"same_text": ("同文", "same text"), "same_facts": ("相同", "same"), "overlapping": ("部分重合",
                 "overlaps"), "only_left": (f"仅{t(pa.meta.short, 'zh')}", f"only {pa.meta.short.en}"),

@@ -23,6 +23,7 @@ from typing import Any
 from .model import ClauseKind, FactDef, FactType
 
 Tri = bool | None
+CLAUSE_KINDS = tuple(k.value for k in ClauseKind)  # what {all_of: kind} / {any_of: kind} may name
 
 
 @dataclass(frozen=True)
@@ -164,11 +165,10 @@ def parse_condition(raw: Any, facts: Mapping[str, FactDef], params: Mapping[str,
             raise ConditionError((*path, key), "clause takes a clause id")
         return ClauseRef(arg)
     if key in ("all_of", "any_of"):
-        kinds = [k.value for k in ClauseKind]
         if not isinstance(arg, str):
             raise ConditionError((*path, key), f"{key} takes a clause kind")
-        if arg not in kinds:  # a misspelt kind would otherwise stand for no clause at all: silently true / false
-            raise ConditionError((*path, key), f"unknown clause kind {arg!r}; allowed: {', '.join(kinds)}")
+        if arg not in CLAUSE_KINDS:  # a misspelt kind would stand for no clause at all: silently true / false
+            raise ConditionError((*path, key), f"unknown clause kind {arg!r}; allowed: {', '.join(CLAUSE_KINDS)}")
         return KindRef(arg, key == "all_of")
     raise ConditionError(path, f"unknown operator {key!r}; allowed: all, any, not, fact, clause, all_of, any_of")
 

@@ -172,15 +172,11 @@ class Result:
     @memo
     def routed_to(self) -> list[Any]:
         proc = self.pack.procedure
-        if not proc or not proc.routing:
+        if not proc:
             return []
-        out = []
-        kinds = {k.value: [c.id for c in self.pack.clauses_of(k)] for k in ClauseKind}  # as the loader expands
-        for r in proc.routing:
-            node = C.expand(C.parse_condition(r.when, self.pack.facts, self.pack.parameters), kinds)
-            if C.evaluate(node, self.facts.values, self._params, self.clause_values) is True:
-                out.append(r)
-        return out
+        # The routing conditions as the loader parsed them (kinds expanded over the pack's clauses, as determinations).
+        return [r for r, node in zip(proc.routing, self.pack.routing_nodes, strict=True)
+                if C.evaluate(node, self.facts.values, self._params, self.clause_values) is True]
 
     # -- records -----------------------------------------------------------------------------------
     def record(self) -> dict[str, Any]:

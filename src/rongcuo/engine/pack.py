@@ -56,6 +56,7 @@ class Pack:
     content_hash: str
     accepted_facts: dict[str, FactDef]  # facts a case may carry without this pack reading them (validated, dropped)
     monitoring: MonitoringRules | None = None  # monitoring.yaml: early warnings, inspections, correction (optional)
+    routing_nodes: list[C.Node] = field(default_factory=list)  # procedure.routing's conditions, parsed as loaded
     _runner: Callable[..., tuple[C.Tri, ...]] | None = None
     _params_cache: dict[dt.date, tuple[Any, ...]] = field(default_factory=dict)
 
@@ -365,6 +366,7 @@ def load_pack(directory: Path, root: Path | None = None) -> Pack:
                     used_facts.update(C.facts_read(n))
 
     procedure = None
+    routing_nodes: list[C.Node] = []
     proc_src = read("procedure.yaml", required=False)
     if proc_src:
         procedure = _model_one(proc_src, Procedure, errors)
@@ -373,6 +375,7 @@ def load_pack(directory: Path, root: Path | None = None) -> Pack:
                 node = parse(r.when, proc_src, ("routing", j, "when"))
                 if node is not None:
                     used_facts.update(C.facts_read(node))
+                    routing_nodes.append(node)
             for where, tl in _time_limits(procedure):
                 for p in (tl.parameter, getattr(tl, "extension_parameter", None)):
                     if p and p not in params:
@@ -406,11 +409,11 @@ def load_pack(directory: Path, root: Path | None = None) -> Pack:
             _clause_order(compiled)
         except ValueError as exc:
             errors.append(PackError(f"{name}/clauses.yaml", None, f"clauses refer to each other in a cycle: {exc}"))
-    for j, note in enumerate(meta.notes if meta and meta_src else []):
-        if note.parameter and note.parameter not in params:
-            assert meta_src is not None
-            errors.append(meta_src.error(("notes", j, "parameter"), f"unknown parameter {note.parameter!r}; declare "
-                                                                    "it in parameters.yaml"))
+    if meta and meta_src:
+        for j, note in enumerate(meta.notes):
+            if note.parameter and note.parameter not in params:
+                errors.append(meta_src.error(("notes", j, "parameter"), f"unknown parameter {note.parameter!r}; "
+                                                                        "declare it in parameters.yaml"))
     if meta and meta.id != name and not name.startswith(meta.id):
         errors.append(meta_src.error(("id",), f"pack id {meta.id!r} should begin the directory name {name!r}")
                       if meta_src else PackError(name, None, "id mismatch"))
@@ -439,7 +442,7 @@ def load_pack(directory: Path, root: Path | None = None) -> Pack:
     digest = hashlib.sha256(json.dumps(jsonable(content), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     return Pack(meta=meta, directory=directory, facts=vocab, clauses=compiled, determinations=determinations,
                 determination_nodes=det_nodes, parameters=params, procedure=procedure, scenarios=scenarios,
-                content_hash=digest, monitoring=monitoring,
+                content_hash=digest, monitoring=monitoring, routing_nodes=routing_nodes,
                 accepted_facts={k: v for k, v in all_facts.items() if k not in vocab})
 
 
