@@ -13,8 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from rongcuo import generations
-
-from .models import AuditEvent, AuditHead
+from rongcuo.audit.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
 

@@ -9,10 +9,9 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth import get_user_model
 
+        from rongcuo.cases.models import ApiToken, ExpertAssignment
+        from rongcuo.cases.permissions import accounts_changed, grants_changed
         from rongcuo.registry.models import Organisation, Person, RoleGrant
-
-        from .models import ApiToken, ExpertAssignment
-        from .permissions import accounts_changed, grants_changed
 
         # Permission checks cache each user's grants (with their organisations); any change makes them stale.
         # An expert assignment is a grant of the expert role on one case (`permissions._assigned`).

@@ -12,12 +12,11 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from rongcuo.cases import services as svc
+from rongcuo.cases.models import Case
 from rongcuo.registry.models import Project
 from rongcuo.registry.world import World, build_world, person, project
 from rongcuo.review import services as review_svc
-
-from . import services as svc
-from .models import Case
 
 CRITERIA = ["innovativeness", "strategic_value", "necessity", "insight_for_follow_up", "records_completeness",
             "funds_compliance"]

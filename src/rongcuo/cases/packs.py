@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from rongcuo.cases.errors import Conflict
 from rongcuo.engine.pack import Pack, Registry, default_root
-
-from .errors import Conflict
 
 
 @lru_cache(maxsize=1)

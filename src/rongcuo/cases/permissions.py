@@ -13,11 +13,10 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from rongcuo import generations
+from rongcuo.cases.errors import Forbidden, NotFound
+from rongcuo.cases.models import Case, ExpertAssignment
 from rongcuo.prepared import Prepared
 from rongcuo.registry.models import OrgKind, Role, RoleGrant
-
-from .errors import Forbidden, NotFound
-from .models import Case, ExpertAssignment
 
 READ_ONLY_ROLES = {"auditor"}
 

@@ -22,19 +22,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from rongcuo.audit.services import audit_append
-from rongcuo.engine.decide import Result, decide
-from rongcuo.engine.facts import InputError, parse_facts
-from rongcuo.engine.model import Procedure, Stage, TimeLimit, Transition
-from rongcuo.engine.pack import Pack, UnknownPack
-from rongcuo.engine.render import result_json
-from rongcuo.prepared import Prepared
-from rongcuo.registry.models import Organisation, Person, Project
-from rongcuo.workdays.counting import Due
-from rongcuo.workdays.services import due_date, load_calendar, on_calendar_change
-
-from . import permissions as perm
-from .errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
-from .models import (
+from rongcuo.cases import permissions as perm
+from rongcuo.cases.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
+from rongcuo.cases.models import (
     Case,
     CaseFact,
     Deadline,
@@ -47,7 +37,16 @@ from .models import (
     ObjectionStatus,
     StageChange,
 )
-from .packs import pack_changed, pack_of, registry
+from rongcuo.cases.packs import pack_changed, pack_of, registry
+from rongcuo.engine.decide import Result, decide
+from rongcuo.engine.facts import InputError, parse_facts
+from rongcuo.engine.model import Procedure, Stage, TimeLimit, Transition
+from rongcuo.engine.pack import Pack, UnknownPack
+from rongcuo.engine.render import result_json
+from rongcuo.prepared import Prepared
+from rongcuo.registry.models import Organisation, Person, Project
+from rongcuo.workdays.counting import Due
+from rongcuo.workdays.services import due_date, load_calendar, on_calendar_change
 
 # --- helpers ------------------------------------------------------------------------------------------
 
@@ -863,7 +862,7 @@ def _draft_pack_id(project: Project, pack_id: str | None) -> str:
 
 def _own_draft(actor: Any, draft: Any, expected_version: int | None) -> Any:
     """The draft, re-read under a row lock, if it is the actor's own; else 404. A stale version is a 409."""
-    from .models import ApplicationDraft
+    from rongcuo.cases.models import ApplicationDraft
 
     person = perm.person_of(actor)
     locked = ApplicationDraft.objects.select_for_update().filter(pk=getattr(draft, "pk", None)).first()
@@ -893,7 +892,7 @@ def _draft_audit(draft: Any) -> dict[str, Any]:
 def draft_save(*, actor: Any, applicant: Person, project: Project, pack_id: str | None,
                failure_explanation: str | None, draft: Any = None, expected_version: int | None = None) -> Any:
     """Save an application draft (new when `draft` is None). A stale `expected_version` is refused with 409."""
-    from .models import ApplicationDraft
+    from rongcuo.cases.models import ApplicationDraft
 
     person = perm.person_of(actor)
     if person is None or person.pk != applicant.pk:

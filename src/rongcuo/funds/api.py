@@ -21,12 +21,11 @@ from ninja import Router, Schema, Status
 
 from rongcuo.cases.errors import Invalid, NotFound
 from rongcuo.engine.render import outcome_text, result_json
+from rongcuo.funds import permissions as perm
+from rongcuo.funds import reports
+from rongcuo.funds import services as svc
+from rongcuo.funds.models import Finding, Fund, Investment, ManagerExemption, ToleranceCheck, TransferRecord
 from rongcuo.registry.models import Organisation
-
-from . import permissions as perm
-from . import reports
-from . import services as svc
-from .models import Finding, Fund, Investment, ManagerExemption, ToleranceCheck, TransferRecord
 
 router = Router(tags=["funds"])
 transfers = Router(tags=["transfers"])

@@ -13,9 +13,8 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 
+from rongcuo.funds.measures import add_years
 from rongcuo.registry.models import Organisation
-
-from .measures import add_years
 
 
 class Category(models.TextChoices):

@@ -25,9 +25,8 @@ from django.db.models import Q, QuerySet
 
 from rongcuo.cases import permissions as case_perm
 from rongcuo.cases.errors import Forbidden, NotFound
+from rongcuo.funds.models import Fund, TransferRecord
 from rongcuo.registry.models import Organisation, OrgKind, Role
-
-from .models import Fund, TransferRecord
 
 READ_ONLY = {"auditor"}
 STAFF_ROLES = {Role.caseworker, Role.host_unit_reviewer}

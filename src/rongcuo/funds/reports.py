@@ -36,11 +36,18 @@ from rongcuo.engine.decide import Result, decide
 from rongcuo.engine.facts import parse_facts
 from rongcuo.engine.pack import Pack, UnknownPack
 from rongcuo.engine.render import outcome_text, result_json
-
-from . import rules
-from .measures import AggregateLoss, Holding, LossMeasure, PortfolioLoss, ProjectLoss, UnknownMeasure, portfolio_loss
-from .measures import report_dates as _report_dates
-from .models import Category, Finding, Fund, Investment
+from rongcuo.funds import rules
+from rongcuo.funds.measures import (
+    AggregateLoss,
+    Holding,
+    LossMeasure,
+    PortfolioLoss,
+    ProjectLoss,
+    UnknownMeasure,
+    portfolio_loss,
+)
+from rongcuo.funds.measures import report_dates as _report_dates
+from rongcuo.funds.models import Category, Finding, Fund, Investment
 
 # Facts the platform computes from a fund's records; findings cannot set them (change the records instead).
 RESERVED_FACTS = {"project_loss_ratio", "category_loss_ratio", "fund_loss_ratio", "fund_life_complete",

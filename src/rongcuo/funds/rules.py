@@ -19,8 +19,7 @@ from typing import Any
 
 from rongcuo.engine import conditions as C
 from rongcuo.engine.pack import Pack, Registry, UnknownPack
-
-from .measures import LossMeasure, measure_of
+from rongcuo.funds.measures import LossMeasure, measure_of
 
 LEVELS = ("project", "category", "fund")
 RATIO_FACT = {"project": "project_loss_ratio", "category": "category_loss_ratio", "fund": "fund_loss_ratio"}

@@ -23,12 +23,10 @@ from rongcuo.engine.facts import InputError, parse_facts
 from rongcuo.engine.model import FactDef
 from rongcuo.engine.pack import Pack, UnknownPack
 from rongcuo.engine.render import result_json
-from rongcuo.registry.models import Organisation, OrgKind
-
-from . import permissions as perm
-from . import reports, rules
-from .measures import UnknownMeasure, add_years
-from .models import (
+from rongcuo.funds import permissions as perm
+from rongcuo.funds import reports, rules
+from rongcuo.funds.measures import UnknownMeasure, add_years
+from rongcuo.funds.models import (
     Category,
     Exit,
     ExitKind,
@@ -43,6 +41,7 @@ from .models import (
     TransferRecord,
     Valuation,
 )
+from rongcuo.registry.models import Organisation, OrgKind
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MAX_YUAN = Decimal("1e14")

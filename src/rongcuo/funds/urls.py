@@ -5,7 +5,7 @@
 
 from django.urls import path
 
-from . import views
+from rongcuo.funds import views
 
 app_name = "funds"
 

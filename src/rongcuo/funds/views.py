@@ -17,14 +17,13 @@ from django.views.decorators.http import require_http_methods
 
 from rongcuo.cases.errors import NotFound, ServiceError
 from rongcuo.engine.render import outcome_text, result_json
+from rongcuo.funds import permissions as perm
+from rongcuo.funds import reports
+from rongcuo.funds import services as svc
+from rongcuo.funds.chart import loss_chart_svg
+from rongcuo.funds.models import Investment, TransferMethod
 from rongcuo.web.explain import determination_view
 from rongcuo.web.i18n import lang, pick, tr
-
-from . import permissions as perm
-from . import reports
-from . import services as svc
-from .chart import loss_chart_svg
-from .models import Investment, TransferMethod
 
 METHOD_TEXT = {m.value: {"zh": m.label.split(" ", 1)[0], "en": m.label.split(" ", 1)[1]} for m in TransferMethod}
 STATUS_TEXT = {

@@ -17,11 +17,9 @@ from ninja.files import UploadedFile
 
 from rongcuo.cases import permissions as case_perm
 from rongcuo.cases.errors import Forbidden, Invalid, NotFound
-from rongcuo.registry.models import Milestone, Organisation
-
-from . import permissions as perm
-from . import services as svc
-from .models import (
+from rongcuo.monitoring import permissions as perm
+from rongcuo.monitoring import services as svc
+from rongcuo.monitoring.models import (
     CorrectionCase,
     CorrectionDocument,
     EarlyWarning,
@@ -30,6 +28,7 @@ from .models import (
     MajorChange,
     WarningStatus,
 )
+from rongcuo.registry.models import Milestone, Organisation
 
 router = Router(tags=["monitoring"])
 monitoring_router = router  # the name to import in rongcuo.web.api

@@ -6,4 +6,4 @@ class MonitoringConfig(AppConfig):
     verbose_name = "监测预警与纠错 Monitoring and correction"
 
     def ready(self) -> None:
-        from . import services  # noqa: F401 - registers the calendar-change hook for rectification deadlines
+        from rongcuo.monitoring import services  # noqa: F401 - registers the calendar-change hook for rectification deadlines

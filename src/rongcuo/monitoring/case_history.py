@@ -10,10 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from rongcuo.cases.presence import may_have
-
-from . import permissions as perm
-from . import services as svc
-from .views import history_texts
+from rongcuo.monitoring import permissions as perm
+from rongcuo.monitoring import services as svc
+from rongcuo.monitoring.views import history_texts
 
 
 def case_corrections(case: Any, roles: Any) -> list[dict[str, Any]] | None:

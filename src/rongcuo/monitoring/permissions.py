@@ -12,9 +12,8 @@ from typing import Any
 
 from rongcuo.cases import permissions as perm
 from rongcuo.cases.errors import Forbidden, NotFound
+from rongcuo.monitoring.models import CorrectionCase
 from rongcuo.registry.models import OrgKind, Project, Role
-
-from .models import CorrectionCase
 
 READ_ONLY_ROLES = {"auditor"}
 #: Who reads a project's correction history (also when handling a later exemption application for it).
@@ -85,7 +84,7 @@ def may_see_dashboard(user: Any) -> bool:
         return True
     if not mine:
         return False
-    from .services import monitoring_pack, today
+    from rongcuo.monitoring.services import monitoring_pack, today
 
     on = today()
     return any(monitoring_pack(g.organisation, on, need="inspection") is not None

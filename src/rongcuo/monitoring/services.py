@@ -51,13 +51,10 @@ from rongcuo.engine.monitoring import (
     rectification_days,
 )
 from rongcuo.engine.pack import Pack, UnknownPack
-from rongcuo.registry.models import Milestone, Organisation, Project, ProjectStatus
-from rongcuo.workdays.services import due_date, load_calendar, on_calendar_change
-
-from . import notices
-from . import permissions as perm
-from .explain import warning_text
-from .models import (
+from rongcuo.monitoring import notices
+from rongcuo.monitoring import permissions as perm
+from rongcuo.monitoring.explain import warning_text
+from rongcuo.monitoring.models import (
     CheckResult,
     CorrectionCase,
     CorrectionDocument,
@@ -74,6 +71,8 @@ from .models import (
     SpendingReport,
     WarningStatus,
 )
+from rongcuo.registry.models import Milestone, Organisation, Project, ProjectStatus
+from rongcuo.workdays.services import due_date, load_calendar, on_calendar_change
 
 
 def today() -> dt.date:

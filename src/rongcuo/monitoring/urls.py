@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from rongcuo.monitoring import views
 
 urlpatterns = [
     path("", views.dashboard, name="monitoring_dashboard"),

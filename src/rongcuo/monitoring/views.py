@@ -14,13 +14,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from rongcuo.cases.errors import NotFound
+from rongcuo.monitoring import permissions as perm
+from rongcuo.monitoring import services as svc
+from rongcuo.monitoring.api import warning_summary
+from rongcuo.monitoring.explain import DAY_KIND_TEXT, ROLE_TEXT, stratum_text
+from rongcuo.monitoring.models import CorrectionCase, EarlyWarning, Inspection, MonitoringSweep, WarningStatus
 from rongcuo.registry.models import Organisation, OrgKind
-
-from . import permissions as perm
-from . import services as svc
-from .api import warning_summary
-from .explain import DAY_KIND_TEXT, ROLE_TEXT, stratum_text
-from .models import CorrectionCase, EarlyWarning, Inspection, MonitoringSweep, WarningStatus
 
 MILESTONE_STATUS_TEXT = {"planned": ("计划中", "Planned"), "done": ("已完成", "Reached"),
                          "missed": ("未完成", "Missed")}

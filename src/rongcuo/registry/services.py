@@ -23,8 +23,7 @@ from django.db import transaction
 from rongcuo.audit.services import audit_append
 from rongcuo.cases import permissions as perm
 from rongcuo.cases.errors import Forbidden, Invalid
-
-from .models import Organisation, OrgKind, Person, Project, Role
+from rongcuo.registry.models import Organisation, OrgKind, Person, Project, Role
 
 MAX_ROWS = 5000
 

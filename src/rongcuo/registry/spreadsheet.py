@@ -14,8 +14,7 @@ import zipfile
 from typing import Any
 
 from rongcuo.cases.errors import Invalid
-
-from .services import COLUMNS, FUNDING_LEVELS, MODES, SHEET_TEXT, Column, ImportRow
+from rongcuo.registry.services import COLUMNS, FUNDING_LEVELS, MODES, SHEET_TEXT, Column, ImportRow
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_UNPACKED = 60 * 1024 * 1024

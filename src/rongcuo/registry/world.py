@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
-from .models import Organisation, OrgKind, Person, Project, Role, RoleGrant, UnitType
+from rongcuo.registry.models import Organisation, OrgKind, Person, Project, Role, RoleGrant, UnitType
 
 
 def org(code: str, name_zh: str, name_en: str, kind: str, *, unit_type: str = UnitType.other,

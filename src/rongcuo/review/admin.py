@@ -15,8 +15,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from rongcuo.audit.services import audit_append
-
-from .models import Expert
+from rongcuo.review.models import Expert
 
 
 def expert_record(expert: Expert) -> dict[str, Any]:

@@ -21,10 +21,9 @@ from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as case_svc
 from rongcuo.cases.errors import Invalid, NotFound, ServiceError, check_page
 from rongcuo.cases.models import Case, Disposition, Objection
+from rongcuo.review import services as svc
+from rongcuo.review.models import Decision, Letter, Obligation, PanelMember
 from rongcuo.security import client_address
-
-from . import services as svc
-from .models import Decision, Letter, Obligation, PanelMember
 
 T = TypeVar("T")
 

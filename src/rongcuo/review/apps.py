@@ -8,8 +8,7 @@ class ReviewConfig(AppConfig):
 
     def ready(self) -> None:
         from rongcuo.cases.permissions import grants_changed
-
-        from .models import Expert
+        from rongcuo.review.models import Expert
 
         # Whether a user is in the expert pool is cached with their grants (the navigation asks on every page).
         post_save.connect(grants_changed, sender=Expert, dispatch_uid="grants-changed-save-Expert")

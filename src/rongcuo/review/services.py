@@ -26,9 +26,7 @@ from rongcuo.cases.packs import pack_of
 from rongcuo.engine.facts import InputError, parse_facts
 from rongcuo.engine.model import PanelRules, Text
 from rongcuo.registry.models import ExemptionMark, Project, Role, RoleGrant
-from rongcuo.workdays.services import due_date
-
-from .models import (
+from rongcuo.review.models import (
     Decision,
     Expert,
     IntegrityRecord,
@@ -40,6 +38,7 @@ from .models import (
     PanelMember,
     Review,
 )
+from rongcuo.workdays.services import due_date
 
 # --- panels -------------------------------------------------------------------------------------------
 

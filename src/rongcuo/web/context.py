@@ -8,8 +8,7 @@ from django.http import HttpRequest
 
 from rongcuo.cases import permissions as perm
 from rongcuo.registry.models import Role
-
-from .i18n import lang
+from rongcuo.web.i18n import lang
 
 WORK_ROLES = {Role.caseworker, Role.committee, Role.host_unit_reviewer, Role.expert, Role.auditor, Role.admin}
 
@@ -37,8 +36,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     from rongcuo.funds.permissions import may_see_funds
     from rongcuo.monitoring.permissions import may_see_dashboard as may_see_monitoring
     from rongcuo.registry.services import may_import
-
-    from .dashboard import may_see_dashboard
+    from rongcuo.web.dashboard import may_see_dashboard
 
     user = getattr(request, "user", None)
     return {

@@ -31,10 +31,9 @@ from rongcuo.engine.model import Text
 from rongcuo.engine.pack import Pack, UnknownPack
 from rongcuo.engine.render import OUTCOME_TEXT, citation
 from rongcuo.registry.models import Role
+from rongcuo.web.explain import stage_label
+from rongcuo.web.i18n import has_cjk, pick, tr
 from rongcuo.workdays.services import load_calendar
-
-from .explain import stage_label
-from .i18n import has_cjk, pick, tr
 
 STAFF_ROLES = {Role.caseworker, Role.committee, Role.auditor, Role.admin}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

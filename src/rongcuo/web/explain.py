@@ -14,8 +14,7 @@ from typing import Any
 from rongcuo.engine.model import FactDef, Material, Text
 from rongcuo.engine.pack import Pack
 from rongcuo.engine.render import KIND_TEXT, OUTCOME_TEXT, citation, fact_value_text
-
-from .i18n import lang, tr
+from rongcuo.web.i18n import lang, tr
 
 
 @dataclass

@@ -13,7 +13,7 @@ from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 from django.utils.functional import SimpleLazyObject
 
-from .i18n import language_fixed
+from rongcuo.web.i18n import language_fixed
 
 
 class ChineseFirstLocaleMiddleware(LocaleMiddleware):

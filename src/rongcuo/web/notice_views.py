@@ -19,8 +19,7 @@ from rongcuo.cases.errors import ServiceError
 from rongcuo.cases.models import Case
 from rongcuo.engine.model import Text
 from rongcuo.review.api import notice_cases, notice_out, notices_cached, objection_rate_limit
-
-from .i18n import lang, tr
+from rongcuo.web.i18n import lang, tr
 
 FIELD_TEXT = {
     "project_name": Text(zh="项目名称", en="Project"), "host_unit": Text(zh="承担单位", en="Host unit"),

@@ -20,8 +20,7 @@ from django.shortcuts import redirect, render
 from rongcuo.cases.errors import Invalid, ServiceError
 from rongcuo.registry import services as reg
 from rongcuo.registry import spreadsheet
-
-from .i18n import lang, tr
+from rongcuo.web.i18n import lang, tr
 
 SESSION_KEY = "registry_import"
 NUMERIC = {"budget", "start", "end", "acceptance", "lead_birth_date", "birth_date"}  # kept on one line

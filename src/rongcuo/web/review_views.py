@@ -27,10 +27,9 @@ from rongcuo.engine.pack import Pack
 from rongcuo.engine.render import KIND_TEXT, OUTCOME_TEXT, citation
 from rongcuo.review import services as review_svc
 from rongcuo.review.models import Decision, Expert, Letter, MemberStatus, Obligation, Panel, PanelMember
-
-from . import work_views as wv
-from .explain import determination_view, stage_label, value_text
-from .i18n import pick, tr
+from rongcuo.web import work_views as wv
+from rongcuo.web.explain import determination_view, stage_label, value_text
+from rongcuo.web.i18n import pick, tr
 
 PANEL_VIEW_ROLES = {"caseworker", "nsf_office", "committee", "auditor", "admin"}
 PANEL_ACT_ROLES = {"caseworker", "nsf_office", "admin"}

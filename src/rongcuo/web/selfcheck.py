@@ -17,9 +17,8 @@ from rongcuo.engine.decide import Result, decide
 from rongcuo.engine.facts import InputError, parse_facts
 from rongcuo.engine.model import ClauseKind, FactDef, FactType
 from rongcuo.engine.pack import Pack, Registry, UnknownPack
-
-from .explain import determination_view, materials
-from .i18n import tr
+from rongcuo.web.explain import determination_view, materials
+from rongcuo.web.i18n import tr
 
 PREFIX = "f."
 UNKNOWN = "?"

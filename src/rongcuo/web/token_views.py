@@ -18,8 +18,7 @@ from rongcuo.cases import permissions as perm
 from rongcuo.cases.errors import NotFound, ServiceError
 from rongcuo.cases.models import ApiToken
 from rongcuo.cases.tokens import LABEL_MAX, token_issue, token_revoke
-
-from .i18n import lang, tr
+from rongcuo.web.i18n import lang, tr
 
 FIELDS = {"label": ("令牌名称", "Label"), "token": ("令牌", "Token"), "user": ("账号", "Account")}
 

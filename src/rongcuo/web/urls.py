@@ -2,9 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import dashboard, health, notice_views, registry_views, review_views, token_views, views, work_views
-from .api import api
-from .forms import LoginForm
+from rongcuo.web import dashboard, health, notice_views, registry_views, review_views, token_views, views, work_views
+from rongcuo.web.api import api
+from rongcuo.web.forms import LoginForm
 
 # Evidence is downloaded only through `case_evidence_download`, which checks that the user may read the
 # case; MEDIA_ROOT is never served as static files, not even in development.

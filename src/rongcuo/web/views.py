@@ -19,11 +19,10 @@ from rongcuo.engine.diff import diff
 from rongcuo.engine.model import ClauseKind, FactType
 from rongcuo.engine.pack import Pack, UnknownPack
 from rongcuo.engine.render import KIND_TEXT, STATUS_TEXT, citation
-
-from . import selfcheck as sc
-from .context import works_on_cases
-from .explain import materials, value_text
-from .i18n import tr
+from rongcuo.web import selfcheck as sc
+from rongcuo.web.context import works_on_cases
+from rongcuo.web.explain import materials, value_text
+from rongcuo.web.i18n import tr
 
 LEVEL_TEXT = {
     "national": ("国家", "National"), "provincial": ("省级", "Provincial"), "municipal": ("市级", "Municipal"),

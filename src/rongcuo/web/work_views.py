@@ -34,12 +34,11 @@ from rongcuo.engine.pack import Pack, UnknownPack
 from rongcuo.engine.render import OUTCOME_TEXT
 from rongcuo.prepared import Prepared, PreparedFamily
 from rongcuo.registry.models import Project
+from rongcuo.web.explain import determination_view, stage_label, value_text
+from rongcuo.web.i18n import lang, pick, tr
+from rongcuo.web.jinja import content, output, role_label, url
+from rongcuo.web.jinja import date as date_text
 from rongcuo.workdays.services import load_calendar
-
-from .explain import determination_view, stage_label, value_text
-from .i18n import lang, pick, tr
-from .jinja import content, output, role_label, url
-from .jinja import date as date_text
 
 UPLOAD_ROLES = {"applicant", "host_unit_reviewer", "caseworker", "nsf_office", "expert", "admin"}
 AUDIT_ROLES = {"caseworker", "auditor", "committee", "admin"}  # as the API's audit endpoint
@@ -541,7 +540,7 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
 
 def _review_sections(case: Case, roles: set[str], pack: Pack | None) -> dict[str, Any]:
     """The panel, objections, letters, obligations and integrity records (web/_case_review.html)."""
-    from .review_views import case_review_context
+    from rongcuo.web.review_views import case_review_context
 
     return case_review_context(case, roles, pack)
 
@@ -684,8 +683,7 @@ def _apply_error(exc: ServiceError, offered: list[dict[str, Any]], form: str = "
 def my_context(request: HttpRequest, error: dict[str, Any] | None = None,
                posted: dict[str, Any] | None = None) -> dict[str, Any]:
     from rongcuo.cases.models import ApplicationDraft
-
-    from .i18n import has_cjk
+    from rongcuo.web.i18n import has_cjk
 
     person = perm.person_of(request.user)
     if person is None:

@@ -13,8 +13,8 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import CalendarDay, CalendarYear
-from .services import calendar_set_day
+from rongcuo.workdays.models import CalendarDay, CalendarYear
+from rongcuo.workdays.services import calendar_set_day
 
 #: Recorded as the editor when the request has no username (should not happen behind admin login).
 ADMIN_ANONYMOUS = "admin"

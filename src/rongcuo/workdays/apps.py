@@ -7,8 +7,8 @@ class WorkdaysConfig(AppConfig):
     verbose_name = "工作日历 Working-day calendar"
 
     def ready(self) -> None:
-        from .models import CalendarDay, CalendarYear
-        from .services import calendar_changed
+        from rongcuo.workdays.models import CalendarDay, CalendarYear
+        from rongcuo.workdays.services import calendar_changed
 
         # Pages show deadline states from a cached calendar (SharedCalendar); any change of a row makes it stale.
         # Bulk writes (seed, notice file) replace the generation in the services themselves.

@@ -30,9 +30,8 @@ from django.utils import timezone
 
 from rongcuo import generations
 from rongcuo.audit.services import audit_append
-
-from .counting import DayKind, Due, WorkCalendar, weekend_rule
-from .models import CalendarDay, CalendarYear, Origin
+from rongcuo.workdays.counting import DayKind, Due, WorkCalendar, weekend_rule
+from rongcuo.workdays.models import CalendarDay, CalendarYear, Origin
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rongcuo.workdays.counting import CountingError, WorkCalendar
-
-from .brief_calendar import HOLIDAYS, MAKE_UP_DAYS, brief_calendar
+from rongcuo.workdays.tests.brief_calendar import HOLIDAYS, MAKE_UP_DAYS, brief_calendar
 
 D = date
 CAL = brief_calendar()

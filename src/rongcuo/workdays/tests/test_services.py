@@ -24,8 +24,7 @@ from rongcuo.workdays.services import (
     remove_calendar_change_hook,
     working_days_between,
 )
-
-from .brief_calendar import brief_calendar
+from rongcuo.workdays.tests.brief_calendar import brief_calendar
 
 D = date
 pytestmark = pytest.mark.django_db
