@@ -76,11 +76,11 @@ def run(n: int, seed: int) -> None:
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
-    from rongcuo.cases.packs import registry
+    from rongcuo.common.packs import registry
+    from rongcuo.demo.world import org, person, user
     from rongcuo.monitoring.models import EarlyWarning, MajorChange, MidTermCheck, SpendingReport
     from rongcuo.monitoring.services import monitoring_sweep
     from rongcuo.registry.models import Milestone, OrgKind, Project, UnitType
-    from rongcuo.registry.world import org, person, user
     from rongcuo.workdays.services import calendar_seed
 
     engine = connection.vendor

@@ -89,7 +89,7 @@ PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 DB_NAME = "rongcuo_bench"
 DB_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
 CASEWORKER = "sz_caseworker"  # the world's Shenzhen caseworker; sees the Shenzhen half of the cases
-PASSWORD = "rongcuo-demo"  # rongcuo.registry.world's accounts
+PASSWORD = "rongcuo-demo"  # rongcuo.demo.world's accounts
 HEALTHZ_LINE = 'path("healthz", health.healthz, name="healthz"),'
 TARGET_P95_MS = 150.0
 TARGET_FLOOR_SHARE = 25.0
@@ -179,10 +179,10 @@ def seed(n: int, seed_value: int = 20251009) -> dict[str, Any]:
 
     from rongcuo.cases import services as svc
     from rongcuo.cases.models import Case, CaseFact, Deadline, StageChange
-    from rongcuo.cases.packs import registry
+    from rongcuo.common.packs import registry
+    from rongcuo.demo.world import build_world
     from rongcuo.engine.render import result_json
     from rongcuo.registry.models import Person, Project
-    from rongcuo.registry.world import build_world
     from rongcuo.workdays.services import load_calendar
 
     t0 = time.perf_counter()

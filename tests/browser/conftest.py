@@ -97,7 +97,7 @@ class Site:
 
 @pytest.fixture
 def site(live_server: Any, transactional_db: Any, settings: Any, tmp_path: Path) -> Site:
-    from rongcuo.registry.world import build_world
+    from rongcuo.demo.world import build_world
     from rongcuo.workdays.services import calendar_seed
 
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -118,8 +118,8 @@ def demo(site: Site, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     code (SZ-2024-100…103, ZJ-2024-200…205)."""
     import datetime as dt
 
-    from rongcuo.cases.demo import demo_load
     from rongcuo.cases.models import Case
+    from rongcuo.demo.cases import demo_load
 
     from .support import Today
 

@@ -19,9 +19,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from rongcuo.audit.models import AuditEvent
 from rongcuo.cases import services as svc
-from rongcuo.cases.errors import Conflict, Forbidden, Invalid, NotFound
 from rongcuo.cases.models import ApplicationDraft, Case, Evidence
-from rongcuo.registry.world import World
+from rongcuo.common.errors import Conflict, Forbidden, Invalid, NotFound
+from rongcuo.demo.world import World
 
 from . import test_pages_client
 from .support import PDF, Today, chinese_outside_content, shot

@@ -13,7 +13,7 @@ from django.core.files.base import ContentFile
 
 from rongcuo.cases import services as svc
 from rongcuo.cases.models import Case
-from rongcuo.registry.world import person, project
+from rongcuo.demo.world import person, project
 
 from .support import PDF, Today, shot
 

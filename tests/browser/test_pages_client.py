@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.test import Client
 
 from rongcuo.cases import services as svc
-from rongcuo.registry.world import World, build_world
+from rongcuo.demo.world import World, build_world
 from rongcuo.workdays.services import calendar_seed
 
 from .support import PDF
@@ -95,7 +95,7 @@ def test_pack_parameters_read_as_numbers_and_say_what_an_enumerated_value_means(
 def test_param_value_text(value: Any, zh: str, en: str) -> None:
     from django.utils import translation
 
-    from rongcuo.web.views import param_value_text
+    from rongcuo.policies.views import param_value_text
 
     with translation.override("zh-hans"):
         assert param_value_text(value) == zh
@@ -191,7 +191,7 @@ def test_work_queue_pages_and_counts_every_running_deadline(world: World, case: 
     Deadline.objects.create(case=case, key="a", due_date=dt.date(2025, 10, 1), **base)  # overdue on 2025-10-09
     Deadline.objects.create(case=other, key="b", due_date=dt.date(2025, 10, 13), **base)  # 2 working days ahead
     Deadline.objects.create(case=other, key="c", due_date=dt.date(2025, 12, 31), **base)  # on track
-    monkeypatch.setattr("rongcuo.web.work_views.WORK_PAGE", 1)
+    monkeypatch.setattr("rongcuo.cases.views.WORK_PAGE", 1)
     admin = client(world, "admin")
     first = admin.get("/work/").content.decode()
     assert "逾期 1" in first and "即将到期 1" in first  # counted over every running deadline, not the page

@@ -10,11 +10,11 @@ import pytest
 import yaml
 from django.test import Client
 
-from rongcuo.cases import packs as case_packs
+from rongcuo.common import packs as case_packs
+from rongcuo.demo.world import org, user
 from rongcuo.engine.pack import default_root
 from rongcuo.funds import services as svc
 from rongcuo.registry.models import OrgKind, Role, UnitType
-from rongcuo.registry.world import org, user
 
 DILIGENT = {"due_diligence_conducted": True, "investment_committee_approved": True,
             "post_investment_management_diligent": True, "sought_private_gain": False}

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from rongcuo.audit.models import AuditEvent
-from rongcuo.cases.errors import Forbidden, Invalid
+from rongcuo.common.errors import Forbidden, Invalid
 from rongcuo.funds import reports
 from rongcuo.funds import services as svc
 from rongcuo.funds.models import Finding
@@ -123,8 +123,8 @@ def test_a_pack_with_a_procedure_refuses_the_direct_decision(fw: FWorld, written
                                                              as_api) -> None:
     """Where the pack prescribes a procedure, the exemption goes through it as a case: refused here, with a
     message saying so, and nothing stored (a test-only copy of the Guangzhou pack with a procedure.yaml)."""
-    from rongcuo.cases import packs as case_packs
-    from rongcuo.cases.errors import PreconditionFailed
+    from rongcuo.common import packs as case_packs
+    from rongcuo.common.errors import PreconditionFailed
     from rongcuo.funds.models import ManagerExemption
 
     inv = written_off

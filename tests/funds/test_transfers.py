@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from rongcuo.audit.models import AuditEvent
-from rongcuo.cases.errors import Conflict, Invalid
+from rongcuo.common.errors import Conflict, Invalid
 from rongcuo.funds import services as svc
 from rongcuo.funds.models import TransferRecord
 
@@ -148,7 +148,7 @@ def test_findings_are_refused_while_the_pinned_pack_text_has_changed(fw: FWorld)
     # As for a case: a transfer record is decided under the pack text pinned when it was created. Here the pinned
     # hash no longer matches the loaded text (the version was edited in place): recording findings is refused
     # with 409 naming both hashes, and nothing changes; reading the record still works.
-    from rongcuo.cases.packs import PackChanged
+    from rongcuo.common.packs import PackChanged
 
     t = _transfer(fw, "TJ-P", "listed_trading")
     loaded = t.pack_hash

@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from rongcuo.monitoring.demo import add_yunnan
-from rongcuo.registry.world import World
+from rongcuo.demo.monitoring import add_yunnan
+from rongcuo.demo.world import World
 from tests.web.conftest import Api, world  # noqa: F401 - the shared registry fixture
 
 

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from rongcuo.audit.models import AuditEvent
-from rongcuo.monitoring.demo import monitoring_demo_load
+from rongcuo.demo.monitoring import monitoring_demo_load
 from rongcuo.monitoring.models import MilestoneReport
 from rongcuo.registry.models import Milestone
 

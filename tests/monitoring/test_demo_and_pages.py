@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from rongcuo.audit.services import audit_verify
-from rongcuo.monitoring.demo import monitoring_demo_load
+from rongcuo.demo.monitoring import monitoring_demo_load
 from rongcuo.monitoring.models import CorrectionCase, EarlyWarning, Inspection
 
 from .conftest import URLS

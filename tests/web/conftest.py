@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from rongcuo.cases.demo import demo_load
 from rongcuo.cases.models import Case
-from rongcuo.registry.world import World, build_world
+from rongcuo.demo.cases import demo_load
+from rongcuo.demo.world import World, build_world
 from rongcuo.workdays.services import calendar_seed
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -105,7 +105,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 @pytest.fixture
 def demo(db: Any, settings: Any, tmp_path: Any, clock: Clock) -> dict[str, Case]:
-    """The demo data (rongcuo.cases.demo), its cases by project code."""
+    """The demo data (rongcuo.demo.cases), its cases by project code."""
     settings.MEDIA_ROOT = tmp_path / "media"
     calendar_seed(years=[2025, 2026])
     demo_load()

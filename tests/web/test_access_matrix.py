@@ -131,7 +131,7 @@ BODIES = {
 
 @pytest.fixture
 def funds(world):
-    from rongcuo.funds.demo import funds_demo_load
+    from rongcuo.demo.funds import funds_demo_load
 
     funds_demo_load()
 

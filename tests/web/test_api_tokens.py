@@ -16,9 +16,9 @@ from django.test import Client
 
 from rongcuo.audit.models import AuditEvent
 from rongcuo.audit.services import audit_verify
-from rongcuo.cases.errors import Conflict, Forbidden, Invalid
 from rongcuo.cases.models import ApiToken
 from rongcuo.cases.tokens import token_issue, token_revoke
+from rongcuo.common.errors import Conflict, Forbidden, Invalid
 from rongcuo.web.api import token_create
 
 KEY_INPUT = re.compile(r'id="issued-key" value="([^"]+)"')

@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from rongcuo.audit.services import audit_verify
 from rongcuo.cases.models import Case
-from rongcuo.cases.packs import registry
+from rongcuo.common.packs import registry
 from rongcuo.workdays.services import calendar_seed
 
 

@@ -16,7 +16,7 @@ from django.test import Client
 
 from rongcuo.audit.models import AuditEvent
 from rongcuo.cases.models import Case, Evidence
-from rongcuo.cases.packs import pack_of
+from rongcuo.common.packs import pack_of
 from rongcuo.review.models import Obligation
 
 from .conftest import Api
@@ -287,7 +287,7 @@ def test_the_obligation_migration_leaves_rows_alone_when_the_packs_do_not_load(w
                                                                                monkeypatch, capsys) -> None:
     from django.apps import apps
 
-    from rongcuo.cases import packs
+    from rongcuo.common import packs
     from rongcuo.engine.pack import PackErrors
 
     cid = _decided(world, as_user, today)

@@ -162,7 +162,7 @@ def test_a_user_entry_an_older_release_cached_is_not_read(world, client) -> None
     # by an older worker during a rolling deploy) sits under the older key and is never read as the new one.
     from django.core.cache import cache
 
-    from rongcuo import generations
+    from rongcuo.common import generations
 
     user = world.users["sz_caseworker"]
     client.force_login(user)  # (saves the user: a new accounts generation; the entry below is written after it)
@@ -176,7 +176,7 @@ def test_a_user_entry_an_older_release_cached_is_not_read(world, client) -> None
 def test_a_request_reads_the_generations_once_with_its_first_cached_value(sz_case, world, client, monkeypatch) -> None:
     from django.core.cache import caches
 
-    from rongcuo import generations
+    from rongcuo.common import generations
 
     backend = caches["default"]
     trips: list[list[str]] = []
@@ -212,7 +212,7 @@ def test_a_request_reads_the_generations_once_with_its_first_cached_value(sz_cas
 def test_within_a_request_its_own_change_is_read_afresh_and_another_requests_from_the_next(db) -> None:
     from django.core.cache import cache
 
-    from rongcuo import generations
+    from rongcuo.common import generations
 
     generations.begin_request()
     try:

@@ -175,7 +175,7 @@ def objects(world, as_user, today, settings, tmp_path) -> Objects:
     from rongcuo.cases import services as svc
     from rongcuo.cases.models import Case, Deadline, Evidence, ExpertAssignment, Objection
     from rongcuo.cases.tokens import token_issue
-    from rongcuo.funds.demo import funds_demo_load
+    from rongcuo.demo.funds import funds_demo_load
     from rongcuo.funds.models import Fund, Investment, TransferRecord
     from rongcuo.review.models import Expert, Letter, Obligation, Panel, PanelMember
 

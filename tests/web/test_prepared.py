@@ -1,4 +1,4 @@
-"""Queries compiled once (rongcuo.prepared): a prepared query gives what the ORM gives for the same queryset —
+"""Queries compiled once (rongcuo.common.prepared): a prepared query gives what the ORM gives for the same queryset —
 the same rows, fields, annotations, joined objects and known objects — and the case page built on them is the page
 the plain ORM builds; what cannot be prepared is refused with a message when it is first used."""
 
@@ -17,9 +17,9 @@ from django.test.utils import CaptureQueriesContext
 
 from rongcuo.audit.models import AuditHead
 from rongcuo.cases import services as svc
+from rongcuo.cases import views as work_views
 from rongcuo.cases.models import Case, CaseFact, Evidence
-from rongcuo.prepared import STAND_INS, NotPreparable, Prepared
-from rongcuo.web import work_views
+from rongcuo.common.prepared import STAND_INS, NotPreparable, Prepared
 
 PAGE_QUERIES = [(work_views, name) for name in ("_PAGE_CASE", "_FINDINGS", "_UPLOADS", "_STAGE_CHANGES",
                                                  "_AUDIT_EVENTS")] + [(svc, "case_deadlines")]
@@ -73,7 +73,7 @@ def test_each_case_page_query_gives_what_the_orm_gives(demo: dict[str, Case]) ->
 
 def test_case_for_reads_the_case_as_the_orm_does_and_refuses_as_before(demo: dict[str, Case]) -> None:
     from rongcuo.cases import permissions as perm
-    from rongcuo.cases.errors import NotFound
+    from rongcuo.common.errors import NotFound
 
     auditor, chen = (get_user_model().objects.get(username=n) for n in ("auditor", "chen"))
     for case in demo.values():
@@ -182,7 +182,7 @@ def test_the_case_page_is_the_page_the_plain_orm_builds(demo: dict[str, Case],
 
 def test_the_work_queue_is_the_page_the_plain_orm_builds(demo: dict[str, Case],
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from rongcuo.web.work_views import WORK_PAGE
+    from rongcuo.cases.views import WORK_PAGE
 
     stage = next(iter(demo.values())).stage
     monkeypatch.setattr(work_views, "WORK_PAGE", 2)  # so that the demo cases fill several pages

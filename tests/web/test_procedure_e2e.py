@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.utils import translation
 
-from rongcuo.web.i18n import pick
+from rongcuo.common.i18n import pick
 from rongcuo.workdays.services import calendar_load_file
 
 from .conftest import file_case

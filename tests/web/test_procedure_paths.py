@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from rongcuo.cases import packs as case_packs
 from rongcuo.cases.models import Case, CaseFact, Deadline, DeadlineStatus
+from rongcuo.common import packs as case_packs
 from rongcuo.engine.pack import default_root
 
 from .conftest import file_case

@@ -16,8 +16,8 @@ from openpyxl import load_workbook
 
 from rongcuo.audit.models import AuditEvent
 from rongcuo.cases import services as svc
-from rongcuo.cases.errors import Invalid
 from rongcuo.cases.models import Case, Objection
+from rongcuo.common.errors import Invalid
 from rongcuo.registry.models import Person, Project
 from rongcuo.registry.services import PEOPLE_COLUMNS, PROJECT_COLUMNS, ImportRow, registry_import
 from rongcuo.registry.spreadsheet import workbook
@@ -358,7 +358,7 @@ def test_public_notices_come_in_pages(demo: dict[str, Case], monkeypatch: pytest
     Deadline.objects.create(case=second, key=notice.key, label_zh=notice.label_zh, label_en=notice.label_en,
                             start_date=notice.start_date, days=notice.days, day_kind=notice.day_kind,
                             due_date=notice.due_date + dt.timedelta(days=1), status="open")
-    monkeypatch.setattr("rongcuo.web.notice_views.NOTICES_PAGE", 1)
+    monkeypatch.setattr("rongcuo.review.notice_views.NOTICES_PAGE", 1)
     page1, page2 = html(Client().get("/notices/")), html(Client().get("/notices/", {"page": 2}))
     assert first.number in page1 and second.number not in page1 and "下一页" in page1 and "上一页" not in page1
     assert second.number in page2 and first.number not in page2 and "上一页" in page2 and "下一页" not in page2
@@ -433,9 +433,9 @@ def test_case_page_asks_only_for_the_records_a_case_has(demo: dict[str, Case], m
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from rongcuo.prepared import Prepared
+    from rongcuo.cases import views as work_views
+    from rongcuo.common.prepared import Prepared
     from rongcuo.review.models import IntegrityRecord
-    from rongcuo.web import work_views
 
     token = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
 

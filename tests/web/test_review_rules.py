@@ -11,10 +11,10 @@ from django.test import Client
 
 from rongcuo.audit.models import AuditEvent
 from rongcuo.cases.models import Case
-from rongcuo.cases.packs import pack_of
 from rongcuo.cases.services import contact_valid
+from rongcuo.common.packs import pack_of
+from rongcuo.demo.world import user
 from rongcuo.registry.models import Role
-from rongcuo.registry.world import user
 from rongcuo.review import services as svc
 from rongcuo.review.models import Decision, Expert, MemberStatus, Panel, Review
 

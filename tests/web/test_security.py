@@ -57,7 +57,7 @@ import django
 django.setup()
 from django.contrib.auth.signals import user_login_failed
 from django.test import RequestFactory
-import rongcuo.security  # the login backend's module, loaded by a worker's first login; it counts failures
+import rongcuo.common.security  # the login backend's module, loaded by a worker's first login; it counts failures
 request = RequestFactory().post("/login/", REMOTE_ADDR="10.9.8.7")
 for _ in range(2):
     user_login_failed.send(sender=None, credentials={"username": "wang"}, request=request)
@@ -75,7 +75,7 @@ def test_login_failures_count_across_worker_processes_with_a_shared_cache(world,
     base = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {**base, "RONGCUO_CACHE_URL": "redis://127.0.0.1:6379/15", "RONGCUO_CACHE_PREFIX": prefix,
            "DJANGO_SETTINGS_MODULE": "rongcuo.web.settings"}
-    settings.CACHES = {"default": {"BACKEND": "rongcuo.rediscache.RedisCache",
+    settings.CACHES = {"default": {"BACKEND": "rongcuo.common.rediscache.RedisCache",
                                    "LOCATION": "redis://127.0.0.1:6379/15", "KEY_PREFIX": prefix}}
     request = RequestFactory().post("/login/", REMOTE_ADDR="10.9.8.7")
     try:
@@ -105,13 +105,13 @@ def test_login_failures_count_across_worker_processes_with_a_shared_cache(world,
 
 @pytest.mark.skipif(not _redis_up(), reason="needs the Redis server at 127.0.0.1:6379 (CI machines have it)")
 def test_redis_cache_builds_one_client_and_keeps_django_semantics(monkeypatch) -> None:
-    """rongcuo.rediscache reuses one redis.Redis per pool (Django builds one per operation); every operation
+    """rongcuo.common.rediscache reuses one redis.Redis per pool (Django builds one per operation); every operation
     the platform uses still behaves as Django's backend does, and the production settings select it."""
     import uuid
 
     import redis
 
-    from rongcuo.rediscache import RedisCache
+    from rongcuo.common.rediscache import RedisCache
 
     built: list[int] = []
     original = redis.Redis.__init__
@@ -148,7 +148,7 @@ def test_redis_cache_builds_one_client_and_keeps_django_semantics(monkeypatch) -
     env = {**base, "RONGCUO_CACHE_URL": "redis://127.0.0.1:6379/15", "DJANGO_SETTINGS_MODULE": "rongcuo.web.settings"}
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "rongcuo.rediscache.RedisCache"
+    assert r.stdout.strip() == "rongcuo.common.rediscache.RedisCache"
 
 
 def test_production_refuses_to_start_without_a_secret_key() -> None:
@@ -233,7 +233,7 @@ def test_the_signed_in_user_is_read_as_djangos_backend_reads_it(world, django_as
     from django.contrib.auth.backends import ModelBackend
     from django.core.cache import cache
 
-    from rongcuo.security import ThrottledModelBackend
+    from rongcuo.common.security import ThrottledModelBackend
 
     backend, django_backend = ThrottledModelBackend(), ModelBackend()
     user = world.users["wang"]
@@ -295,7 +295,7 @@ def test_health_check_answers_without_login() -> None:
 def test_behind_trusted_proxies_the_client_is_the_address_the_outermost_proxy_saw(settings) -> None:
     from django.test import RequestFactory
 
-    from rongcuo.security import client_address
+    from rongcuo.common.security import client_address
 
     def req(xff: str | None = None) -> object:
         extra = {"HTTP_X_FORWARDED_FOR": xff} if xff is not None else {}

@@ -30,7 +30,7 @@ import django
 django.setup()
 from rongcuo.cases import services as svc
 from rongcuo.cases.models import Deadline
-from rongcuo.registry.world import build_world
+from rongcuo.demo.world import build_world
 from rongcuo.workdays.services import calendar_seed
 
 calendar_seed(years=[2025, 2026])

@@ -116,7 +116,7 @@ def test_url_is_remembered_but_follows_the_urlconf_and_the_script_prefix(setting
 
 
 def test_the_language_is_fixed_while_a_page_renders() -> None:
-    from rongcuo.web.i18n import lang, language_fixed
+    from rongcuo.common.i18n import lang, language_fixed
 
     with translation.override("en"):
         with language_fixed():
@@ -146,7 +146,7 @@ def test_a_page_has_one_csrf_token_for_all_its_forms_and_it_is_accepted(world, s
 def test_a_requests_language_is_chosen_once_and_fixed_for_the_request() -> None:
     from django.http import HttpResponse
 
-    from rongcuo.web.i18n import lang
+    from rongcuo.common.i18n import lang
     from rongcuo.web.middleware import ChineseFirstLocaleMiddleware
 
     seen: list[str] = []
@@ -167,8 +167,8 @@ def test_a_requests_language_is_chosen_once_and_fixed_for_the_request() -> None:
 
 
 def test_a_determination_line_is_written_with_its_original_text_escaped_in_either_language() -> None:
+    from rongcuo.common.explain import ClauseLine, FactLine
     from rongcuo.engine.model import Text
-    from rongcuo.web.explain import ClauseLine, FactLine
 
     fact = FactLine(id="f.loss", label=Text(zh="损失<大>", en="Loss <big>"), value=True, value_text="是 & 否",
                     provenance={"by": "张<三>", "role": "investigation_finding"})
@@ -299,7 +299,7 @@ def test_the_case_pages_and_the_work_queue_are_what_jinjas_own_code_prints(demo,
     assert "工作台" in pages[(False, "auditor", "zh-hans", "/work/")][1]
 
 
-# The work queue's table bodies as web/work.html wrote them with template loops before they were written in Python
+# The work queue's table bodies as cases/work.html wrote them with template loops before they were written in Python
 # (work_views.deadline_rows_html, case_rows_html): the reference the writers are compared with.
 DEADLINE_LOOP = """{% for r in deadlines %}
       <tr class="{{ r.state }}">
@@ -327,7 +327,7 @@ def test_the_work_queues_rows_written_in_python_are_what_the_template_loops_wrot
 
     from markupsafe import Markup
 
-    from rongcuo.web.work_views import case_rows_html, deadline_rows_html
+    from rongcuo.cases.views import case_rows_html, deadline_rows_html
 
     hostile = "<b>&\"'标题"
     deadlines = [
@@ -374,8 +374,8 @@ HISTORY_LOOP = """{% for r in history %}
 def test_the_case_pages_findings_written_in_python_are_what_the_template_loops_wrote(settings) -> None:
     from types import SimpleNamespace as NS
 
+    from rongcuo.cases.views import finding_rows_html
     from rongcuo.engine.model import Text
-    from rongcuo.web.work_views import finding_rows_html
 
     settings.TIME_ZONE = "Asia/Shanghai"
     at = dt.datetime(2026, 1, 2, 23, 30, tzinfo=dt.UTC)  # 2026-01-03 07:30 in Beijing
@@ -406,8 +406,8 @@ def test_the_case_pages_findings_written_in_python_are_what_the_template_loops_w
 def test_pick_reads_each_bilingual_form_in_the_active_language() -> None:
     from types import SimpleNamespace
 
+    from rongcuo.common.i18n import pick
     from rongcuo.engine.model import Text
-    from rongcuo.web.i18n import pick
 
     forms = [Text(zh="甲", en="A"), {"zh": "甲", "en": "A"}, ("甲", "A"), "甲 / A", SimpleNamespace(zh="甲", en="A")]
     for language, want in (("en", "A"), ("zh-hans", "甲")):
@@ -431,7 +431,7 @@ def test_a_missing_value_reaches_a_filter_as_djangos_engine_gives_it(use: str) -
 def test_the_work_queues_case_links_follow_the_script_prefix() -> None:
     from django.urls import get_script_prefix, reverse, set_script_prefix
 
-    from rongcuo.web.work_views import _case_url_pattern
+    from rongcuo.cases.views import _case_url_pattern
 
     before = get_script_prefix()
     try:
@@ -449,7 +449,7 @@ def test_the_work_queue_lists_stages_in_procedure_order_and_says_when_a_page_is_
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    from rongcuo.cases.packs import registry
+    from rongcuo.common.packs import registry
 
     c = Client()
     c.force_login(get_user_model().objects.get(username="zj_caseworker"))

@@ -12,8 +12,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from rongcuo import generations
 from rongcuo.audit.models import AuditEvent, AuditHead
+from rongcuo.common import generations
 
 GENESIS = "0" * 64
 

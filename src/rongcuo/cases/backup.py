@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core import management
 from django.db import connection, transaction
 
-from rongcuo import generations
+from rongcuo.common import generations
 
 APP_LABELS = ["auth", "audit", "workdays", "registry", "cases", "review", "monitoring", "funds"]
 FORMAT = 1

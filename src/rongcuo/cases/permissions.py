@@ -12,10 +12,10 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from rongcuo import generations
-from rongcuo.cases.errors import Forbidden, NotFound
 from rongcuo.cases.models import Case, ExpertAssignment
-from rongcuo.prepared import Prepared
+from rongcuo.common import generations
+from rongcuo.common.errors import Forbidden, NotFound
+from rongcuo.common.prepared import Prepared
 from rongcuo.registry.models import OrgKind, Role, RoleGrant
 
 READ_ONLY_ROLES = {"auditor"}
@@ -42,7 +42,7 @@ def grants(user: Any) -> list[RoleGrant]:
     across requests (every permission check starts here, so this saves a query on every request).
 
     Cached with the rest of what every request asks about its user (`user_state`), under generations
-    (rongcuo.generations) that any change to a grant, an organisation, an expert record, a user or a person
+    (rongcuo.common.generations) that any change to a grant, an organisation, an expert record, a user or a person
     replaces, so a changed role applies to the next request. With RONGCUO_CACHE_URL that holds for every worker;
     with the per-process default cache, other workers see the change within GRANTS_TTL seconds (`check --deploy`
     warns about that cache, rongcuo.W001)."""

@@ -1,7 +1,7 @@
 """Every change to a case goes through one of these functions: one transaction, one audit event.
 
 Names follow `<entity>_<action>`; the acting user is always an explicit keyword argument. Errors are
-`rongcuo.cases.errors.ServiceError`s with a code, a message in Chinese and English and the field, and a
+`rongcuo.common.errors.ServiceError`s with a code, a message in Chinese and English and the field, and a
 failed call leaves stored data as it was.
 """
 
@@ -23,7 +23,6 @@ from django.utils import timezone
 
 from rongcuo.audit.services import audit_append
 from rongcuo.cases import permissions as perm
-from rongcuo.cases.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from rongcuo.cases.models import (
     Case,
     CaseFact,
@@ -37,13 +36,14 @@ from rongcuo.cases.models import (
     ObjectionStatus,
     StageChange,
 )
-from rongcuo.cases.packs import pack_changed, pack_of, registry
+from rongcuo.common.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
+from rongcuo.common.packs import pack_changed, pack_of, registry
+from rongcuo.common.prepared import Prepared
 from rongcuo.engine.decide import Result, decide
 from rongcuo.engine.facts import InputError, parse_facts
 from rongcuo.engine.model import Procedure, Stage, TimeLimit, Transition
 from rongcuo.engine.pack import Pack, UnknownPack
 from rongcuo.engine.render import result_json
-from rongcuo.prepared import Prepared
 from rongcuo.registry.models import Organisation, Person, Project
 from rongcuo.workdays.counting import Due
 from rongcuo.workdays.services import due_date, load_calendar, on_calendar_change
@@ -707,7 +707,7 @@ def deadline_state(d: Deadline, on: dt.date | None = None, cal: Any = None) -> s
     return "on_track"
 
 
-# A case's deadlines, as `case.deadlines.all()` reads them, through a query compiled once (rongcuo.prepared): the
+# A case's deadlines, as `case.deadlines.all()` reads them, through a query compiled once (rongcuo.common.prepared): the
 # case page and the case API list them on every view. Give `known={"case": case}` so that `d.case` asks nothing.
 case_deadlines = Prepared(lambda case_id: Deadline.objects.filter(case_id=case_id))
 

@@ -13,9 +13,9 @@ from typing import Any
 from django.db import transaction
 
 from rongcuo.audit.services import audit_append
-from rongcuo.cases.errors import Conflict, Forbidden, Invalid, NotFound
 from rongcuo.cases.models import ApiToken
 from rongcuo.cases.permissions import is_admin
+from rongcuo.common.errors import Conflict, Forbidden, Invalid, NotFound
 
 LABEL_MAX = 100
 

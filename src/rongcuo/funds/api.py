@@ -19,7 +19,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from rongcuo.cases.errors import Invalid, NotFound
+from rongcuo.common.errors import Invalid, NotFound
 from rongcuo.engine.render import outcome_text, result_json
 from rongcuo.funds import permissions as perm
 from rongcuo.funds import reports

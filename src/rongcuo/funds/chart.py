@@ -14,8 +14,8 @@ from typing import Any
 import pygal
 from pygal.style import Style
 
+from rongcuo.common.i18n import pick, tr
 from rongcuo.funds.reports import CATEGORY_TEXT
-from rongcuo.web.i18n import pick, tr
 
 SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL | re.IGNORECASE)
 COLORS = {"seed": "#1b6e3a", "angel": "#8a4b08", "industry": "#1f4e8c", "fund": "#333333"}

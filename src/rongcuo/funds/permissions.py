@@ -24,7 +24,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from rongcuo.cases import permissions as case_perm
-from rongcuo.cases.errors import Forbidden, NotFound
+from rongcuo.common.errors import Forbidden, NotFound
 from rongcuo.funds.models import Fund, TransferRecord
 from rongcuo.registry.models import Organisation, OrgKind, Role
 
@@ -92,7 +92,7 @@ def may_see_funds(user: Any) -> bool:
         return False
     if case_perm.is_admin(user) or case_perm.is_auditor(user):
         return True
-    from rongcuo.cases.packs import registry
+    from rongcuo.common.packs import registry
 
     packs = registry().packs
     unsure = False

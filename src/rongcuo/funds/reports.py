@@ -29,8 +29,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from rongcuo.cases import packs as case_packs
-from rongcuo.cases.errors import Invalid
+from rongcuo.common import packs as case_packs
+from rongcuo.common.errors import Invalid
 from rongcuo.engine import conditions as C
 from rongcuo.engine.decide import Result, decide
 from rongcuo.engine.facts import parse_facts

@@ -1,6 +1,6 @@
 """Every change to funds and transfer records goes through one of these functions: one transaction, one audit
 event. Names follow `<entity>_<action>`; the acting user is an explicit keyword argument. Errors are
-`rongcuo.cases.errors.ServiceError`s (code, message in Chinese and English, field); a failed call leaves stored
+`rongcuo.common.errors.ServiceError`s (code, message in Chinese and English, field); a failed call leaves stored
 data as it was.
 """
 
@@ -16,8 +16,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from rongcuo.audit.services import audit_append
-from rongcuo.cases.errors import Conflict, Forbidden, Invalid, PreconditionFailed
-from rongcuo.cases.packs import pack_changed
+from rongcuo.common.errors import Conflict, Forbidden, Invalid, PreconditionFailed
+from rongcuo.common.packs import pack_changed
 from rongcuo.engine.decide import decide
 from rongcuo.engine.facts import InputError, parse_facts
 from rongcuo.engine.model import FactDef

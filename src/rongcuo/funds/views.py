@@ -1,6 +1,6 @@
 """Pages: the funds list, a fund's loss position over time, the manager's exemption with its trace, and
 technology transfers with their pricing determination. Thin: the figures come from `reports`, the
-decisions from the engine, the explanations from `rongcuo.web.explain`.
+decisions from the engine, the explanations from `rongcuo.common.explain`.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from rongcuo.cases.errors import NotFound, ServiceError
+from rongcuo.common.errors import NotFound, ServiceError
+from rongcuo.common.explain import determination_view
+from rongcuo.common.i18n import lang, pick, tr
 from rongcuo.engine.render import outcome_text, result_json
 from rongcuo.funds import permissions as perm
 from rongcuo.funds import reports
 from rongcuo.funds import services as svc
 from rongcuo.funds.chart import loss_chart_svg
 from rongcuo.funds.models import Investment, TransferMethod
-from rongcuo.web.explain import determination_view
-from rongcuo.web.i18n import lang, pick, tr
 
 METHOD_TEXT = {m.value: {"zh": m.label.split(" ", 1)[0], "en": m.label.split(" ", 1)[1]} for m in TransferMethod}
 STATUS_TEXT = {

@@ -16,7 +16,7 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from rongcuo.cases import permissions as case_perm
-from rongcuo.cases.errors import Forbidden, Invalid, NotFound
+from rongcuo.common.errors import Forbidden, Invalid, NotFound
 from rongcuo.monitoring import permissions as perm
 from rongcuo.monitoring import services as svc
 from rongcuo.monitoring.models import (

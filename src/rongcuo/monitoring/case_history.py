@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rongcuo.cases.presence import may_have
+from rongcuo.common.presence import may_have
 from rongcuo.monitoring import permissions as perm
 from rongcuo.monitoring import services as svc
 from rongcuo.monitoring.views import history_texts
@@ -19,6 +19,6 @@ def case_corrections(case: Any, roles: Any) -> list[dict[str, Any]] | None:
     """The corrections of the case's project, oldest first; None for a role that may not read them."""
     if case is None or not set(roles or ()) & perm.CASE_HISTORY_READERS:
         return None
-    if not may_have(case, "corrections"):  # read with the case (rongcuo.cases.presence): none, no query
+    if not may_have(case, "corrections"):  # read with the case (rongcuo.common.presence): none, no query
         return []
     return history_texts(svc.correction_history(case.project, timeline_only=True))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from rongcuo.cases import permissions as perm
-from rongcuo.cases.errors import Forbidden, NotFound
+from rongcuo.common.errors import Forbidden, NotFound
 from rongcuo.monitoring.models import CorrectionCase
 from rongcuo.registry.models import OrgKind, Project, Role
 

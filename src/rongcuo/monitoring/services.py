@@ -1,7 +1,7 @@
 """Every change to monitoring data, warnings, inspections and corrections goes through these functions.
 
 Names follow `<entity>_<action>`; the acting user is an explicit keyword argument; each function is one
-transaction that writes its audit event (`rongcuo.audit`), and errors are `rongcuo.cases.errors.ServiceError`s
+transaction that writes its audit event (`rongcuo.audit`), and errors are `rongcuo.common.errors.ServiceError`s
 naming the field, leaving stored data as it was.
 
 * Monitoring records: milestones and their reports, mid-term checks (中期检查), spending against plan,
@@ -36,9 +36,9 @@ from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from rongcuo.audit.services import audit_append, canonical
-from rongcuo.cases.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
-from rongcuo.cases.packs import pack_changed, registry
 from rongcuo.cases.services import EVIDENCE_TYPES, EXECUTABLE_MAGIC, SAFE_NAME, _zip_ok
+from rongcuo.common.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
+from rongcuo.common.packs import pack_changed, registry
 from rongcuo.engine.monitoring import (
     ChangeFact,
     CheckFact,

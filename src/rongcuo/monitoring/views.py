@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from rongcuo.cases.errors import NotFound
+from rongcuo.common.errors import NotFound
 from rongcuo.monitoring import permissions as perm
 from rongcuo.monitoring import services as svc
 from rongcuo.monitoring.api import warning_summary

@@ -22,7 +22,7 @@ from django.db import transaction
 
 from rongcuo.audit.services import audit_append
 from rongcuo.cases import permissions as perm
-from rongcuo.cases.errors import Forbidden, Invalid
+from rongcuo.common.errors import Forbidden, Invalid
 from rongcuo.registry.models import Organisation, OrgKind, Person, Project, Role
 
 MAX_ROWS = 5000

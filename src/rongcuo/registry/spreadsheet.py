@@ -13,7 +13,7 @@ import io
 import zipfile
 from typing import Any
 
-from rongcuo.cases.errors import Invalid
+from rongcuo.common.errors import Invalid
 from rongcuo.registry.services import COLUMNS, FUNDING_LEVELS, MODES, SHEET_TEXT, Column, ImportRow
 
 MAX_BYTES = 5 * 1024 * 1024

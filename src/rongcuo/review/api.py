@@ -16,14 +16,14 @@ from ninja.files import UploadedFile
 from ninja.renderers import JSONRenderer
 from pydantic import ValidationError as PydanticValidationError
 
-from rongcuo import generations
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as case_svc
-from rongcuo.cases.errors import Invalid, NotFound, ServiceError, check_page
 from rongcuo.cases.models import Case, Disposition, Objection
+from rongcuo.common import generations
+from rongcuo.common.errors import Invalid, NotFound, ServiceError, check_page
+from rongcuo.common.security import client_address
 from rongcuo.review import services as svc
 from rongcuo.review.models import Decision, Letter, Obligation, PanelMember
-from rongcuo.security import client_address
 
 T = TypeVar("T")
 
@@ -265,7 +265,7 @@ def notice_cases(*, case_id: int | None = None, offset: int = 0,
     from django.db.models import Q
 
     from rongcuo.cases.models import Deadline
-    from rongcuo.cases.packs import registry
+    from rongcuo.common.packs import registry
 
     notice_stage: dict[tuple[str, str], Any] = {}
     for p in registry().all():
@@ -327,7 +327,7 @@ def notices_cached(key: str, compute: Callable[[], T]) -> T:
     the records: every audit event replaces it (`audit_append`), so an entered or ended notice, a decision or a
     changed project title shows on the next request. The key carries the date (a notice ends by date) and the
     loaded packs' content (their notice rules and published fields)."""
-    from rongcuo.cases.packs import registry
+    from rongcuo.common.packs import registry
 
     full = f"notices:{case_svc.today().isoformat()}:{_packs_digest(registry())}:{key}"
     return generations.cached(generations.RECORDS, full, NOTICES_TTL, compute)

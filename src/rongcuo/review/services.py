@@ -1,6 +1,6 @@
 """Expert panels, reviews, the collective decision, and what follows it (letters, marks, obligations).
 
-Every function is one transaction with its audit event; errors are `rongcuo.cases.errors.ServiceError`s.
+Every function is one transaction with its audit event; errors are `rongcuo.common.errors.ServiceError`s.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from django.utils import timezone
 from rongcuo.audit.services import audit_append
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as case_svc
-from rongcuo.cases.errors import Conflict, Forbidden, Invalid, NotFound
 from rongcuo.cases.models import Case, Disposition, ExpertAssignment
-from rongcuo.cases.packs import pack_of
+from rongcuo.common.errors import Conflict, Forbidden, Invalid, NotFound
+from rongcuo.common.packs import pack_of
 from rongcuo.engine.facts import InputError, parse_facts
 from rongcuo.engine.model import PanelRules, Text
 from rongcuo.registry.models import ExemptionMark, Project, Role, RoleGrant
@@ -612,12 +612,12 @@ def obligation_fulfil(*, obligation: Obligation, actor: Any, note: str, file: An
 def integrity_exists_column() -> Any:
     """Whether `integrity_history(case)` would find a record, as a column of a query of cases (an `EXISTS` written
     from the models' metadata, the same condition: a record of the applicant, the project's lead or one of its
-    co-investigators, from another case). The case page reads it with the case (`rongcuo.cases.presence`)."""
+    co-investigators, from another case). The case page reads it with the case (`rongcuo.common.presence`)."""
     from django.db import connection
     from django.db.models import BooleanField
     from django.db.models.expressions import RawSQL
 
-    from rongcuo.cases.presence import column as col
+    from rongcuo.common.presence import column as col
 
     q = connection.ops.quote_name
     members = Project.co_investigators.through

@@ -21,19 +21,19 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer, django_auth
 
-from rongcuo import generations
 from rongcuo.audit.models import AuditEvent
 from rongcuo.audit.services import audit_verify
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as svc
-from rongcuo.cases.errors import Forbidden, Invalid, NotFound, ServiceError, check_page
 from rongcuo.cases.models import ApiToken, Case, CaseFact, Deadline, DeadlineStatus, Objection, StageChange
-from rongcuo.cases.packs import registry
 from rongcuo.cases.tokens import token_issue
+from rongcuo.common import generations
+from rongcuo.common.errors import Forbidden, Invalid, NotFound, ServiceError, check_page
+from rongcuo.common.packs import registry
+from rongcuo.common.prepared import Prepared, PreparedFamily
 from rongcuo.funds.api import router as funds_router
 from rongcuo.funds.api import transfers as transfers_router
 from rongcuo.monitoring.api import monitoring_router
-from rongcuo.prepared import Prepared, PreparedFamily
 from rongcuo.registry.models import Organisation, Person, Project
 from rongcuo.review.api import public as notices_router
 from rongcuo.review.api import router as review_router
@@ -368,7 +368,7 @@ def _deadlines_out(deadlines: list[Deadline]) -> list[dict[str, Any]]:
 FACT_COLUMNS = ("id", "fact_id", "value", "role", "stage", "established_at", "note", "current")
 
 
-# The case's records as the case detail lists them, each read by a query compiled once (rongcuo.prepared).
+# The case's records as the case detail lists them, each read by a query compiled once (rongcuo.common.prepared).
 _FACT_ROWS = Prepared(lambda case_id: CaseFact.objects.filter(case_id=case_id).values(
     *FACT_COLUMNS, established_by_name=F(f"established_by__{get_user_model().USERNAME_FIELD}")))
 _RELIED_ON = Prepared(lambda case_id: CaseFact.evidence.through.objects.filter(casefact__case_id=case_id)
@@ -510,7 +510,7 @@ def cases_list(request: HttpRequest, stage: str | None = None, outcome: str | No
         page = qs.order_by("-id").values("id")[offset:offset + limit]
         return Case.objects.filter(pk__in=page).order_by("-id").values(*CaseOut.model_fields)
 
-    # compiled once per shape (rongcuo.prepared): the user's visibility, the filters given, the page's bounds
+    # compiled once per shape (rongcuo.common.prepared): the user's visibility, the filters given, the page's bounds
     shape = ("cases", perm.visibility_shape(user), tuple(chosen), limit, offset)
     return listed(request, _LISTS(shape, lambda: Prepared(build, kinds=(str,) * len(chosen)))(*chosen.values()))
 
@@ -670,7 +670,7 @@ def deadlines(request: HttpRequest, state: str | None = None, limit: int = 100, 
         return perm.visible_through_case(user, qs).order_by(F("due_date").asc(nulls_last=True), "id") \
             .values(*DEADLINE_COLUMNS, case_number=F("case__number"))[offset:offset + limit]
 
-    # rows, not model objects (a page lists up to 500), through a query compiled once per shape (rongcuo.prepared):
+    # rows, not model objects (a page lists up to 500), through a query compiled once per shape (common.prepared):
     # the user's visibility, the state, the page's bounds and the dates that bound the state
     shape = ("deadlines", perm.visibility_shape(user), state, limit, offset, today, soon)
     rows = _LISTS(shape, lambda: Prepared(build))()

@@ -12,10 +12,10 @@ class WebConfig(AppConfig):
     def ready(self) -> None:
         from django.core.signals import request_finished, request_started
 
-        from rongcuo import generations
+        from rongcuo.common import generations
 
         checks.register(shared_cache_check, checks.Tags.security, deploy=True)
-        # A request reads the cache's generations once (rongcuo.generations).
+        # A request reads the cache's generations once (rongcuo.common.generations).
         request_started.connect(generations.begin_request, dispatch_uid="rongcuo-generations-begin")
         request_finished.connect(generations.end_request, dispatch_uid="rongcuo-generations-end")
 

@@ -7,8 +7,8 @@ from typing import Any
 from django.http import HttpRequest
 
 from rongcuo.cases import permissions as perm
+from rongcuo.common.i18n import lang
 from rongcuo.registry.models import Role
-from rongcuo.web.i18n import lang
 
 WORK_ROLES = {Role.caseworker, Role.committee, Role.host_unit_reviewer, Role.expert, Role.auditor, Role.admin}
 
@@ -33,10 +33,10 @@ def is_expert(user: Any) -> bool:
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
+    from rongcuo.cases.dashboard import may_see_dashboard
     from rongcuo.funds.permissions import may_see_funds
     from rongcuo.monitoring.permissions import may_see_dashboard as may_see_monitoring
     from rongcuo.registry.services import may_import
-    from rongcuo.web.dashboard import may_see_dashboard
 
     user = getattr(request, "user", None)
     return {

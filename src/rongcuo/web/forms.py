@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth.forms import AuthenticationForm
 
-from rongcuo.web.i18n import tr
+from rongcuo.common.i18n import tr
 
 
 class LoginForm(AuthenticationForm):

@@ -59,7 +59,7 @@ except ImportError:  # pragma: no cover - another markupsafe release
     def _escape_inner(s: str, /) -> str:
         return str(escape(s))
 
-from rongcuo.web.i18n import has_cjk, lang, language_fixed, pick
+from rongcuo.common.i18n import has_cjk, lang, language_fixed, pick
 
 
 def t(zh: str, en: str, **values: Any) -> Markup:
@@ -160,7 +160,7 @@ def get(mapping: Any, key: Any) -> Any:
 
 def role_label(role: str) -> str:
     """A finding role (investigation_finding …) or case role (caseworker …) in the active language."""
-    from rongcuo.web.explain import role_text
+    from rongcuo.common.explain import role_text
 
     return pick(role_text(role)) if role else ""
 

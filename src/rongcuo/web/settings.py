@@ -33,18 +33,20 @@ INSTALLED_APPS = [
     "rongcuo.audit",
     "rongcuo.workdays",
     "rongcuo.registry",
+    "rongcuo.policies",
     "rongcuo.cases",
     "rongcuo.review",
     "rongcuo.funds",
     "rongcuo.monitoring",
+    "rongcuo.demo",
     "rongcuo.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "rongcuo.security.ContentSecurityPolicyMiddleware",
-    "rongcuo.security.NulCharacterMiddleware",  # PostgreSQL cannot store U+0000; refuse it everywhere alike
+    "rongcuo.web.middleware.ContentSecurityPolicyMiddleware",
+    "rongcuo.web.middleware.NulCharacterMiddleware",  # PostgreSQL cannot store U+0000; refuse it everywhere alike
     "django.contrib.sessions.middleware.SessionMiddleware",
     "rongcuo.web.middleware.ChineseFirstLocaleMiddleware",  # Chinese unless the user picks English
     "django.middleware.common.CommonMiddleware",
@@ -142,12 +144,12 @@ if CACHE_URL:
         raise ImproperlyConfigured(
             f"RONGCUO_CACHE_URL must start with redis://, rediss:// or unix:// (a Redis server), got {CACHE_URL!r} "
             "/ RONGCUO_CACHE_URL 须为 Redis 地址（redis://、rediss:// 或 unix://）")
-    CACHES = {"default": {"BACKEND": "rongcuo.rediscache.RedisCache", "LOCATION": CACHE_URL,  # one client per pool
+    CACHES = {"default": {"BACKEND": "rongcuo.common.rediscache.RedisCache", "LOCATION": CACHE_URL,
                           "KEY_PREFIX": os.environ.get("RONGCUO_CACHE_PREFIX", "rongcuo")}}
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Behind reverse proxies (nginx, a load balancer): how many of them stand in front of the server. Then the client's
-# address is the one the outermost proxy saw (X-Forwarded-For, counted from the right: rongcuo.security.client_address,
+# address is the one the outermost proxy saw (X-Forwarded-For, counted from the right: common.security.client_address,
 # what login throttling and the objection limit count per address), and a request the proxy received over HTTPS is
 # secure (X-Forwarded-Proto: https), so the HTTPS redirect does not loop. The proxies must set both headers.
 _hops = os.environ.get("RONGCUO_PROXY_HOPS", "0")
@@ -159,7 +161,7 @@ RONGCUO_PROXY_HOPS = int(_hops)
 if RONGCUO_PROXY_HOPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-AUTHENTICATION_BACKENDS = ["rongcuo.security.ThrottledModelBackend"]
+AUTHENTICATION_BACKENDS = ["rongcuo.common.security.ThrottledModelBackend"]
 LOGIN_FAILURE_LIMIT = int(os.environ.get("RONGCUO_LOGIN_FAILURE_LIMIT", 5))
 LOGIN_FAILURE_WINDOW = int(os.environ.get("RONGCUO_LOGIN_FAILURE_WINDOW", 900))  # seconds
 

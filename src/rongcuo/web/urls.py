@@ -2,7 +2,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from rongcuo.web import dashboard, health, notice_views, registry_views, review_views, token_views, views, work_views
+from rongcuo.cases import dashboard, token_views
+from rongcuo.cases import views as work_views
+from rongcuo.policies import views
+from rongcuo.registry import views as registry_views
+from rongcuo.review import notice_views
+from rongcuo.review import views as review_views
+from rongcuo.web import health
 from rongcuo.web.api import api
 from rongcuo.web.forms import LoginForm
 

@@ -28,8 +28,8 @@ import chinese_calendar
 from django.db import transaction
 from django.utils import timezone
 
-from rongcuo import generations
 from rongcuo.audit.services import audit_append
+from rongcuo.common import generations
 from rongcuo.workdays.counting import DayKind, Due, WorkCalendar, weekend_rule
 from rongcuo.workdays.models import CalendarDay, CalendarYear, Origin
 
@@ -550,7 +550,7 @@ class SharedCalendar(DbCalendar):
 
     Each process keeps the years it has read under their cache key as well (so a page reads only the generation).
     Never for computing a date that is stored: services use :class:`DbCalendar`. The cache key carries the
-    calendar's generation (rongcuo.generations), which every calendar change replaces (the seed, a notice file, an
+    calendar's generation (common.generations), which every calendar change replaces (the seed, a notice file, an
     administrator's edit that moves a day: the same points that fire the calendar-change hooks, and any save or
     delete of a day or a year row), so the next request reads the new calendar.
     """

@@ -12,7 +12,7 @@ def fill(apps, schema_editor):
     open_without = Obligation.objects.filter(status="open", document_kind="").select_related("case")
     if not open_without.exists():
         return  # (a new database: the packs are not even loaded)
-    from rongcuo.cases.packs import registry
+    from rongcuo.common.packs import registry
     from rongcuo.engine.pack import PackErrors, UnknownPack
 
     try:

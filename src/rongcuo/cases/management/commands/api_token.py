@@ -5,9 +5,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from rongcuo.cases.errors import ServiceError
 from rongcuo.cases.models import ApiToken
 from rongcuo.cases.tokens import token_issue, token_revoke
+from rongcuo.common.errors import ServiceError
 
 
 def _user(username: str) -> Any:

@@ -13,10 +13,10 @@ from typing import Any
 
 from django.db import transaction
 
+from rongcuo.demo.world import org, user
 from rongcuo.funds import services as svc
 from rongcuo.funds.models import Fund, Investment
 from rongcuo.registry.models import Organisation, OrgKind, Role, UnitType
-from rongcuo.registry.world import org, user
 
 D = dt.date
 DILIGENT = {"due_diligence_conducted": True, "investment_committee_approved": True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from rongcuo.cases.errors import Conflict
+from rongcuo.common.errors import Conflict
 from rongcuo.engine.pack import Pack, Registry, default_root
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from rongcuo.common.i18n import lang, tr
 from rongcuo.engine.model import FactDef, Material, Text
 from rongcuo.engine.pack import Pack
 from rongcuo.engine.render import KIND_TEXT, OUTCOME_TEXT, citation, fact_value_text
-from rongcuo.web.i18n import lang, tr
 
 
 @dataclass

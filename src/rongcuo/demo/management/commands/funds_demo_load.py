@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from rongcuo.funds.demo import funds_demo_load
+from rongcuo.demo.funds import funds_demo_load
 
 
 class Command(BaseCommand):

@@ -26,13 +26,13 @@ from django.utils.html import escape
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as svc
 from rongcuo.cases.models import Case, Deadline, DeadlineStatus
-from rongcuo.cases.packs import registry
+from rongcuo.common.explain import stage_label
+from rongcuo.common.i18n import has_cjk, pick, tr
+from rongcuo.common.packs import registry
 from rongcuo.engine.model import Text
 from rongcuo.engine.pack import Pack, UnknownPack
 from rongcuo.engine.render import OUTCOME_TEXT, citation
 from rongcuo.registry.models import Role
-from rongcuo.web.explain import stage_label
-from rongcuo.web.i18n import has_cjk, pick, tr
 from rongcuo.workdays.services import load_calendar
 
 STAFF_ROLES = {Role.caseworker, Role.committee, Role.auditor, Role.admin}
@@ -361,7 +361,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     for b in items:
         b.svg = chart_svg(b)
     total = sum(r.values[2] for r in items[2].rows)
-    return render(request, "web/dashboard.html", {"items": items, "scope": _scope(request.user), "total": total,
+    return render(request, "cases/dashboard.html", {"items": items, "scope": _scope(request.user), "total": total,
                                                   "on": svc.today()})
 
 

@@ -13,12 +13,12 @@ from typing import Any
 
 from django.http import QueryDict
 
+from rongcuo.common.explain import determination_view, materials
+from rongcuo.common.i18n import tr
 from rongcuo.engine.decide import Result, decide
 from rongcuo.engine.facts import InputError, parse_facts
 from rongcuo.engine.model import ClauseKind, FactDef, FactType
 from rongcuo.engine.pack import Pack, Registry, UnknownPack
-from rongcuo.web.explain import determination_view, materials
-from rongcuo.web.i18n import tr
 
 PREFIX = "f."
 UNKNOWN = "?"

@@ -15,10 +15,10 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from rongcuo.cases import permissions as perm
-from rongcuo.cases.errors import NotFound, ServiceError
 from rongcuo.cases.models import ApiToken
 from rongcuo.cases.tokens import LABEL_MAX, token_issue, token_revoke
-from rongcuo.web.i18n import lang, tr
+from rongcuo.common.errors import NotFound, ServiceError
+from rongcuo.common.i18n import lang, tr
 
 FIELDS = {"label": ("令牌名称", "Label"), "token": ("令牌", "Token"), "user": ("账号", "Account")}
 
@@ -37,7 +37,7 @@ def _render(request: HttpRequest, *, status: int = 200, **extra: Any) -> HttpRes
         ctx["others"] = (ApiToken.objects.filter(revoked=False).exclude(user=user).select_related("user")
                          .order_by("user__username", "-created_at"))
     ctx.update(extra)
-    response = render(request, "web/my_tokens.html", ctx, status=status)
+    response = render(request, "cases/my_tokens.html", ctx, status=status)
     add_never_cache_headers(response)  # never a cached copy of a page that may show a key
     return response
 

@@ -14,15 +14,15 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from rongcuo.cases import permissions as perm
-from rongcuo.cases.packs import registry
+from rongcuo.common.explain import materials, value_text
+from rongcuo.common.i18n import tr
+from rongcuo.common.packs import registry
 from rongcuo.engine.diff import diff
 from rongcuo.engine.model import ClauseKind, FactType
 from rongcuo.engine.pack import Pack, UnknownPack
 from rongcuo.engine.render import KIND_TEXT, STATUS_TEXT, citation
-from rongcuo.web import selfcheck as sc
+from rongcuo.policies import selfcheck as sc
 from rongcuo.web.context import works_on_cases
-from rongcuo.web.explain import materials, value_text
-from rongcuo.web.i18n import tr
 
 LEVEL_TEXT = {
     "national": ("国家", "National"), "provincial": ("省级", "Provincial"), "municipal": ("市级", "Municipal"),
@@ -41,7 +41,7 @@ RELATION_TEXT = {
 
 def home(request: HttpRequest) -> HttpResponse:
     packs = sorted(registry().latest(), key=lambda p: (list(LEVEL_TEXT).index(p.meta.level), p.id))
-    return render(request, "web/home.html", {"packs": [_pack_row(p) for p in packs]})
+    return render(request, "policies/home.html", {"packs": [_pack_row(p) for p in packs]})
 
 
 @login_required
@@ -75,7 +75,7 @@ def self_check(request: HttpRequest) -> HttpResponse:
         if choice:
             ctx["choice_error"] = tr("没有名为 {c} 的自测政策包，请重新选择",
                                      "There is no self-check pack {c}; choose again", c=choice)
-        return render(request, "web/self_check.html", ctx, status=404 if choice else 200)
+        return render(request, "policies/self_check.html", ctx, status=404 if choice else 200)
     vocabulary = reg.vocabulary()
     answers = sc.parse_answers(request.GET, vocabulary)
     checks = sc.evaluate(reg, ids if choice == "all" else [choice], answers, on)
@@ -92,7 +92,7 @@ def self_check(request: HttpRequest) -> HttpResponse:
         "open_count": sum(1 for c in checks if c.result and c.result.outcome == "undetermined"),
         "prefix": sc.PREFIX,
     })
-    return render(request, "web/self_check.html", ctx)
+    return render(request, "policies/self_check.html", ctx)
 
 
 def _question(fact: Any, answers: sc.Answers) -> dict[str, Any]:
@@ -117,7 +117,7 @@ def packs(request: HttpRequest) -> HttpResponse:
     reg = registry()
     rows = sorted((_pack_row(p) for p in reg.all()),
                   key=lambda r: (list(LEVEL_TEXT).index(r["pack"].meta.level), r["pack"].id))
-    return render(request, "web/packs.html", {"rows": rows, "refs": [r["pack"].ref for r in rows]})
+    return render(request, "policies/packs.html", {"rows": rows, "refs": [r["pack"].ref for r in rows]})
 
 
 def _get_pack(ref: str) -> Pack:
@@ -148,7 +148,7 @@ def pack_detail(request: HttpRequest, ref: str) -> HttpResponse:
     params = [{"param": prm, "values": [{"v": v, "text": param_value_text(v.value)} for v in prm.values]}
               for prm in pack.parameters.values()]
     versions = registry().packs.get(pack.id, [])
-    return render(request, "web/pack_detail.html", {
+    return render(request, "policies/pack_detail.html", {
         "p": _pack_row(pack), "pack": pack, "groups": groups, "params": params, "materials": materials(pack),
         "versions": versions, "facts": list(pack.facts.values()), "in_self_check": pack.id in
         sc.selfcheck_pack_ids(registry()),
@@ -165,7 +165,7 @@ def packs_compare(request: HttpRequest) -> HttpResponse:
             a, b = reg.get(a_ref), reg.get(b_ref)
         except UnknownPack:
             ctx["error"] = tr("请选择两个已加载的政策包", "Choose two loaded policy packs")
-            return render(request, "web/packs_compare.html", ctx, status=404)
+            return render(request, "policies/packs_compare.html", ctx, status=404)
         rows = diff(a, b)
         kinds: list[dict[str, Any]] = []
         for row in rows:
@@ -178,4 +178,4 @@ def packs_compare(request: HttpRequest) -> HttpResponse:
                 "right_cite": citation(b, row.right.id) if row.right else ""})
         counts = {rel: sum(1 for r in rows if r.relation == rel) for rel in RELATION_TEXT}
         ctx.update({"a": a, "b": b, "kinds": kinds, "counts": [(k, RELATION_TEXT[k], v) for k, v in counts.items()]})
-    return render(request, "web/packs_compare.html", ctx)
+    return render(request, "policies/packs_compare.html", ctx)

@@ -17,10 +17,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from rongcuo.cases.errors import Invalid, ServiceError
+from rongcuo.common.errors import Invalid, ServiceError
+from rongcuo.common.i18n import lang, tr
 from rongcuo.registry import services as reg
 from rongcuo.registry import spreadsheet
-from rongcuo.web.i18n import lang, tr
 
 SESSION_KEY = "registry_import"
 NUMERIC = {"budget", "start", "end", "acceptance", "lead_birth_date", "birth_date"}  # kept on one line
@@ -60,7 +60,7 @@ def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
 def _render_checks(request: HttpRequest, checks: list[reg.RowCheck], *, name: str, token: str,
                    error: str = "", status: int = 200, skip: bool = False) -> HttpResponse:
     bad = sum(1 for c in checks if not c.ok)
-    return render(request, "web/registry_import.html", _context(
+    return render(request, "registry/registry_import.html", _context(
         request, sheets=_preview(checks), name=name, token=token, bad=bad, good=len(checks) - bad,
         total=len(checks), error=error, skip=skip), status=status)
 
@@ -69,7 +69,7 @@ def _render_checks(request: HttpRequest, checks: list[reg.RowCheck], *, name: st
 def registry_import(request: HttpRequest) -> HttpResponse:
     _allowed(request)
     if request.method != "POST":
-        return render(request, "web/registry_import.html", _context(request))
+        return render(request, "registry/registry_import.html", _context(request))
     step = request.POST.get("step", "preview")
     if step == "import":
         return _do_import(request)
@@ -84,7 +84,7 @@ def registry_import(request: HttpRequest) -> HttpResponse:
         rows = spreadsheet.read_xlsx(data)
         checks = reg.registry_check(actor=request.user, rows=rows)  # refuses too many rows before keeping them
     except ServiceError as exc:
-        return render(request, "web/registry_import.html", _context(request, upload_error=_message(exc)),
+        return render(request, "registry/registry_import.html", _context(request, upload_error=_message(exc)),
                       status=exc.status)
     token = hashlib.sha256(data).hexdigest()[:16]
     request.session[SESSION_KEY] = {"token": token, "name": upload.name[:200],
@@ -95,7 +95,7 @@ def registry_import(request: HttpRequest) -> HttpResponse:
 def _do_import(request: HttpRequest) -> HttpResponse:
     kept = request.session.get(SESSION_KEY) or {}
     if not kept or kept.get("token") != request.POST.get("token"):
-        return render(request, "web/registry_import.html", _context(
+        return render(request, "registry/registry_import.html", _context(
             request, upload_error=tr("预览已失效，请重新上传文件", "The preview has expired; upload the file again")),
             status=409)
     rows = reg.rows_from(kept["rows"])

@@ -14,10 +14,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from rongcuo.demo.world import World, build_world, org, person, project, user
 from rongcuo.monitoring import services as svc
 from rongcuo.monitoring.models import CorrectionCase, EarlyWarning
 from rongcuo.registry.models import OrgKind, Role, UnitType
-from rongcuo.registry.world import World, build_world, org, person, project, user
 
 YN_PACK = "yunnan-correction-measures"
 MARKER = "YN-2024-GY-011"

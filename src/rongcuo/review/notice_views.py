@@ -15,11 +15,11 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from rongcuo.cases import services as case_svc
-from rongcuo.cases.errors import ServiceError
 from rongcuo.cases.models import Case
+from rongcuo.common.errors import ServiceError
+from rongcuo.common.i18n import lang, tr
 from rongcuo.engine.model import Text
 from rongcuo.review.api import notice_cases, notice_out, notices_cached, objection_rate_limit
-from rongcuo.web.i18n import lang, tr
 
 FIELD_TEXT = {
     "project_name": Text(zh="项目名称", en="Project"), "host_unit": Text(zh="承担单位", en="Host unit"),
@@ -44,7 +44,7 @@ def notices(request: HttpRequest) -> HttpResponse:
     raw = request.GET.get("page", "1")
     page = int(raw) if raw.isdigit() and 0 < int(raw) <= 100_000 else 1
     listing = notices_cached(f"page:{lang()}:{page}", lambda: _notices_listing(page))
-    return render(request, "web/notices.html", {"listing": mark_safe(listing)})
+    return render(request, "review/notices.html", {"listing": mark_safe(listing)})
 
 
 def _notices_listing(page: int) -> str:
@@ -61,7 +61,7 @@ def _notices_listing(page: int) -> str:
     for it in items:  # one cell per column, in the columns' order (a notice may publish fewer fields)
         by_id = {f["id"]: f["value"] for f in it["fields"]}
         it["cells"] = [by_id.get(c, "") for c in columns]
-    return render_to_string("web/_notices_list.html", {
+    return render_to_string("review/_notices_list.html", {
         "items": items, "columns": [FIELD_TEXT.get(c, Text(zh=c, en=c)) for c in columns],
         "page": page, "has_next": len(found) > NOTICES_PAGE,
         "first_no": (page - 1) * NOTICES_PAGE + 1, "last_no": (page - 1) * NOTICES_PAGE + len(items)})
@@ -79,7 +79,7 @@ def notice_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     ctx: dict[str, Any] = {"n": out, "fields": _published(out), "channel": Text(**out["channel"]), "errors": {},
                            "posted": {}, "limits": LIMITS}
     if request.method != "POST":
-        return render(request, "web/notice.html", ctx)
+        return render(request, "review/notice.html", ctx)
     posted = {k: request.POST.get(k, "") for k in FORM_FIELDS}
     errors = {k: tr("此项必填", "This field is required") for k in FORM_FIELDS if not posted[k].strip()}
     status = 400
@@ -98,4 +98,4 @@ def notice_detail(request: HttpRequest, case_id: int) -> HttpResponse:
                                          "and answer.", n=objection.pk))
             return redirect("notice_detail", case_id=case.pk)
     ctx.update({"errors": errors, "posted": posted, "error_fields": [k for k in FORM_FIELDS if k in errors]})
-    return render(request, "web/notice.html", ctx, status=status)
+    return render(request, "review/notice.html", ctx, status=status)

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from rongcuo.cases.demo import demo_load
+from rongcuo.demo.cases import demo_load
 
 
 class Command(BaseCommand):

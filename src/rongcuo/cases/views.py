@@ -21,21 +21,21 @@ from django.urls import get_script_prefix, reverse
 from django.views.decorators.http import require_POST
 from markupsafe import Markup
 
-from rongcuo import generations
 from rongcuo.audit.models import AuditEvent
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as svc
-from rongcuo.cases.errors import Invalid, NotFound, ServiceError
 from rongcuo.cases.models import Case, CaseFact, Deadline, DeadlineStatus, Disposition, Evidence, StageChange
-from rongcuo.cases.packs import pack_of, registry
-from rongcuo.cases.presence import may_have
+from rongcuo.common import generations
+from rongcuo.common.errors import Invalid, NotFound, ServiceError
+from rongcuo.common.explain import determination_view, stage_label, value_text
+from rongcuo.common.i18n import lang, pick, tr
+from rongcuo.common.packs import pack_of, registry
+from rongcuo.common.prepared import Prepared, PreparedFamily
+from rongcuo.common.presence import may_have
 from rongcuo.engine.model import FactType, Text
 from rongcuo.engine.pack import Pack, UnknownPack
 from rongcuo.engine.render import OUTCOME_TEXT
-from rongcuo.prepared import Prepared, PreparedFamily
 from rongcuo.registry.models import Project
-from rongcuo.web.explain import determination_view, stage_label, value_text
-from rongcuo.web.i18n import lang, pick, tr
 from rongcuo.web.jinja import content, output, role_label, url
 from rongcuo.web.jinja import date as date_text
 from rongcuo.workdays.services import load_calendar
@@ -113,10 +113,10 @@ def _case_or_404(user: Any, pk: int) -> Case:
 
 @lru_cache(maxsize=1)
 def _case_page_presence() -> dict[str, Any]:
-    """Which kinds of the case's records exist, read with the case (`rongcuo.cases.presence`): the case page asks
+    """Which kinds of the case's records exist, read with the case (`rongcuo.common.presence`): the case page asks
     only for those (most cases have no letters, obligations, decisions, panel, objections or corrections)."""
     from rongcuo.cases.models import Objection
-    from rongcuo.cases.presence import exists_columns
+    from rongcuo.common.presence import exists_columns
     from rongcuo.monitoring.models import CorrectionCase
     from rongcuo.review.models import Decision, Letter, Obligation, Panel
     from rongcuo.review.services import integrity_exists_column
@@ -127,7 +127,7 @@ def _case_page_presence() -> dict[str, Any]:
                           corrections=(CorrectionCase, "project", "project_id"), integrity=integrity_exists_column())
 
 
-# The case page's reads, compiled once per process (rongcuo.prepared): each is the query the ORM would run for
+# The case page's reads, compiled once per process (rongcuo.common.prepared): each is the query the ORM would run for
 # `perm.case_for` with the presence columns (`_case_page_presence`), `case.facts`, `case.evidence`,
 # `case.stage_changes` and the case's audit events (its deadlines: `svc.case_deadlines`), without building its SQL
 # on every request.
@@ -259,7 +259,7 @@ def work(request: HttpRequest) -> HttpResponse:
     page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) <= 100_000 else 1
     # The page's ids first (the ids alone walk the primary key backwards and stop after a page), then
     # only those rows with only the shown columns, as plain rows (no model objects: a page lists dozens). Each
-    # query is compiled once per shape (rongcuo.prepared): the user's visibility, the filters chosen, the page and
+    # query is compiled once per shape (common.prepared): the user's visibility, the filters chosen, the page and
     # its size, the number of ids; a search's pattern is not a key, so a search builds its query as usual.
     shape = perm.visibility_shape(user)
     chosen = {name: value for name, value in (("stage", stage), ("outcome", outcome)) if value}
@@ -322,7 +322,7 @@ def work(request: HttpRequest) -> HttpResponse:
                      "pack_text": pack_texts[key], "outcome_text": outcome_texts.get(c.outcome, ""),
                      "disposition_text": disposition_texts.get(c.disposition, "")})
     keep = {k: v for k, v in (("stage", stage), ("outcome", outcome), ("q", q)) if v}
-    return render(request, "web/work.html", {
+    return render(request, "cases/work.html", {
         "rows": rows, "deadlines": deadline_rows, "stage": stage, "outcome": outcome, "q": q,
         "case_html": case_rows_html(rows), "deadline_html": deadline_rows_html(deadline_rows),
         "stages": _stage_options(user), "outcomes": list(OUTCOME_TEXT.items()),
@@ -338,7 +338,7 @@ def work(request: HttpRequest) -> HttpResponse:
 # The work queue's two tables are written here rather than by a template loop: a page lists thirty cases and thirty
 # deadlines, and Jinja2 spends on a row's dozen lookups and printed values several times what the text costs.
 # Each value is printed as a template prints it (`jinja.output`: localized, escaped unless it is markup); the
-# markup is the same, character for character, as the loops in web/work.html wrote (a test compares them).
+# markup is the same, character for character, as the loops in cases/work.html wrote (a test compares them).
 
 _PROVISIONAL = {language: ' <span class="small" title="{}">{}</span>'.format(*texts) for language, texts in (
     ("zh", ("所涉年度的节假日安排尚未公布", "（暂定）")),
@@ -420,7 +420,7 @@ def finding_rows_html(rows: list[dict[str, Any]], case_pk: int, history: bool = 
     """The case page's findings table body (`history`: the superseded findings' table), one row per finding row of
     `case_context` (the finding `f`, its fact's definition `def` or None, its value and stage as texts, and for a
     current finding the materials it rests on). Written here, as the work queue's rows are, with each value printed
-    as a template prints it; the markup is the same as the loops web/case.html had (a test compares them)."""
+    as a template prints it; the markup is the same as the loops cases/case.html had (a test compares them)."""
     out = output
     parts = []
     for r in rows:
@@ -539,8 +539,8 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
 
 
 def _review_sections(case: Case, roles: set[str], pack: Pack | None) -> dict[str, Any]:
-    """The panel, objections, letters, obligations and integrity records (web/_case_review.html)."""
-    from rongcuo.web.review_views import case_review_context
+    """The panel, objections, letters, obligations and integrity records (review/_case_review.html)."""
+    from rongcuo.review.views import case_review_context
 
     return case_review_context(case, roles, pack)
 
@@ -551,13 +551,13 @@ def case_page(request: HttpRequest, pk: int) -> HttpResponse:
         case = perm.readable(request.user, _PAGE_CASE.first(pk))
     except NotFound:
         raise Http404("no such case") from None
-    return render(request, "web/case.html", case_context(request, case))
+    return render(request, "cases/case.html", case_context(request, case))
 
 
 def _refused(request: HttpRequest, pk: int, exc: ServiceError, form: str, posted: dict[str, Any]) -> HttpResponse:
     case = _case_or_404(request.user, pk)  # re-read: the failed call changed nothing
     ctx = case_context(request, case, _error(exc, form, _pack(case), action=posted.get("action")), posted)
-    return render(request, "web/case.html", ctx, status=exc.status)
+    return render(request, "cases/case.html", ctx, status=exc.status)
 
 
 def _version(request: HttpRequest) -> int | None:
@@ -683,7 +683,7 @@ def _apply_error(exc: ServiceError, offered: list[dict[str, Any]], form: str = "
 def my_context(request: HttpRequest, error: dict[str, Any] | None = None,
                posted: dict[str, Any] | None = None) -> dict[str, Any]:
     from rongcuo.cases.models import ApplicationDraft
-    from rongcuo.web.i18n import has_cjk
+    from rongcuo.common.i18n import has_cjk
 
     person = perm.person_of(request.user)
     if person is None:
@@ -736,7 +736,7 @@ def my_context(request: HttpRequest, error: dict[str, Any] | None = None,
 def _render_my(request: HttpRequest, exc: ServiceError, posted: dict[str, Any], form: str = "apply") -> HttpResponse:
     ctx = my_context(request, None, posted)
     ctx["error"] = _apply_error(exc, ctx.get("offered", []), form)
-    return render(request, "web/my.html", ctx, status=exc.status)
+    return render(request, "cases/my.html", ctx, status=exc.status)
 
 
 @login_required
@@ -756,7 +756,7 @@ def my(request: HttpRequest) -> HttpResponse:
                               {}, form="drafts")
         posted = {"project": str(d.project_id), "pack_id": d.pack_id, "failure_explanation": d.failure_explanation,
                   "draft": str(d.pk), "version": str(d.version)}
-    return render(request, "web/my.html", my_context(request, posted=posted))
+    return render(request, "cases/my.html", my_context(request, posted=posted))
 
 
 def _applying(request: HttpRequest) -> tuple[Any, dict[str, str], Project, Any, int | None]:

@@ -9,7 +9,7 @@ from its pool, which also notices a fork), so the client is built once per pool 
 Its replies are parsed by hiredis (a dependency), which redis-py uses whenever it is installed instead of its own
 parser in Python: measured here, a signed-in page with only the site's frame took 3-6 % less CPU with it.
 
-Used by the settings when RONGCUO_CACHE_URL is set: ``BACKEND = "rongcuo.rediscache.RedisCache"``.
+Used by the settings when RONGCUO_CACHE_URL is set: ``BACKEND = "rongcuo.common.rediscache.RedisCache"``.
 """
 
 from __future__ import annotations

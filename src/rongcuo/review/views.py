@@ -19,17 +19,17 @@ from django.views.decorators.http import require_POST
 
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as case_svc
-from rongcuo.cases.errors import Invalid, ServiceError
+from rongcuo.cases import views as wv
 from rongcuo.cases.models import Case, Disposition, Objection, ObjectionStatus
-from rongcuo.cases.presence import may_have
+from rongcuo.common.errors import Invalid, ServiceError
+from rongcuo.common.explain import determination_view, stage_label, value_text
+from rongcuo.common.i18n import pick, tr
+from rongcuo.common.presence import may_have
 from rongcuo.engine.model import ClauseKind, FactType, Text
 from rongcuo.engine.pack import Pack
 from rongcuo.engine.render import KIND_TEXT, OUTCOME_TEXT, citation
 from rongcuo.review import services as review_svc
 from rongcuo.review.models import Decision, Expert, Letter, MemberStatus, Obligation, Panel, PanelMember
-from rongcuo.web import work_views as wv
-from rongcuo.web.explain import determination_view, stage_label, value_text
-from rongcuo.web.i18n import pick, tr
 
 PANEL_VIEW_ROLES = {"caseworker", "nsf_office", "committee", "auditor", "admin"}
 PANEL_ACT_ROLES = {"caseworker", "nsf_office", "admin"}
@@ -99,7 +99,7 @@ def decision_stage(case: Case, pack: Pack | None) -> bool:
 
 
 def case_review_context(case: Case, roles: set[str], pack: Pack | None) -> dict[str, Any]:
-    """What the case page's review sections need (web/_case_review.html)."""
+    """What the case page's review sections need (review/_case_review.html)."""
     acting = roles - perm.READ_ONLY_ROLES
     is_open = case.disposition == Disposition.open
     ctx: dict[str, Any] = {"today": case_svc.today()}
@@ -305,7 +305,7 @@ def expert_home(request: HttpRequest) -> HttpResponse:
         rows.append({"m": m, "case": case, "stage": stage_label(pack, case.stage), "status": MEMBER_TEXT[m.status],
                      "open": m.status == MemberStatus.invited and case.disposition == Disposition.open,
                      "concluded": m.panel.concluded_at is not None})
-    return render(request, "web/expert.html", {"expert": expert, "rows": rows,
+    return render(request, "review/expert.html", {"expert": expert, "rows": rows,
                                                "expertise": EXPERTISE_TEXT.get(expert.expertise) if expert else None,
                                                "todo": sum(1 for r in rows if r["open"])})
 
@@ -383,7 +383,7 @@ def _number(raw: str) -> Any:
 def expert_review(request: HttpRequest, pk: int) -> HttpResponse:
     case, member = _seat(request, pk)
     if request.method != "POST":
-        return render(request, "web/expert_review.html", _review_context(request, case, member))
+        return render(request, "review/expert_review.html", _review_context(request, case, member))
     pack = wv._pack(case)
     rules = _rules(pack)
     raw_scores = {c.id: request.POST.get(f"score.{c.id}", "").strip() for c in (rules.criteria if rules else [])}
@@ -407,7 +407,7 @@ def expert_review(request: HttpRequest, pk: int) -> HttpResponse:
                                  material_request=material)
     except ServiceError as exc:
         ctx = _review_context(request, case, member, _labelled(wv._error(exc, "review", pack), pack), posted)
-        return render(request, "web/expert_review.html", ctx, status=exc.status)
+        return render(request, "review/expert_review.html", ctx, status=exc.status)
     messages.success(request, tr("评审意见已提交：{n}", "Your review of {n} is submitted", n=case.number))
     return redirect("expert_review", pk=case.pk)
 
@@ -422,7 +422,7 @@ def expert_decline(request: HttpRequest, pk: int) -> HttpResponse:
     except ServiceError as exc:
         ctx = _review_context(request, case, member, wv._error(exc, "decline", wv._pack(case)),
                               {"reason": reason})
-        return render(request, "web/expert_review.html", ctx, status=exc.status)
+        return render(request, "review/expert_review.html", ctx, status=exc.status)
     messages.success(request, tr("您已谢绝评审 {n}；理由已记录，将由下一位候选专家递补。",
                                  "You have declined {n}; the reason is recorded and the next candidate replaces you.",
                                  n=case.number))
@@ -497,7 +497,7 @@ def committee_case(request: HttpRequest, pk: int) -> HttpResponse:
     if not roles & COMMITTEE_VIEW_ROLES:
         raise PermissionDenied("the committee page is for the committee, caseworkers and auditors")
     if request.method != "POST":
-        return render(request, "web/committee.html", _committee_context(request, case))
+        return render(request, "review/committee.html", _committee_context(request, case))
     decision, reasons = request.POST.get("decision", ""), request.POST.get("reasons", "")
     present = request.POST.getlist("present")
     votes = {k[5:]: v for k, v in request.POST.items() if k.startswith("vote.") and v}
@@ -510,7 +510,7 @@ def committee_case(request: HttpRequest, pk: int) -> HttpResponse:
     except ServiceError as exc:
         case = wv._case_or_404(request.user, pk)
         ctx = _committee_context(request, case, wv._error(exc, "decision", wv._pack(case)), posted)
-        return render(request, "web/committee.html", ctx, status=exc.status)
+        return render(request, "review/committee.html", ctx, status=exc.status)
     case.refresh_from_db()
     messages.success(request, tr("集体审定已记录：{d}。当前阶段：{s}", "The collective decision is recorded: {d}. "
                                  "The case is now at: {s}", d=pick(OUTCOME_TEXT[record.decision]),

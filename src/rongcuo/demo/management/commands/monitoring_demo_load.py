@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from rongcuo.monitoring.demo import monitoring_demo_load
+from rongcuo.demo.monitoring import monitoring_demo_load
 
 
 class Command(BaseCommand):

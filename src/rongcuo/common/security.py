@@ -1,11 +1,10 @@
-"""Security plumbing that is not specific to one app: a Content-Security-Policy header, and login throttling."""
+"""Security plumbing that is not specific to one app: the client address behind trusted proxies, and login
+throttling."""
 
 from __future__ import annotations
 
 import functools
 import ipaddress
-import json
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -13,26 +12,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_login_failed
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest
 
-from rongcuo import generations
-from rongcuo.prepared import Prepared
-
-
-class ContentSecurityPolicyMiddleware:
-    """Adds the configured Content-Security-Policy (settings.RONGCUO_CSP; empty to disable)."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        policy = getattr(settings, "RONGCUO_CSP", "")
-        if policy and "Content-Security-Policy" not in response:
-            response["Content-Security-Policy"] = policy
-        return response
+from rongcuo.common import generations
+from rongcuo.common.prepared import Prepared
 
 
 def client_address(request: HttpRequest | None) -> str:
@@ -135,72 +120,3 @@ def _count_failure(sender: Any, credentials: dict[str, Any], request: HttpReques
         cache.incr(key)
     except ValueError:
         cache.set(key, 1, settings.LOGIN_FAILURE_WINDOW)
-
-
-class NulCharacterMiddleware:
-    """Refuses input holding the NUL character (U+0000) with a 400 naming the field.
-
-    No text in Rongcuo can hold it, and PostgreSQL text columns cannot store it (SQLite can): without this
-    check the same request would be stored on one database and be a server error on the other. Checked
-    are the path, every query and form parameter, and every string (and key) of a JSON body.
-    """
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        field = self._offending_field(request)
-        if field is not None:
-            return _nul_refusal(request, field)
-        return self.get_response(request)
-
-    @staticmethod
-    def _offending_field(request: HttpRequest) -> str | None:
-        if "\x00" in request.path:
-            return "path"
-        for key, values in request.GET.lists():
-            if "\x00" in key or any("\x00" in v for v in values):
-                return key.replace("\x00", "") or "query"
-        if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
-            return None
-        content_type = request.content_type or ""
-        try:
-            if content_type == "application/json" or content_type.endswith("+json"):
-                raw = request.body
-                if b"\x00" in raw or b"\\u0000" in raw.lower():  # cheap screen before parsing
-                    return _json_nul_path(json.loads(raw)) if b"\x00" not in raw else "body"
-            elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-                for key, values in request.POST.lists():
-                    if "\x00" in key or any("\x00" in v for v in values):
-                        return key.replace("\x00", "") or "form"
-        except (ValueError, SuspiciousOperation):
-            return None  # malformed or oversize bodies are the view's to refuse, with its own message
-        return None
-
-
-def _json_nul_path(value: Any, path: str = "") -> str | None:
-    if isinstance(value, str):
-        return (path or "body") if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            here = f"{path}.{key}" if path else str(key)
-            if "\x00" in str(key):
-                return here.replace("\x00", "")
-            found = _json_nul_path(item, here)
-            if found:
-                return found
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            found = _json_nul_path(item, f"{path}[{i}]" if path else f"[{i}]")
-            if found:
-                return found
-    return None
-
-
-def _nul_refusal(request: HttpRequest, field: str) -> HttpResponse:
-    zh = f"{field} 含有不允许的空字符（U+0000），请删除后重试"
-    en = f"{field} contains the NUL character (U+0000), which is not allowed; remove it and retry"
-    if request.path.startswith("/api/"):
-        return JsonResponse({"code": "invalid", "message": {"zh": zh, "en": en}, "field": field}, status=400,
-                            json_dumps_params={"ensure_ascii": False})
-    return HttpResponse(f"{zh}\n{en}\n", status=400, content_type="text/plain; charset=utf-8")

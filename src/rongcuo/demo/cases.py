@@ -14,8 +14,8 @@ from django.db import transaction
 
 from rongcuo.cases import services as svc
 from rongcuo.cases.models import Case
+from rongcuo.demo.world import World, build_world, person, project
 from rongcuo.registry.models import Project
-from rongcuo.registry.world import World, build_world, person, project
 from rongcuo.review import services as review_svc
 
 CRITERIA = ["innovativeness", "strategic_value", "necessity", "insight_for_follow_up", "records_completeness",
@@ -154,8 +154,8 @@ def demo_load() -> dict[str, int]:
         _zj_case(w, "zj5", "refused"),
     ]
     # The other parts of the demo: state funds and technology transfers, monitoring and corrections.
-    from rongcuo.funds.demo import funds_demo_load
-    from rongcuo.monitoring.demo import monitoring_demo_load
+    from rongcuo.demo.funds import funds_demo_load
+    from rongcuo.demo.monitoring import monitoring_demo_load
 
     funds_demo_load()
     monitoring_demo_load(w)

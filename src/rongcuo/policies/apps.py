@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PoliciesConfig(AppConfig):
+    name = "rongcuo.policies"
+    verbose_name = "政策包与自查 Policy packs and self-check"
