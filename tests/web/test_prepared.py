@@ -206,7 +206,7 @@ def test_the_work_queue_is_the_page_the_plain_orm_builds(demo: dict[str, Case],
 ])
 def test_the_list_apis_answer_what_the_plain_orm_answers(demo: dict[str, Case], monkeypatch: pytest.MonkeyPatch,
                                                          path: str, queries: list[str]) -> None:
-    from rongcuo.web import api
+    from rongcuo.cases import api
 
     stage = next(iter(demo.values())).stage
     urls = [path + q.format(stage=stage) for q in queries]
@@ -221,7 +221,7 @@ def test_the_list_apis_answer_what_the_plain_orm_answers(demo: dict[str, Case], 
 
 def test_the_case_api_answers_what_the_plain_orm_answers(demo: dict[str, Case],
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from rongcuo.web import api
+    from rongcuo.cases import api
 
     # two findings resting on uploaded materials (the demo's findings cite none), one of them on two
     by = get_user_model().objects.get(username="zj_caseworker")

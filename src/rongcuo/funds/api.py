@@ -1,6 +1,6 @@
 """JSON API for funds (容亏) and technology transfers (成果转化定价). Thin: every write calls a service.
 
-Mount in `rongcuo.web.api`:
+Mounted by `rongcuo.web.api`:
 
     from rongcuo.funds.api import router as funds_router, transfers as transfers_router
     api.add_router("/funds", funds_router)

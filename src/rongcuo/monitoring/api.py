@@ -31,7 +31,7 @@ from rongcuo.monitoring.models import (
 from rongcuo.registry.models import Milestone, Organisation
 
 router = Router(tags=["monitoring"])
-monitoring_router = router  # the name to import in rongcuo.web.api
+monitoring_router = router  # the name rongcuo.web.api mounts
 
 
 # --- schemas ------------------------------------------------------------------------------------------

@@ -1,0 +1,425 @@
+"""The cases' API: filing, facts, evidence, the procedure's steps, deadlines and a case's audit trail.
+Thin: every write calls a service function."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import F, TextField
+from django.db.models.functions import Cast
+from django.http import HttpRequest, HttpResponse
+from ninja import File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from rongcuo.audit.api import AuditOut
+from rongcuo.audit.models import AuditEvent
+from rongcuo.cases import permissions as perm
+from rongcuo.cases import services as svc
+from rongcuo.cases.models import Case, CaseFact, Deadline, DeadlineStatus, Objection, StageChange
+from rongcuo.common.api import listed
+from rongcuo.common.errors import Invalid, NotFound, check_page
+from rongcuo.common.prepared import Prepared, PreparedFamily
+from rongcuo.registry.models import Person, Project
+
+# --- schemas ------------------------------------------------------------------------------------------
+
+class CaseIn(Schema):
+    project_id: int
+    applicant_id: int | None = None
+    failure_explanation: str
+    pack_id: str | None = None
+    relevant_date: dt.date | None = None
+    determination_id: str | None = None
+
+
+class CaseUpdateIn(Schema):
+    version: int
+    failure_explanation: str
+
+
+class CaseOut(Schema):
+    id: int
+    number: str
+    pack_id: str
+    pack_version: str
+    pack_hash: str
+    determination_id: str
+    relevant_date: dt.date
+    filed_on: dt.date
+    bureau_id: int
+    host_unit_id: int
+    applicant_id: int
+    project_id: int
+    stage: str
+    disposition: str
+    outcome: str
+    routed_to: str
+    awaiting_supplement_since: dt.date | None
+    version: int
+
+
+class FactOut(Schema):
+    fact_id: str
+    value: Any
+    role: str
+    stage: str
+    established_by: str
+    established_at: dt.datetime
+    evidence: list[str]
+    note: str
+    current: bool
+
+
+class DeadlineOut(Schema):
+    id: int
+    case_id: int
+    case_number: str
+    key: str
+    label_zh: str
+    label_en: str
+    start_date: dt.date
+    days: int
+    day_kind: str
+    extension_days: int
+    extension_available: int
+    due_date: dt.date | None
+    provisional: bool
+    status: str
+    state: str
+
+
+class StageChangeOut(Schema):
+    from_stage: str
+    to_stage: str
+    action: str
+    actor: str
+    role: str
+    reason: str
+    at: dt.datetime
+
+
+class TransitionOut(Schema):
+    action: str
+    to: str
+    label_zh: str
+    label_en: str
+    reason_required: bool
+    possible: bool
+    unmet: str | None
+
+
+class CaseDetailOut(CaseOut):
+    failure_explanation: str
+    facts: list[FactOut]
+    deadlines: list[DeadlineOut]
+    history: list[StageChangeOut]
+    transitions: list[TransitionOut]
+    roles: list[str]
+
+
+class FactsIn(Schema):
+    version: int | None = None
+    facts: dict[str, Any]
+    role: str | None = None
+    evidence_ids: list[int] = []
+    note: str = ""
+
+
+class TransitionIn(Schema):
+    action: str
+    reason: str = ""
+    version: int | None = None
+
+
+class ExtendIn(Schema):
+    key: str = "overall"
+    reason: str
+    version: int | None = None
+
+
+class EvidenceOut(Schema):
+    id: int
+    kind: str
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: dt.datetime
+
+
+class ObjectionAnswerIn(Schema):
+    answer: str
+    sustained: bool
+
+
+class ObjectionOut(Schema):
+    id: int
+    status: str
+    filed_at: dt.datetime
+    answer: str
+    sustained: bool | None
+
+
+class AssignIn(Schema):
+    expert_username: str
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+def _user(request: HttpRequest) -> Any:
+    return request.user
+
+
+def _deadline_out(d: Deadline, cal: Any = None) -> dict[str, Any]:
+    return {"id": d.id, "case_id": d.case_id, "case_number": d.case.number, "key": d.key, "label_zh": d.label_zh,
+            "label_en": d.label_en, "start_date": d.start_date, "days": d.days, "day_kind": d.day_kind,
+            "extension_days": d.extension_days, "extension_available": d.extension_available,
+            "due_date": d.due_date, "provisional": d.provisional, "status": d.status,
+            "state": svc.deadline_state(d, cal=cal)}
+
+
+def _deadlines_out(deadlines: list[Deadline]) -> list[dict[str, Any]]:
+    """A case's deadlines (d.case is that case: no join, no re-read) with their states, on one calendar."""
+    cal = svc.display_calendar(deadlines) if any(d.status == DeadlineStatus.open for d in deadlines) else None
+    return [_deadline_out(d, cal) for d in deadlines]
+
+
+FACT_COLUMNS = ("id", "fact_id", "value", "role", "stage", "established_at", "note", "current")
+
+
+# The case's records as the case detail lists them, each read by a query compiled once (rongcuo.common.prepared).
+_FACT_ROWS = Prepared(lambda case_id: CaseFact.objects.filter(case_id=case_id).values(
+    *FACT_COLUMNS, established_by_name=F(f"established_by__{get_user_model().USERNAME_FIELD}")))
+_RELIED_ON = Prepared(lambda case_id: CaseFact.evidence.through.objects.filter(casefact__case_id=case_id)
+                      .order_by("evidence__uploaded_at", "evidence__id").values("casefact_id", "evidence__sha256"))
+_HISTORY = Prepared(lambda case_id: StageChange.objects.filter(case_id=case_id).values(
+    "from_stage", "to_stage", "action", "role", "reason", "at",
+    actor_name=F(f"actor__{get_user_model().USERNAME_FIELD}")))
+
+
+def _facts_out(case: Case) -> list[dict[str, Any]]:
+    """The case's findings as rows (no model objects): the findings with their author's name, then the hashes
+    of the evidence each relies on, in upload order — two queries, whatever the number of findings."""
+    relied: dict[int, list[str]] = {}
+    for link in _RELIED_ON(case.pk):
+        relied.setdefault(link["casefact_id"], []).append(link["evidence__sha256"])
+    return [{"fact_id": r["fact_id"], "value": r["value"], "role": r["role"], "stage": r["stage"],
+             "established_by": r["established_by_name"], "established_at": r["established_at"],
+             "evidence": relied.get(r["id"], []), "note": r["note"], "current": r["current"]}
+            for r in _FACT_ROWS(case.pk)]
+
+
+def _case_detail(case: Case, user: Any) -> dict[str, Any]:
+    out = {f: getattr(case, f) for f in CaseOut.model_fields}
+    out["failure_explanation"] = case.failure_explanation
+    out["facts"] = _facts_out(case)
+    out["deadlines"] = _deadlines_out(svc.case_deadlines(case.pk, known={"case": case}))
+    out["history"] = _HISTORY(case.pk)
+    for h in out["history"]:
+        h["actor"] = h.pop("actor_name")
+    out["transitions"] = [{"action": t.action, "to": t.to, "label_zh": t.label.zh, "label_en": t.label.en,
+                           "reason_required": t.reason_required, "possible": unmet is None, "unmet": unmet}
+                          for t, unmet in svc.available_transitions(case, user)]
+    out["roles"] = sorted(perm.roles_on_case(user, case))
+    return out
+
+
+# --- cases --------------------------------------------------------------------------------------------
+
+cases_router = Router(tags=["cases"])
+
+
+_LISTS = PreparedFamily()  # the case list's and the deadline list's queries, by shape
+
+
+@cases_router.get("", response=list[CaseOut])
+def cases_list(request: HttpRequest, stage: str | None = None, outcome: str | None = None,
+               disposition: str | None = None, limit: int = 100, offset: int = 0) -> Any:
+    check_page(limit, offset)
+    user = request.user
+    chosen = {name: value for name, value in (("stage", stage), ("outcome", outcome), ("disposition", disposition))
+              if value}
+
+    def build(*keys: str) -> Any:
+        qs = perm.visible_cases(user).filter(**dict(zip(chosen, keys, strict=True)))
+        # The page's ids first, then only those rows with only the listed columns: DISTINCT over whole rows would
+        # sort every visible case with its determination JSON, while the ids alone walk the primary key backwards
+        # and stop after `limit` rows.
+        page = qs.order_by("-id").values("id")[offset:offset + limit]
+        return Case.objects.filter(pk__in=page).order_by("-id").values(*CaseOut.model_fields)
+
+    # compiled once per shape (rongcuo.common.prepared): the user's visibility, the filters given, the page's bounds
+    shape = ("cases", perm.visibility_shape(user), tuple(chosen), limit, offset)
+    return listed(request, _LISTS(shape, lambda: Prepared(build, kinds=(str,) * len(chosen)))(*chosen.values()))
+
+
+@cases_router.post("", response={201: CaseDetailOut})
+def cases_create(request: HttpRequest, payload: CaseIn) -> Any:
+    project = Project.objects.filter(pk=payload.project_id).select_related("bureau", "host_unit").first()
+    if project is None:
+        raise NotFound("项目不存在", "no such project", field="project_id")
+    if payload.applicant_id is not None:
+        applicant = Person.objects.filter(pk=payload.applicant_id).first()
+        if applicant is None:
+            raise NotFound("申请人不存在", "no such person", field="applicant_id")
+    else:
+        applicant = perm.person_of(request.user)
+        if applicant is None:
+            raise Invalid("请指定申请人", "give applicant_id", field="applicant_id")
+    case = svc.case_create(actor=request.user, project=project, applicant=applicant,
+                           failure_explanation=payload.failure_explanation, pack_id=payload.pack_id,
+                           relevant_date=payload.relevant_date, determination_id=payload.determination_id)
+    return Status(201, _case_detail(case, request.user))
+
+
+@cases_router.get("/{case_id}", response=CaseDetailOut)
+def cases_get(request: HttpRequest, case_id: int) -> Any:
+    return _case_detail(perm.case_for(request.user, case_id), request.user)
+
+
+@cases_router.patch("/{case_id}", response=CaseDetailOut)
+def cases_update(request: HttpRequest, case_id: int, payload: CaseUpdateIn) -> Any:
+    case = perm.case_for(request.user, case_id)
+    case = svc.case_update(case=case, actor=request.user, failure_explanation=payload.failure_explanation,
+                           expected_version=payload.version)
+    return _case_detail(case, request.user)
+
+
+@cases_router.post("/{case_id}/facts", response=CaseDetailOut)
+def cases_facts(request: HttpRequest, case_id: int, payload: FactsIn) -> Any:
+    case = perm.case_for(request.user, case_id)
+    case = svc.case_set_facts(case=case, actor=request.user, facts=payload.facts, role=payload.role,
+                              evidence_ids=payload.evidence_ids, note=payload.note, expected_version=payload.version)
+    return _case_detail(case, request.user)
+
+
+@cases_router.get("/{case_id}/determination")
+def cases_determination(request: HttpRequest, case_id: int, assume_in_scope: bool = False) -> Any:
+    if not assume_in_scope:
+        # The stored determination is sent as the database holds it: no JSON parse and re-serialisation of a
+        # document of several kilobytes per request, and only the columns the permission check reads.
+        case = perm.case_for(request.user, case_id, only=perm.PERMISSION_COLUMNS,
+                             annotate={"determination_text": Cast("determination", TextField())})
+        return HttpResponse(case.determination_text or "{}", content_type="application/json; charset=utf-8")
+    case = perm.case_for(request.user, case_id)
+    from rongcuo.engine.render import result_json
+
+    return result_json(svc.case_evaluate(case, assume_in_scope=True))
+
+
+@cases_router.post("/{case_id}/evidence", response={201: EvidenceOut})
+def cases_evidence_upload(request: HttpRequest, case_id: int, kind: Form[str], file: File[UploadedFile]) -> Any:
+    case = perm.case_for(request.user, case_id)
+    ev = svc.evidence_upload(case=case, actor=request.user, file=file, kind=kind, name=file.name)
+    return Status(201, ev)
+
+
+@cases_router.get("/{case_id}/evidence", response=list[EvidenceOut])
+def cases_evidence(request: HttpRequest, case_id: int) -> Any:
+    return perm.case_for(request.user, case_id).evidence.all()
+
+
+@cases_router.get("/{case_id}/transitions", response=list[TransitionOut])
+def cases_transitions(request: HttpRequest, case_id: int) -> Any:
+    case = perm.case_for(request.user, case_id)
+    return _case_detail(case, request.user)["transitions"]
+
+
+@cases_router.post("/{case_id}/transitions", response=CaseDetailOut)
+def cases_transition(request: HttpRequest, case_id: int, payload: TransitionIn) -> Any:
+    case = perm.case_for(request.user, case_id)
+    case = svc.case_transition(case=case, actor=request.user, action=payload.action, reason=payload.reason,
+                               expected_version=payload.version)
+    return _case_detail(case, request.user)
+
+
+@cases_router.get("/{case_id}/deadlines", response=list[DeadlineOut])
+def cases_deadlines(request: HttpRequest, case_id: int) -> Any:
+    case = perm.case_for(request.user, case_id)
+    return _deadlines_out(list(case.deadlines.all()))
+
+
+@cases_router.post("/{case_id}/deadlines/extend", response=DeadlineOut)
+def cases_extend(request: HttpRequest, case_id: int, payload: ExtendIn) -> Any:
+    case = perm.case_for(request.user, case_id)
+    return _deadline_out(svc.deadline_extend(case=case, actor=request.user, key=payload.key, reason=payload.reason,
+                                             expected_version=payload.version))
+
+
+@cases_router.post("/{case_id}/experts")
+def cases_assign_expert(request: HttpRequest, case_id: int, payload: AssignIn) -> Any:
+    case = perm.case_for(request.user, case_id)
+    expert = get_user_model().objects.filter(username=payload.expert_username).first()
+    if expert is None:
+        raise NotFound("专家不存在", "no such expert", field="expert_username")
+    svc.expert_assign(case=case, actor=request.user, expert=expert)
+    return {"ok": True}
+
+
+@cases_router.get("/{case_id}/audit", response=list[AuditOut])
+def cases_audit(request: HttpRequest, case_id: int) -> Any:
+    case = perm.case_for(request.user, case_id)
+    perm.require_any(request.user, case, {"caseworker", "auditor", "committee"}, "查看审计日志",
+                     "read the audit trail")
+    return AuditEvent.objects.filter(subject_type="cases.case", subject_id=str(case.pk))
+
+
+@cases_router.post("/{case_id}/objections/{objection_id}/answer", response=ObjectionOut)
+def cases_object_answer(request: HttpRequest, case_id: int, objection_id: int, payload: ObjectionAnswerIn) -> Any:
+    case = perm.case_for(request.user, case_id)
+    obj = Objection.objects.filter(pk=objection_id, case=case).first()
+    if obj is None:
+        raise NotFound("异议不存在", "no such objection", field="objection_id")
+    return svc.objection_answer(objection=obj, actor=request.user, answer=payload.answer, sustained=payload.sustained)
+
+
+# --- deadlines and audit ------------------------------------------------------------------------------
+
+deadlines_router = Router(tags=["deadlines"])
+
+
+@deadlines_router.get("", response=list[DeadlineOut])
+def deadlines(request: HttpRequest, state: str | None = None, limit: int = 100, offset: int = 0) -> Any:
+    """Open deadlines of the cases you may see, earliest due first; `state` = overdue | due_soon | on_track |
+    paused; `limit` (1–500, default 100) and `offset` page through them."""
+    allowed = {None, "overdue", "due_soon", "on_track", "paused"}
+    if state not in allowed:
+        raise Invalid("state 应为 overdue、due_soon、on_track 或 paused",
+                      "state must be overdue, due_soon, on_track or paused", field="state")
+    check_page(limit, offset)
+    from rongcuo.workdays.services import load_calendar
+
+    today = svc.today()
+    cal = load_calendar(today.year, today.year + 2, shared=True)
+    soon = svc.due_soon_until(today, cal) if state in ("due_soon", "on_track") else None
+    user = request.user
+
+    def build() -> Any:
+        qs = Deadline.objects.filter(status=DeadlineStatus.open)
+        # Every state is a due-date range (the calendar gives the last day still due soon), so the database pages.
+        if state == "overdue":
+            qs = qs.filter(due_date__lt=today)
+        elif state == "paused":
+            qs = qs.filter(due_date__isnull=True)
+        elif state == "due_soon":
+            qs = qs.filter(due_date__gte=today, due_date__lte=soon)
+        elif state == "on_track":
+            qs = qs.filter(due_date__gt=soon)
+        return perm.visible_through_case(user, qs).order_by(F("due_date").asc(nulls_last=True), "id") \
+            .values(*DEADLINE_COLUMNS, case_number=F("case__number"))[offset:offset + limit]
+
+    # rows, not model objects (a page lists up to 500), through a query compiled once per shape (common.prepared):
+    # the user's visibility, the state, the page's bounds and the dates that bound the state
+    shape = ("deadlines", perm.visibility_shape(user), state, limit, offset, today, soon)
+    rows = _LISTS(shape, lambda: Prepared(build))()
+    return listed(request, [{**r, "state": svc.deadline_state(SimpleNamespace(**r), on=today, cal=cal)}
+                            for r in rows])
+
+
+DEADLINE_COLUMNS = ("id", "case_id", "key", "label_zh", "label_en", "start_date", "days", "day_kind",
+                    "extension_days", "extension_available", "due_date", "provisional", "status")
+
+

@@ -1,0 +1,117 @@
+"""The registry's API: organisations, projects and people, for staff."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Prefetch
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from rongcuo.cases import permissions as perm
+from rongcuo.common.errors import Forbidden, NotFound
+from rongcuo.registry.models import Organisation, Person, Project
+
+# --- schemas ------------------------------------------------------------------------------------------
+
+class OrganisationOut(Schema):
+    id: int
+    code: str
+    name_zh: str
+    name_en: str
+    kind: str
+    unit_type: str
+    jurisdiction_zh: str
+    parent_id: int | None
+    packs: list[str]
+
+
+class PersonOut(Schema):
+    id: int
+    name: str
+    unit_id: int | None
+    title: str
+
+
+class ExemptionMarkOut(Schema):
+    case_number: str
+    pack_ref: str
+    marked_on: dt.date
+
+
+class ProjectOut(Schema):
+    id: int
+    code: str
+    title: str
+    programme: str
+    funding_level: str
+    budget_yuan: float
+    start_date: dt.date | None
+    end_date: dt.date | None
+    acceptance_date: dt.date | None
+    status: str
+    project_mode: str
+    host_unit_id: int
+    bureau_id: int
+    lead_id: int
+    exemption_marks: list[ExemptionMarkOut]
+
+
+# --- registry -----------------------------------------------------------------------------------------
+
+registry_router = Router(tags=["registry"])
+
+
+def _require_staff(request: HttpRequest) -> None:
+    from rongcuo.registry.models import RoleGrant
+
+    u = request.user
+    if not (perm.is_admin(u) or perm.is_auditor(u) or RoleGrant.objects.filter(
+            user=u, role__in=["caseworker", "host_unit_reviewer", "committee"]).exists()):
+        raise Forbidden("仅限工作人员", "staff only", field="role")
+
+
+@registry_router.get("/organisations", response=list[OrganisationOut])
+def organisations(request: HttpRequest) -> Any:
+    return Organisation.objects.all()
+
+
+@registry_router.get("/projects", response=list[ProjectOut])
+def projects(request: HttpRequest, code: str | None = None) -> Any:
+    _require_staff(request)
+    qs = Project.objects.prefetch_related(Prefetch("exemption_marks")).select_related()
+    if code:
+        qs = qs.filter(code=code)
+    return [_project_out(p) for p in qs[:500]]
+
+
+def _project_out(p: Project) -> dict[str, Any]:
+    return {**{f: getattr(p, f) for f in ProjectOut.model_fields if f not in ("exemption_marks", "budget_yuan")},
+            "budget_yuan": float(p.budget_yuan),
+            "exemption_marks": [{"case_number": m.case.number, "pack_ref": m.pack_ref, "marked_on": m.marked_on}
+                                for m in p.exemption_marks.select_related("case")]}
+
+
+@registry_router.get("/projects/{project_id}", response=ProjectOut)
+def project_get(request: HttpRequest, project_id: int) -> Any:
+    p = Project.objects.filter(pk=project_id).first()
+    mine = p is not None and (perm.visible_cases(request.user).filter(project=p).exists()
+                              or (perm.person_of(request.user) is not None
+                                  and p.lead_id == perm.person_of(request.user).id))
+    if p is None or not mine:
+        try:
+            _require_staff(request)
+        except Forbidden:
+            raise NotFound("项目不存在", "no such project", field="project_id") from None
+        if p is None:
+            raise NotFound("项目不存在", "no such project", field="project_id")
+    return _project_out(p)
+
+
+@registry_router.get("/people", response=list[PersonOut])
+def people(request: HttpRequest) -> Any:
+    _require_staff(request)
+    return Person.objects.all()[:1000]
+
+
