@@ -22,6 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from rongcuo.audit.services import audit_append
+from rongcuo.cases import hooks
 from rongcuo.cases import permissions as perm
 from rongcuo.cases.models import (
     Case,
@@ -526,13 +527,11 @@ def case_transition(*, case: Case, actor: Any, action: str, reason: str = "",
     audit_append(actor=actor, action=f"case.transition.{action}", subject=case, before=before,
                  after={**case_snapshot(case), "reason": reason.strip(), "role": role})
     if _reopens_decision(proc, t) and hasattr(case, "decision"):
-        from rongcuo.review.services import decision_supersede  # the review app builds on this one
-
-        decision_supersede(case=case, actor=actor, reason=reason.strip(), action=action)
+        for reopened in hooks.ON_DECISION_REOPENED:  # review: the decision taken is superseded
+            reopened(case=case, actor=actor, reason=reason.strip(), action=action)
     if t.to in terminal and case.disposition == Disposition.decided:
-        from rongcuo.review.services import case_archive  # the review app builds on this one
-
-        case_archive(case, actor, day)
+        for decided in hooks.ON_CASE_DECIDED:  # review: exemption mark, obligations, letter
+            decided(case=case, actor=actor, on=day)
     return case
 
 

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from markupsafe import Markup
 
 from rongcuo.audit.models import AuditEvent
+from rongcuo.cases import hooks
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as svc
 from rongcuo.cases.models import Case, CaseFact, Deadline, DeadlineStatus, Disposition, Evidence, StageChange
@@ -114,17 +115,13 @@ def _case_or_404(user: Any, pk: int) -> Case:
 @lru_cache(maxsize=1)
 def _case_page_presence() -> dict[str, Any]:
     """Which kinds of the case's records exist, read with the case (`rongcuo.common.presence`): the case page asks
-    only for those (most cases have no letters, obligations, decisions, panel, objections or corrections)."""
+    only for those (most cases have no letters, obligations, decisions, panel, objections or corrections). The
+    apps built on cases add their kinds (`hooks.CASE_RECORDS`)."""
     from rongcuo.cases.models import Objection
     from rongcuo.common.presence import exists_columns
-    from rongcuo.monitoring.models import CorrectionCase
-    from rongcuo.review.models import Decision, Letter, Obligation, Panel
-    from rongcuo.review.services import integrity_exists_column
 
     return exists_columns(Case, evidence=(Evidence, "case", "id"), objections=(Objection, "case", "id"),
-                          panel=(Panel, "case", "id"), letters=(Letter, "case", "id"),
-                          obligations=(Obligation, "case", "id"), decisions=(Decision, "for_case", "id"),
-                          corrections=(CorrectionCase, "project", "project_id"), integrity=integrity_exists_column())
+                          **{name: relation() for name, relation in hooks.CASE_RECORDS.items()})
 
 
 # The case page's reads, compiled once per process (rongcuo.common.prepared): each is the query the ORM would run for
@@ -539,10 +536,12 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
 
 
 def _review_sections(case: Case, roles: set[str], pack: Pack | None) -> dict[str, Any]:
-    """The panel, objections, letters, obligations and integrity records (review/_case_review.html)."""
-    from rongcuo.review.views import case_review_context
-
-    return case_review_context(case, roles, pack)
+    """What the apps built on cases show on the case page (`hooks.CASE_PAGE_SECTIONS`; review: the panel,
+    objections, letters, obligations and integrity records, review/_case_review.html)."""
+    context: dict[str, Any] = {}
+    for section in hooks.CASE_PAGE_SECTIONS:
+        context.update(section(case, roles, pack))
+    return context
 
 
 @login_required

@@ -471,7 +471,7 @@ def _obligation_due(case: Case, days: int | None, day_kind: str | None, on: dt.d
     return d.date, d.provisional
 
 
-def case_archive(case: Case, actor: Any, on: dt.date) -> None:
+def case_archive(*, case: Case, actor: Any, on: dt.date) -> None:
     """Called when a decided case reaches its terminal stage (反馈归档): mark, obligations, letter."""
     decision = getattr(case, "decision", None)
     if decision is None or case.disposition != Disposition.decided:
