@@ -14,17 +14,36 @@ from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from rongcuo.audit.api import AuditOut
 from rongcuo.audit.models import AuditEvent
+from rongcuo.audit.services import audit_verify
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as svc
 from rongcuo.cases.models import Case, CaseFact, Deadline, DeadlineStatus, Objection, StageChange
 from rongcuo.common.api import listed
-from rongcuo.common.errors import Invalid, NotFound, check_page
+from rongcuo.common.errors import Forbidden, Invalid, NotFound, check_page
 from rongcuo.common.prepared import Prepared, PreparedFamily
 from rongcuo.registry.models import Person, Project
 
 # --- schemas ------------------------------------------------------------------------------------------
+
+class AuditOut(Schema):
+    seq: int
+    at: dt.datetime
+    actor_name: str
+    action: str
+    subject_type: str
+    subject_id: str
+    before: Any
+    after: Any
+    hash: str
+
+
+class VerifyOut(Schema):
+    ok: bool
+    checked: int
+    first_broken: int | None
+    reason: str
+
 
 class CaseIn(Schema):
     project_id: int
@@ -421,5 +440,18 @@ def deadlines(request: HttpRequest, state: str | None = None, limit: int = 100, 
 
 DEADLINE_COLUMNS = ("id", "case_id", "key", "label_zh", "label_en", "start_date", "days", "day_kind",
                     "extension_days", "extension_available", "due_date", "provisional", "status")
+
+
+# --- the audit trail as a whole (its API is here: who may verify it is a question of roles) -----------------
+
+audit_router = Router(tags=["audit"])
+
+
+@audit_router.get("/verify", response=VerifyOut)
+def audit_verify_api(request: HttpRequest) -> Any:
+    if not (perm.is_admin(request.user) or perm.is_auditor(request.user)):
+        raise Forbidden("仅限审计人员或管理员", "auditors and administrators only", field="role")
+    r = audit_verify()
+    return {"ok": r.ok, "checked": r.checked, "first_broken": r.first_broken, "reason": r.reason}
 
 

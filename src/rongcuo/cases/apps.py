@@ -10,9 +10,18 @@ class CasesConfig(AppConfig):
         from django.contrib.auth import get_user_model
 
         from rongcuo.cases.models import ApiToken, ExpertAssignment
-        from rongcuo.cases.permissions import accounts_changed, grants_changed
+        from rongcuo.cases.permissions import EXPERT_IDS_INLINE, visible_cases
+        from rongcuo.registry import permissions as registry_perm
         from rongcuo.registry.models import Organisation, Person, RoleGrant
+        from rongcuo.registry.permissions import accounts_changed, grants_changed
 
+        # Cached with each user's grants: the cases they are assigned to as an expert (`permissions._assigned`).
+        registry_perm.USER_STATE_PARTS["assigned"] = lambda user_id: list(
+            ExpertAssignment.objects.filter(expert_id=user_id).order_by("case_id")
+            .values_list("case_id", flat=True)[:EXPERT_IDS_INLINE + 1])
+        # A project of one of the user's cases may be read in the registry.
+        registry_perm.PROJECT_READERS.append(
+            lambda user, project: visible_cases(user).filter(project=project).exists())
         # Permission checks cache each user's grants (with their organisations); any change makes them stale.
         # An expert assignment is a grant of the expert role on one case (`permissions._assigned`).
         for model in (RoleGrant, Organisation, ExpertAssignment):

@@ -13,10 +13,17 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from rongcuo.cases.models import Case, ExpertAssignment
-from rongcuo.common import generations
 from rongcuo.common.errors import Forbidden, NotFound
 from rongcuo.common.prepared import Prepared
-from rongcuo.registry.models import OrgKind, Role, RoleGrant
+from rongcuo.registry.models import OrgKind, Role
+from rongcuo.registry.permissions import (
+    grants,
+    is_admin,
+    is_auditor,
+    org_ids,
+    person_of,
+    user_state,
+)
 
 READ_ONLY_ROLES = {"auditor"}
 
@@ -32,89 +39,6 @@ FINDING_ROLES: dict[str, set[str]] = {
     "admin": {"applicant_declaration", "host_unit_attestation", "investigation_finding", "expert_panel_finding",
               "committee", "system_computed"},
 }
-
-
-GRANTS_TTL = 60  # seconds a user's role grants are kept in the cache (a change clears them at once, see below)
-
-
-def grants(user: Any) -> list[RoleGrant]:
-    """The user's role grants with their organisations: on the user object for the request, and in the cache
-    across requests (every permission check starts here, so this saves a query on every request).
-
-    Cached with the rest of what every request asks about its user (`user_state`), under generations
-    (rongcuo.common.generations) that any change to a grant, an organisation, an expert record, a user or a person
-    replaces, so a changed role applies to the next request. With RONGCUO_CACHE_URL that holds for every worker;
-    with the per-process default cache, other workers see the change within GRANTS_TTL seconds (`check --deploy`
-    warns about that cache, rongcuo.W001)."""
-    cached: list[RoleGrant] | None = getattr(user, "_rongcuo_grants", None)
-    if cached is None:
-        cached = user_state(user)["grants"] if user.pk else []
-    return cached
-
-
-def user_state(user: Any) -> dict[str, Any]:
-    """What every request asks about its user, in one cache entry (one round trip): their role grants, their
-    person in the registry (False for none), whether they are in the expert pool and the cases they are assigned
-    to as an expert (`_assigned`); remembered on the user object for the request as well (`_rongcuo_grants`,
-    `_rongcuo_person`, `_rongcuo_in_pool`, `_rongcuo_assigned`). An assignment made or withdrawn replaces the
-    generation like a grant does (cases app signals)."""
-
-    def compute() -> dict[str, Any]:
-        from rongcuo.registry.models import Person
-        from rongcuo.review.models import Expert
-
-        return {"grants": list(RoleGrant.objects.filter(user_id=user.pk).select_related("organisation")),
-                "person": Person.objects.filter(user_id=user.pk).first() or False,
-                "in_pool": Expert.objects.filter(user_id=user.pk).exists(),
-                "assigned": list(ExpertAssignment.objects.filter(expert_id=user.pk).order_by("case_id")
-                                 .values_list("case_id", flat=True)[:EXPERT_IDS_INLINE + 1])}
-
-    # The key names the entry's shape ("v2": with "assigned"), so an entry an older release wrote, or an older worker
-    # still writes during a rolling deploy, is never read as this one.
-    state: dict[str, Any] = generations.cached((generations.GRANTS, generations.ACCOUNTS), f"user:v2:{user.pk}",
-                                               GRANTS_TTL, compute)
-    user._rongcuo_grants, user._rongcuo_in_pool = state["grants"], state["in_pool"]
-    if getattr(user, "_rongcuo_assigned", None) is None:
-        user._rongcuo_assigned = state["assigned"]
-    if getattr(user, "_rongcuo_person", None) is None:
-        user._rongcuo_person = state["person"]
-    return state
-
-
-def grants_changed(**kwargs: Any) -> None:
-    """Signal receiver (registry app): a grant or organisation changed; cached grants are stale from now on."""
-    generations.bump(generations.GRANTS)
-
-
-def accounts_changed(**kwargs: Any) -> None:
-    """Signal receiver (cases app): a user, person or API token changed; cached token lookups and user states
-    (`user_state`) are stale from now on."""
-    generations.bump(generations.ACCOUNTS)
-
-
-def person_of(user: Any) -> Any:
-    """The user's person in the registry (None for an account without one, or no user): on the user object for
-    the request, and in the cache across requests with the user's grants (`user_state`), which a saved or deleted
-    user or person replaces (cases app signals). Every page asks (the navigation, the applicant's permissions)."""
-    if not getattr(user, "is_authenticated", False):
-        return None
-    found = getattr(user, "_rongcuo_person", None)  # (not user.__dict__: request.user is a lazy proxy)
-    if found is None:
-        found = user_state(user)["person"]
-    return found or None
-
-
-def is_admin(user: Any) -> bool:
-    return bool(user.is_authenticated and (user.is_superuser or any(g.role == Role.admin for g in grants(user))))
-
-
-def is_auditor(user: Any) -> bool:
-    return bool(user.is_authenticated and any(g.role == Role.auditor for g in grants(user)))
-
-
-def _org_ids(user: Any, role: str, kind: str | None = None) -> set[int]:
-    return {g.organisation_id for g in grants(user)
-            if g.role == role and g.organisation_id and (kind is None or g.organisation.kind == kind)}
 
 
 def nsf_bureaus(user: Any) -> set[int]:
@@ -144,13 +68,13 @@ def _roles_on_case(user: Any, case: Case) -> set[str]:
     person = person_of(user)
     if person is not None and case.applicant_id == person.id:
         roles.add("applicant")
-    if case.host_unit_id in _org_ids(user, Role.host_unit_reviewer):
+    if case.host_unit_id in org_ids(user, Role.host_unit_reviewer):
         roles.add("host_unit_reviewer")
-    if case.bureau_id in _org_ids(user, Role.caseworker, OrgKind.bureau):
+    if case.bureau_id in org_ids(user, Role.caseworker, OrgKind.bureau):
         roles.add("caseworker")
     if case.routed_to and case.bureau_id in nsf_bureaus(user):
         roles.add("nsf_office")
-    if case.bureau_id in _org_ids(user, Role.committee):
+    if case.bureau_id in org_ids(user, Role.committee):
         roles.add("committee")
     assigned = _assigned(user)
     if case.pk in assigned if len(assigned) <= EXPERT_IDS_INLINE \
@@ -213,8 +137,8 @@ def visible_q(user: Any, prefix: str = "") -> Q | None:
     person = person_of(user)
     if person is not None:
         q |= Q(**{f"{prefix}applicant_id": person.id})
-    for field, ids in (("host_unit_id", _org_ids(user, Role.host_unit_reviewer)),
-                       ("bureau_id", _org_ids(user, Role.caseworker, OrgKind.bureau) | _org_ids(user, Role.committee))):
+    for field, ids in (("host_unit_id", org_ids(user, Role.host_unit_reviewer)),
+                       ("bureau_id", org_ids(user, Role.caseworker, OrgKind.bureau) | org_ids(user, Role.committee))):
         if ids:
             q |= Q(**{f"{prefix}{field}__in": sorted(ids)})
     nsf = nsf_bureaus(user)
@@ -279,9 +203,9 @@ def may_read(user: Any, case: Case) -> bool:
         return True
     person = person_of(user)
     if (person is not None and case.applicant_id == person.id) \
-            or case.host_unit_id in _org_ids(user, Role.host_unit_reviewer) \
-            or case.bureau_id in _org_ids(user, Role.caseworker, OrgKind.bureau) \
-            or case.bureau_id in _org_ids(user, Role.committee) \
+            or case.host_unit_id in org_ids(user, Role.host_unit_reviewer) \
+            or case.bureau_id in org_ids(user, Role.caseworker, OrgKind.bureau) \
+            or case.bureau_id in org_ids(user, Role.committee) \
             or (case.routed_to and case.bureau_id in nsf_bureaus(user)):
         return True
     return bool(roles_on_case(user, case))

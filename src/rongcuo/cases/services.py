@@ -154,7 +154,7 @@ def case_create(*, actor: Any, project: Project, applicant: Person, failure_expl
     host_unit = host_unit or project.host_unit
     person = perm.person_of(actor)
     may = (perm.is_admin(actor) or (person is not None and person.pk == applicant.pk)
-           or bureau.pk in perm._org_ids(actor, "caseworker"))
+           or bureau.pk in perm.org_ids(actor, "caseworker"))
     if not may:
         raise Forbidden("只有申请人本人或主管部门经办人可以提出申请",
                         "only the applicant or a caseworker of the bureau may file", field="applicant")

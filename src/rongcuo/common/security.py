@@ -64,7 +64,7 @@ class ThrottledModelBackend(ModelBackend):
     def get_user(self, user_id: Any) -> Any:
         if type(user_id) is not int:  # a user model whose keys are not integers: as Django reads it
             return super().get_user(user_id)
-        from rongcuo.cases.permissions import GRANTS_TTL
+        from rongcuo.registry.permissions import GRANTS_TTL
 
         # Under the accounts generation (a saved or deleted user replaces it: a deactivated user or a changed
         # password applies to the next request) and the grants' (the user comes with their permission state).
@@ -84,7 +84,7 @@ class ThrottledModelBackend(ModelBackend):
         """(the user with their permission state, the session hash), or False for no such active user. The
         password hash is left out of what is cached (deferred: read from the database only if something asks for
         it, e.g. the fallback check after a SECRET_KEY rotation), as the bearer-token lookup does."""
-        from rongcuo.cases import permissions as perm
+        from rongcuo.registry import permissions as perm
 
         user = self._user.first(user_id)
         if user is None or not self.user_can_authenticate(user):

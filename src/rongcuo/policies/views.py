@@ -13,7 +13,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from rongcuo.cases import permissions as perm
 from rongcuo.common.explain import materials, value_text
 from rongcuo.common.i18n import tr
 from rongcuo.common.packs import registry
@@ -22,7 +21,7 @@ from rongcuo.engine.model import ClauseKind, FactType
 from rongcuo.engine.pack import Pack, UnknownPack
 from rongcuo.engine.render import KIND_TEXT, STATUS_TEXT, citation
 from rongcuo.policies import selfcheck as sc
-from rongcuo.web.context import works_on_cases
+from rongcuo.registry import permissions as perm
 
 LEVEL_TEXT = {
     "national": ("国家", "National"), "provincial": ("省级", "Provincial"), "municipal": ("市级", "Municipal"),
@@ -47,7 +46,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def start(request: HttpRequest) -> HttpResponse:
     """Where a user lands after signing in: staff on the work queue, applicants on their applications."""
-    if works_on_cases(request.user):
+    if perm.works_on_cases(request.user):
         return redirect("work")
     if perm.person_of(request.user) is not None:
         return redirect("my")

@@ -9,8 +9,8 @@ from django.db.models import Prefetch
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from rongcuo.cases import permissions as perm
 from rongcuo.common.errors import Forbidden, NotFound
+from rongcuo.registry import permissions as perm
 from rongcuo.registry.models import Organisation, Person, Project
 
 # --- schemas ------------------------------------------------------------------------------------------
@@ -96,9 +96,9 @@ def _project_out(p: Project) -> dict[str, Any]:
 @registry_router.get("/projects/{project_id}", response=ProjectOut)
 def project_get(request: HttpRequest, project_id: int) -> Any:
     p = Project.objects.filter(pk=project_id).first()
-    mine = p is not None and (perm.visible_cases(request.user).filter(project=p).exists()
-                              or (perm.person_of(request.user) is not None
-                                  and p.lead_id == perm.person_of(request.user).id))
+    mine = p is not None and ((perm.person_of(request.user) is not None
+                               and p.lead_id == perm.person_of(request.user).id)
+                              or any(reads(request.user, p) for reads in perm.PROJECT_READERS))
     if p is None or not mine:
         try:
             _require_staff(request)

@@ -21,8 +21,8 @@ from typing import Any
 from django.db import transaction
 
 from rongcuo.audit.services import audit_append
-from rongcuo.cases import permissions as perm
 from rongcuo.common.errors import Forbidden, Invalid
+from rongcuo.registry import permissions as perm
 from rongcuo.registry.models import Organisation, OrgKind, Person, Project, Role
 
 MAX_ROWS = 5000
@@ -171,7 +171,7 @@ def import_bureaus(actor: Any) -> set[int] | None:
     """The bureaus whose registry the actor may change: None for an administrator (all of them)."""
     if perm.is_admin(actor):
         return None
-    return perm._org_ids(actor, Role.caseworker, OrgKind.bureau)
+    return perm.org_ids(actor, Role.caseworker, OrgKind.bureau)
 
 
 def may_import(actor: Any) -> bool:

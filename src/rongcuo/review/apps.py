@@ -8,12 +8,14 @@ class ReviewConfig(AppConfig):
 
     def ready(self) -> None:
         from rongcuo.cases import hooks
-        from rongcuo.cases.permissions import grants_changed
+        from rongcuo.registry import permissions as registry_perm
+        from rongcuo.registry.permissions import grants_changed
         from rongcuo.review import services
         from rongcuo.review.models import Decision, Expert, Letter, Obligation, Panel
         from rongcuo.review.views import case_review_context
 
         # Whether a user is in the expert pool is cached with their grants (the navigation asks on every page).
+        registry_perm.USER_STATE_PARTS["in_pool"] = lambda user_id: Expert.objects.filter(user_id=user_id).exists()
         post_save.connect(grants_changed, sender=Expert, dispatch_uid="grants-changed-save-Expert")
         post_delete.connect(grants_changed, sender=Expert, dispatch_uid="grants-changed-delete-Expert")
         # The procedure's steps the review builds on, and what it shows on the case page.

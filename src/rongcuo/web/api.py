@@ -15,9 +15,8 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, django_auth
 
-from rongcuo.audit.api import audit_router
 from rongcuo.cases import permissions as perm
-from rongcuo.cases.api import cases_router, deadlines_router
+from rongcuo.cases.api import audit_router, cases_router, deadlines_router
 from rongcuo.cases.models import ApiToken
 from rongcuo.cases.tokens import token_issue
 from rongcuo.common import generations

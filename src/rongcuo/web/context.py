@@ -6,18 +6,9 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from rongcuo.cases import permissions as perm
 from rongcuo.common.i18n import lang
+from rongcuo.registry import permissions as perm
 from rongcuo.registry.models import Role
-
-WORK_ROLES = {Role.caseworker, Role.committee, Role.host_unit_reviewer, Role.expert, Role.auditor, Role.admin}
-
-
-def works_on_cases(user: Any) -> bool:
-    """Bureau, unit, panel, committee, audit or admin staff: the work queue is their page."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return perm.is_admin(user) or any(g.role in WORK_ROLES for g in perm.grants(user))
 
 
 def is_expert(user: Any) -> bool:
@@ -45,7 +36,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_import": may_import(user) if user is not None else False,
         "ui_lang": lang(),
         "html_lang": "en" if lang() == "en" else "zh-Hans",
-        "nav_work": works_on_cases(user),
+        "nav_work": perm.works_on_cases(user),
         "nav_monitoring": may_see_monitoring(user),
         "nav_funds": may_see_funds(user),
         "nav_my": perm.person_of(user) is not None,
