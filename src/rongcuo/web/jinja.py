@@ -12,7 +12,6 @@ What the templates have besides Jinja2's builtins:
 - `lang()`: "zh" or "en", the interface language.
 - `url(name, *args, **kwargs)`, `static(path)`, `csrf_input` (Django's backend adds it with `request`).
 - `mark(symbol, value_class)`: a truth mark (✓ ✗ ?) with its meaning for screen readers.
-- `clause(line, with_facts=False)`: one line of a determination (explain.ClauseLine) with its original text.
 - `case_corrections(case, roles)`: the project's correction history on a case page (monitoring).
 - Filters: `role_label`, `org`, `content`, `get`, `yuan`, and Django's own `date`, `default`, `length`, `slice`,
   `stringformat`, `join`, `add`, `yesno`, `urlencode` and `filesizeformat` under their Django names and with
@@ -101,53 +100,6 @@ def _mark(symbol: str, value_class: str, language: str) -> Markup:
     zh, en = MARK_TEXT.get(value_class, ("未知：", "unknown: "))
     return Markup('<span class="mark {}" aria-hidden="true">{}</span><span class="visually-hidden">{}</span>').format(
         value_class, symbol, en if language == "en" else zh)
-
-
-def clause(cl: Any, with_facts: bool = False) -> Markup:
-    """One line of a determination (an explain.ClauseLine): its truth mark, then the clause's citation, label, id
-    and original Chinese text, or the fact's label when the determination read a fact directly; `with_facts`: also
-    the facts the clause read, each with who established it.
-
-    Python rather than a template macro: a case page shows some twenty of these (the trace), and a macro call costs
-    Jinja2 several times the text it writes. The part that is the pack's own text (the same for every case decided
-    under that pack) is kept once written, keyed by that text itself and the language. Every value is escaped
-    (markupsafe.escape) before it is joined to the markup."""
-    language = lang()
-    label = pick(cl.label)
-    if cl.is_fact:
-        head = _fact_head(label, language)
-    else:
-        head = _clause_head(cl.id, pick(cl.kind_label) if language == "en" else "", cl.cite, label, cl.text_zh,
-                            language)
-    out = [_mark(cl.mark, cl.mark_class, language), head]
-    if with_facts and cl.facts and not cl.is_fact:
-        en = language == "en"
-        out.append('\n<p class="small muted">Facts read: ' if en else '\n<p class="small muted">所依据事实：')
-        for i, f in enumerate(cl.facts):
-            if i:
-                out.append("; " if en else "；")
-            out.append(f"{escape(pick(f.label))} = <strong>{escape(f.value_text)}</strong>")
-            provenance = f.provenance or {}
-            by, role = provenance.get("by"), provenance.get("role")
-            if by:
-                out.append(f' ({"by " if en else "认定："}<span translate="no">{escape(by)}</span>'
-                           f'{f", {escape(role_label(role))}" if role else ""})')
-        out.append("</p>")
-    return Markup("".join(out))
-
-
-@lru_cache(maxsize=256)
-def _fact_head(label: str, language: str) -> Markup:
-    return Markup('\n<strong>{}</strong> <span class="muted small">({})</span>').format(
-        label, "fact" if language == "en" else "事实")
-
-
-@lru_cache(maxsize=4096)
-def _clause_head(cid: str, kind: str, cite: str, label: str, text_zh: str, language: str) -> Markup:
-    return Markup('\n{}<span class="cite" lang="zh-Hans">{}</span> <strong>{}</strong>\n'
-                  '<span class="muted small" translate="no">[{}]</span>\n'
-                  '<blockquote class="orig" lang="zh-Hans">「{}」</blockquote>').format(
-        Markup('<span class="cite">{} ·</span> ').format(kind) if language == "en" else "", cite, label, cid, text_zh)
 
 
 def get(mapping: Any, key: Any) -> Any:
@@ -356,8 +308,7 @@ def environment(**options: Any) -> jinja2.Environment:
 
     options["undefined"] = jinja2.ChainableUndefined  # Django's leniency: a missing attribute renders as nothing
     env = Environment(finalize=_finalize, **options)
-    env.globals.update(t=t, lang=lang, url=url, static=static, mark=mark, clause=clause,
-                       case_corrections=case_corrections)
+    env.globals.update(t=t, lang=lang, url=url, static=static, mark=mark, case_corrections=case_corrections)
     env.filters.update(tr=pick, org=org, content=content, length=_length)  # each reads a missing value as nothing
     env.filters.update({name: _missing_as_empty(f) for name, f in dict(
         get=get, role_label=role_label, yuan=yuan, date=date, default=defaultfilters.default,
