@@ -48,15 +48,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.timezone import template_localtime
 from jinja2 import nodes
-from jinja2.compiler import CodeGenerator
 from jinja2.visitor import NodeTransformer
-from markupsafe import Markup, escape
-
-try:  # markupsafe's escaping without the Markup wrapper (its C speedup); the public escape() as a fallback
-    from markupsafe import _escape_inner
-except ImportError:  # pragma: no cover - another markupsafe release
-    def _escape_inner(s: str, /) -> str:
-        return str(escape(s))
+from markupsafe import Markup
 
 from rongcuo.web.i18n import has_cjk, lang, language_fixed, pick
 
@@ -142,44 +135,6 @@ def _finalize(value: Any) -> Any:
     return value
 
 
-def output(value: Any) -> str:
-    """`{{ value }}` as the page gets it: finalized (`_finalize`) and escaped unless it is markup, the same text as
-    Jinja2's `escape(finalize(value))`, but as a plain str, not a Markup object, which costs Jinja2's way a Python
-    call per printed value (a work queue page prints some six hundred). The page joins these texts at once;
-    where a template captures output (a macro, `{% set %}…{% endset %}`) Jinja2 wraps the joined text in Markup
-    itself."""
-    if type(value) is str:
-        return _escape_inner(value)
-    value = _finalize(value)
-    if type(value) is str:
-        return _escape_inner(value)
-    if hasattr(value, "__html__"):
-        return str(value.__html__())
-    return _escape_inner(str(value))
-
-
-class _OutputCodeGenerator(CodeGenerator):
-    """Jinja2's code generator, writing `environment.output(value)` (`output`) where it writes
-    `escape(environment.finalize(value))`: in an autoescaped template whose autoescaping does not change while it
-    renders (otherwise Jinja2's own code)."""
-
-    def _direct(self, frame: Any, finalize: Any) -> bool:
-        return bool(not frame.eval_ctx.volatile and frame.eval_ctx.autoescape
-                    and finalize.src == "environment.finalize(")
-
-    def _output_child_pre(self, node: nodes.Expr, frame: Any, finalize: Any) -> None:
-        if self._direct(frame, finalize):
-            self.write("environment.output(")
-        else:
-            super()._output_child_pre(node, frame, finalize)
-
-    def _output_child_post(self, node: nodes.Expr, frame: Any, finalize: Any) -> None:
-        if self._direct(frame, finalize):
-            self.write(")")
-        else:
-            super()._output_child_post(node, frame, finalize)
-
-
 def _length(value: Any) -> int:
     return 0 if isinstance(value, jinja2.Undefined) else defaultfilters.length(value)
 
@@ -220,8 +175,6 @@ class Environment(jinja2.Environment):
     compiled: the replacement would be wrong there."""
 
     language = "zh"
-    code_generator_class = _OutputCodeGenerator
-    output = staticmethod(output)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is dict:
@@ -241,12 +194,16 @@ class Environment(jinja2.Environment):
         except (TypeError, LookupError, AttributeError):
             return self.undefined(obj=obj, name=attribute)
 
-    def _generate(self, source: nodes.Template, name: str | None, filename: str | None,
-                  defer_init: bool = False) -> str:
-        # Jinja2's hook between parsing and code generation ("can be overridden", its docstring says).
-        _refuse_shadowed_helpers(source, name)
-        source = _FoldTexts(self).visit(source)
-        return super()._generate(source, name, filename, defer_init=defer_init)  # type: ignore[no-any-return]
+    def compile(self, source: str | nodes.Template, name: str | None = None, filename: str | None = None,
+                raw: bool = False, defer_init: bool = False) -> Any:
+        # Jinja2's public steps: `parse` gives the template's node tree, and `compile` takes a node tree as well as
+        # source text (both documented); the texts are folded in between.
+        tree = self.parse(source, name, filename) if isinstance(source, str) else source
+        try:
+            _refuse_shadowed_helpers(tree, name)
+        except jinja2.TemplateSyntaxError:
+            self.handle_exception(source=source if isinstance(source, str) else None)
+        return super().compile(_FoldTexts(self).visit(tree), name, filename, raw=raw, defer_init=defer_init)
 
 
 _FOLDED = ("t", "lang")
