@@ -49,7 +49,7 @@ MIDDLEWARE = [
     "rongcuo.web.middleware.ChineseFirstLocaleMiddleware",  # Chinese unless the user picks English
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "rongcuo.web.middleware.AuthenticationMiddleware",  # Django's; the user read replaces the lazy object
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
