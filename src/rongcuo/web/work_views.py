@@ -119,10 +119,11 @@ def _case_page_presence() -> dict[str, Any]:
     from rongcuo.review.models import Decision, Letter, Obligation, Panel
     from rongcuo.review.services import integrity_exists_column
 
-    return exists_columns(Case, evidence=(Evidence, "case", "id"), objections=(Objection, "case", "id"),
+    return exists_columns(evidence=(Evidence, "case", "id"), objections=(Objection, "case", "id"),
                           panel=(Panel, "case", "id"), letters=(Letter, "case", "id"),
                           obligations=(Obligation, "case", "id"), decisions=(Decision, "for_case", "id"),
-                          corrections=(CorrectionCase, "project", "project_id"), integrity=integrity_exists_column())
+                          corrections=(CorrectionCase, "project", "project_id"),
+                          integrity=integrity_exists_column())
 
 
 # The case page's reads, compiled once per process (rongcuo.prepared): each is the query the ORM would run for
