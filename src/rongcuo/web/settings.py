@@ -142,7 +142,7 @@ if CACHE_URL:
         raise ImproperlyConfigured(
             f"RONGCUO_CACHE_URL must start with redis://, rediss:// or unix:// (a Redis server), got {CACHE_URL!r} "
             "/ RONGCUO_CACHE_URL 须为 Redis 地址（redis://、rediss:// 或 unix://）")
-    CACHES = {"default": {"BACKEND": "rongcuo.rediscache.RedisCache", "LOCATION": CACHE_URL,  # one client per pool
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
                           "KEY_PREFIX": os.environ.get("RONGCUO_CACHE_PREFIX", "rongcuo")}}
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
