@@ -102,24 +102,13 @@ def test_known_objects_are_set_without_a_query(demo: dict[str, Case]) -> None:
     assert work_views._FINDINGS(case.pk)[0].case == case  # without `known`: read when asked, as the ORM does
 
 
-def test_the_converters_are_worked_out_once_per_connection(demo: dict[str, Case], monkeypatch) -> None:
-    from django.db import connections
-    from django.db.models.sql.compiler import SQLCompiler
-
-    worked_out = []
-    original = SQLCompiler.get_converters
-
-    def counted(self, expressions):  # type: ignore[no-untyped-def]
-        worked_out.append(self.connection)
-        return original(self, expressions)
-
-    monkeypatch.setattr(SQLCompiler, "get_converters", counted)
+def test_the_values_are_converted_as_the_orm_converts_them(demo: dict[str, Case]) -> None:
     findings = Prepared(lambda case_id: CaseFact.objects.filter(case_id=case_id))  # a JSON value, a datetime
     cases = list(demo.values())
     read = {case.pk: [(f.pk, f.value, f.established_at) for f in findings(case.pk)] for case in cases}
-    assert worked_out == [connections["default"]]  # once, for every case
     assert read == {case.pk: [(f.pk, f.value, f.established_at) for f in CaseFact.objects.filter(case_id=case.pk)]
-                    for case in cases}  # converted as the ORM converts them
+                    for case in cases}
+    assert any(read.values())
 
 
 def test_values_queries_and_text_keys(demo: dict[str, Case]) -> None:

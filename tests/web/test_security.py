@@ -75,7 +75,7 @@ def test_login_failures_count_across_worker_processes_with_a_shared_cache(world,
     base = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {**base, "RONGCUO_CACHE_URL": "redis://127.0.0.1:6379/15", "RONGCUO_CACHE_PREFIX": prefix,
            "DJANGO_SETTINGS_MODULE": "rongcuo.web.settings"}
-    settings.CACHES = {"default": {"BACKEND": "rongcuo.common.rediscache.RedisCache",
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                    "LOCATION": "redis://127.0.0.1:6379/15", "KEY_PREFIX": prefix}}
     request = RequestFactory().post("/login/", REMOTE_ADDR="10.9.8.7")
     try:
@@ -104,23 +104,14 @@ def test_login_failures_count_across_worker_processes_with_a_shared_cache(world,
 
 
 @pytest.mark.skipif(not _redis_up(), reason="needs the Redis server at 127.0.0.1:6379 (CI machines have it)")
-def test_redis_cache_builds_one_client_and_keeps_django_semantics(monkeypatch) -> None:
-    """rongcuo.common.rediscache reuses one redis.Redis per pool (Django builds one per operation); every operation
-    the platform uses still behaves as Django's backend does, and the production settings select it."""
+def test_the_shared_cache_is_djangos_redis_backend_with_hiredis() -> None:
+    """Production with RONGCUO_CACHE_URL uses Django's Redis backend; every operation the platform uses behaves as
+    the platform expects, and replies are read by hiredis, redis-py's C parser (a dependency)."""
     import uuid
 
     import redis
+    from django.core.cache.backends.redis import RedisCache
 
-    from rongcuo.common.rediscache import RedisCache
-
-    built: list[int] = []
-    original = redis.Redis.__init__
-
-    def counting(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        built.append(1)
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(redis.Redis, "__init__", counting)
     prefix = f"rongcuo-test-{uuid.uuid4().hex}"
     cache = RedisCache("redis://127.0.0.1:6379/15", {"KEY_PREFIX": prefix})
     try:
@@ -130,7 +121,6 @@ def test_redis_cache_builds_one_client_and_keeps_django_semantics(monkeypatch) -
         assert cache.incr("b") == 2 and cache.get_many(["a", "b", "missing"]) == {"a": {"grants": [1, 2]}, "b": 2}
         cache.delete_many(["a", "b"])
         assert cache.get("a") is None and cache.get("b", "gone") == "gone"
-        assert len(built) == 1  # Django's own backend builds one per operation above (9)
         # Replies are read by hiredis, redis-py's C parser (a dependency), not its Python one.
         pool = cache._cache.get_client().connection_pool
         connection = pool.get_connection()
@@ -148,7 +138,7 @@ def test_redis_cache_builds_one_client_and_keeps_django_semantics(monkeypatch) -
     env = {**base, "RONGCUO_CACHE_URL": "redis://127.0.0.1:6379/15", "DJANGO_SETTINGS_MODULE": "rongcuo.web.settings"}
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "rongcuo.common.rediscache.RedisCache"
+    assert r.stdout.strip() == "django.core.cache.backends.redis.RedisCache"
 
 
 def test_production_refuses_to_start_without_a_secret_key() -> None:
@@ -198,70 +188,62 @@ def test_the_login_form_starts_empty_and_keeps_the_username_after_a_failure(worl
     assert signed_in.status_code == 302
 
 
-def test_the_user_read_replaces_the_lazy_object_on_the_request(world) -> None:
+def test_a_request_reads_its_user_only_when_asked_and_once(world) -> None:
+    from django.conf import settings
     from django.contrib.auth.models import AnonymousUser
     from django.contrib.sessions.middleware import SessionMiddleware
+    from django.db import connection
     from django.http import HttpResponse
     from django.test import RequestFactory
-    from django.utils.functional import SimpleLazyObject
-
-    from rongcuo.web.middleware import AuthenticationMiddleware
+    from django.utils.module_loading import import_string
 
     signed_in = Client()
     signed_in.force_login(world.users["wang"])
-    seen = []
+    seen: list[object] = []
+    user_reads: list[str] = []
+    auth_middleware = next(import_string(m) for m in settings.MIDDLEWARE if m.endswith(".AuthenticationMiddleware"))
 
     def view(request):  # type: ignore[no-untyped-def]
-        seen.append(type(request.user))  # before anything reads the user: nothing is read yet
-        first = request.user
-        seen.append((first.is_authenticated, type(request.user), request.user is request._cached_user))
+        if request.path == "/ask":
+            seen.append((request.user.is_authenticated, request.user.pk, request.user.username))
+            seen.append(request.user.username)  # the same user: not read again
         return HttpResponse("ok")
 
-    chain = SessionMiddleware(AuthenticationMiddleware(view))
-    for cookies in (signed_in.cookies, {}):
-        request = RequestFactory().get("/")
+    def count(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        if 'FROM "auth_user"' in sql:
+            user_reads.append(sql)
+        return execute(sql, params, many, context)
+
+    chain = SessionMiddleware(auth_middleware(view))
+    for path, cookies, reads in (("/ask", signed_in.cookies, 1), ("/ask", {}, 0), ("/other", signed_in.cookies, 0)):
+        request = RequestFactory().get(path)
         request.COOKIES.update({k: v.value for k, v in cookies.items()})
-        chain(request)
-    assert seen[0] is SimpleLazyObject and seen[2] is SimpleLazyObject
-    assert seen[1] == (True, type(world.users["wang"]), True)  # the user itself from the first read on
-    assert seen[3] == (False, AnonymousUser, True)
+        user_reads.clear()
+        with connection.execute_wrapper(count):
+            chain(request)
+        assert len(user_reads) == reads, path
+        if path == "/ask" and not cookies:
+            assert isinstance(request.user._wrapped, AnonymousUser)
+    assert seen == [(True, world.users["wang"].pk, "wang"), "wang", (False, None, ""), ""]
 
 
-def test_the_signed_in_user_is_read_as_djangos_backend_reads_it(world, django_assert_num_queries) -> None:
-    import pickle
-
+def test_the_signed_in_user_is_djangos_with_their_grants_from_the_cache(world, django_assert_num_queries) -> None:
     from django.contrib.auth.backends import ModelBackend
-    from django.core.cache import cache
 
+    from rongcuo.cases import permissions as perm
     from rongcuo.common.security import ThrottledModelBackend
 
     backend, django_backend = ThrottledModelBackend(), ModelBackend()
     user = world.users["wang"]
     ours, theirs = backend.get_user(user.pk), django_backend.get_user(user.pk)
-    fields = [f.attname for f in type(user)._meta.concrete_fields if f.attname != "password"]
-    assert ours == theirs and [getattr(ours, f) for f in fields] == [getattr(theirs, f) for f in fields]
+    assert ours == theirs and ours.password == theirs.password
     assert ours.get_session_auth_hash() == theirs.get_session_auth_hash()
-    assert "password" not in vars(ours)  # deferred: the password hash is not in the cache ...
-    entry = cache.get(f"rongcuo:accounts+grants:value:session-user:v1:{user.pk}")
-    assert entry is not None and theirs.password.encode() not in pickle.dumps(entry)
     roles = [g.role for g in theirs_grants(user)]
-    with django_assert_num_queries(0):  # ... and the next request asks the database nothing about its user
+    assert [g.role for g in perm.grants(ours)] == roles  # the first request reads the grants and caches them
+    with django_assert_num_queries(1):  # the next one asks the database only for its user (Django's read)
         again = backend.get_user(user.pk)
-        assert again == user and [g.role for g in again._rongcuo_grants] == roles
-    assert backend.get_user(10**9) is None and backend.get_user(str(user.pk)) == user  # a text key: Django's way
-    # A cached user saved keeps its password (only the loaded fields are written).
-    again.first_name = "王"
-    again.save()
-    user.refresh_from_db()
-    assert user.first_name == "王" and user.check_password("rongcuo-demo")
-    # A password set on the cached user (a password change in that request) gives the new password's hash, which
-    # the session then keeps (update_session_auth_hash), as with a user read from the database.
-    cached = backend.get_user(user.pk)
-    cached.set_password("changed-here-2026")
-    assert cached.get_session_auth_hash() != theirs.get_session_auth_hash()
-    cached.save()
-    assert cached.get_session_auth_hash() == django_backend.get_user(user.pk).get_session_auth_hash()
-    user.refresh_from_db()
+        assert again == user and [g.role for g in perm.grants(again)] == roles
+    assert backend.get_user(10**9) is None and backend.get_user(str(user.pk)) == user
 
     c, other = Client(), Client()
     c.force_login(user)
@@ -273,7 +255,7 @@ def test_the_signed_in_user_is_read_as_djangos_backend_reads_it(world, django_as
     assert r.status_code == 302 and "/login" in r["Location"]
     c.force_login(user)
     assert c.get("/work/").status_code == 200
-    user.is_active = False  # a deactivated account's sessions end, as with Django's backend
+    user.is_active = False  # a deactivated account's sessions end
     user.save(update_fields=["is_active"])
     assert backend.get_user(user.pk) is None
     r = c.get("/work/")

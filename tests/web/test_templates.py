@@ -166,6 +166,9 @@ def test_a_requests_language_is_chosen_once_and_fixed_for_the_request() -> None:
     translation.deactivate()
 
 
+CLAUSE = '{% from "web/_clause.html" import clause %}'
+
+
 def test_a_determination_line_is_written_with_its_original_text_escaped_in_either_language() -> None:
     from rongcuo.common.explain import ClauseLine, FactLine
     from rongcuo.engine.model import Text
@@ -177,10 +180,10 @@ def test_a_determination_line_is_written_with_its_original_text_escaped_in_eithe
                       label=Text(zh="勤勉尽责", en="Diligent"), text_zh="原文<script>x</script>", value=True,
                       facts=[fact, unproven])
     with translation.override("zh-hans"):
-        zh = render("{{ clause(cl, with_facts=True) }}", cl=line)
-        short = render("{{ clause(cl) }}", cl=line)
+        zh = render(CLAUSE + "{{ clause(cl, with_facts=True) }}", cl=line)
+        short = render(CLAUSE + "{{ clause(cl) }}", cl=line)
     with translation.override("en"):
-        en = render("{{ clause(cl, with_facts=True) }}", cl=line)
+        en = render(CLAUSE + "{{ clause(cl, with_facts=True) }}", cl=line)
     assert '<span class="visually-hidden">成立：</span>' in zh and "holds: " in en
     assert "「原文&lt;script&gt;x&lt;/script&gt;」" in zh and "<script>" not in zh + en
     assert "[p.c&lt;1&gt;]" in zh and "<strong>勤勉尽责</strong>" in zh and "<strong>Diligent</strong>" in en
@@ -189,17 +192,16 @@ def test_a_determination_line_is_written_with_its_original_text_escaped_in_eithe
             "(认定：<span translate=\"no\">张&lt;三&gt;</span>, 调查核实)；未认定 = <strong>未知</strong></p>") in zh
     assert "Facts read: Loss &lt;big&gt; = " in en and ", Investigation finding)" in en
     assert "所依据事实" not in short
-    # The clause's own text is kept once written, keyed by that text: another text under the same id is not
-    # answered from it.
+    # Another text under the same id is written as that text.
     changed = ClauseLine(**{**line.__dict__, "text_zh": "另一文本", "value": False, "facts": []})
     with translation.override("zh-hans"):
-        other = render("{{ clause(cl, with_facts=True) }}", cl=changed)
+        other = render(CLAUSE + "{{ clause(cl, with_facts=True) }}", cl=changed)
     assert "「另一文本」" in other and "原文" not in other and "不成立：" in other and "所依据事实" not in other
     read = ClauseLine(id="f.loss", kind="fact", kind_label=None, cite="", label=Text(zh="损失", en="Loss"),
                       text_zh="", value=None, is_fact=True)
     with translation.override("en"):
-        assert render("{{ clause(cl) }}", cl=read).endswith("<strong>Loss</strong> <span class=\"muted small\">(fact)"
-                                                           "</span>")
+        assert render(CLAUSE + "{{ clause(cl) }}", cl=read).endswith(
+            '<strong>Loss</strong> <span class="muted small">(fact)</span>')
 
 
 def test_interface_texts_are_written_into_each_languages_compiled_template() -> None:
@@ -233,18 +235,11 @@ def test_a_template_that_rebinds_a_text_helper_is_refused_when_compiled(source: 
         ENGINE.env.from_string(source)
 
 
-def _with_jinjas_own_code(env):  # type: ignore[no-untyped-def]
-    """An environment like `env` whose templates are compiled by Jinja2's own code generator."""
-    from jinja2.compiler import CodeGenerator
-
-    ref = env.overlay()
-    ref.code_generator_class = CodeGenerator
-    return ref
-
-
-def test_printed_values_are_what_jinjas_own_code_prints() -> None:
+def test_printed_values_are_localized_and_escaped_unless_they_are_markup(settings) -> None:
     from django.utils.safestring import mark_safe
     from markupsafe import Markup
+
+    settings.TIME_ZONE = "Asia/Shanghai"
 
     source = """{{ a }}|{{ n }}|{{ f }}|{{ d }}|{{ when }}|{{ none }}|{{ gone }}|{{ gone.deeper }}|{{ m }}|{{ safe }}|
 {{ flag }}|{{ a|upper }}|{{ a ~ m }}|{% set block %}<b>{{ a }}</b>{{ m }}{% endset %}{{ block }}|
@@ -255,152 +250,45 @@ def test_printed_values_are_what_jinjas_own_code_prints() -> None:
     values = {"a": "<x>&'\"", "n": 1234567, "f": 1.5, "d": dt.date(2026, 1, 2), "none": None, "flag": True,
               "when": dt.datetime(2026, 1, 2, 3, 4, tzinfo=dt.UTC), "m": Markup("<em>m</em>"),
               "safe": mark_safe("<s>s</s>")}
-    for env in (ENGINE.env, ENGINE.env_en):
-        ours = env.from_string(source)
-        theirs = _with_jinjas_own_code(env).from_string(source)
-        assert "environment.output(" in env.compile(source, raw=True)  # the values are printed by _output
-        for language in ("zh-hans", "en"):
-            with translation.override(language):
-                assert ours.render(values) == theirs.render(values)
-    assert "&lt;x&gt;&amp;&#39;&#34;" in ENGINE.env.from_string(source).render(values)
+    x = "&lt;x&gt;&amp;&#39;&#34;"
+    printed = (f"{x}|1234567|1.5|{{d}}|{{when}}|None|||<em>m</em>|<s>s</s>|\nTrue|&lt;X&gt;&amp;&#39;&#34;|"
+               f"{x}<em>m</em>|<b>{x}</b><em>m</em>|\n<i>{x}</i>|\n<i><em>m</em></i>[{x}]|&LT;X&GT;&AMP;&#39;&#34;<P>|\n"
+               f"1{x}212345673<em>m</em>|<x>&'\"|\n{x}|<b>{{text}}</b>|{x}")
+    for env, text in ((ENGINE.env, "中"), (ENGINE.env_en, "en")):
+        with translation.override("zh-hans"):
+            assert env.from_string(source).render(values) == printed.format(
+                d="2026年1月2日", when="2026年1月2日 11:04", text=text)
+        with translation.override("en"):
+            assert env.from_string(source).render(values) == printed.format(
+                d="Jan. 2, 2026", when="Jan. 2, 2026, 11:04 a.m.", text=text)
 
 
-def test_the_case_pages_and_the_work_queue_are_what_jinjas_own_code_prints(demo, monkeypatch) -> None:
-    import re
-
+def test_the_work_queue_and_the_case_page_print_their_rows_escaped_in_either_language(demo) -> None:
     from django.contrib.auth import get_user_model
     from django.test import Client
+    from django.utils import html
 
-    token = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
-    urls = ["/work/", *(f"/cases/{c.pk}/" for c in demo.values())]
-    pages = {}
-    for own in (False, True):
-        with monkeypatch.context() as m:
-            if own:  # recompile every template with Jinja2's own code generator
-                from jinja2.compiler import CodeGenerator
+    from rongcuo.cases.models import CaseFact
+    from rongcuo.cases.views import WORK_PAGE
+    from rongcuo.registry.models import Project
 
-                m.setattr(jinja.Environment, "code_generator_class", CodeGenerator)
-            ENGINE.env.cache.clear()
-            ENGINE.env_en.cache.clear()
-            for name in ("zj_caseworker", "auditor"):
-                c = Client()
-                c.force_login(get_user_model().objects.get(username=name))
-                for lang_ in ("zh-hans", "en"):
-                    c.cookies["django_language"] = lang_
-                    for url in urls:
-                        r = c.get(url)
-                        pages[(own, name, lang_, url)] = (r.status_code, token.sub("", r.content.decode()))
-    ENGINE.env.cache.clear()
-    ENGINE.env_en.cache.clear()
-    compared = [k for k in pages if not k[0]]
-    assert all(pages[k] == pages[(True, *k[1:])] for k in compared)
-    assert sum(pages[k][0] == 200 for k in compared) > len(demo)
-    assert "Work queue" in pages[(False, "auditor", "en", "/work/")][1]  # both languages were compared
-    assert "工作台" in pages[(False, "auditor", "zh-hans", "/work/")][1]
-
-
-# The work queue's table bodies as cases/work.html wrote them with template loops before they were written in Python
-# (work_views.deadline_rows_html, case_rows_html): the reference the writers are compared with.
-DEADLINE_LOOP = """{% for r in deadlines %}
-      <tr class="{{ r.state }}">
-        <td class="num due">{{ r.due }}{% if r.d.provisional %} <span class="small" title="{{ t('所涉年度的节假日安排尚未公布', 'the holiday arrangement of that year is not yet published') }}">{{ t("（暂定）", "(provisional)") }}</span>{% endif %}</td>
-        <td><span class="badge s-{{ r.state }}">{{ r.state_name }}</span></td>
-        <td>{{ r.label_text }}</td>
-        <td><a href="{{ r.url }}" translate="no">{{ r.d.case.number }}</a></td>
-        <td lang="zh-Hans">{{ r.d.case.project.title }}</td>
-      </tr>
-    {% endfor %}"""  # noqa: E501
-CASE_LOOP = """{% for r in rows %}
-      <tr class="{% if r.next %}{{ r.next.state }}{% endif %}" data-case="{{ r.case.number }}">
-        <td class="num"><a href="{{ r.url }}" translate="no">{{ r.case.number }}</a></td>
-        <td><span lang="zh-Hans">{{ r.case.project.title }}</span><br><span class="small muted" lang="zh-Hans">{{ r.case.applicant.name }}</span></td>
-        <td>{% if r.pack_text %}{{ r.pack_text }}{% else %}<span translate="no">{{ r.case.pack_id }}</span>{% endif %}</td>
-        <td>{{ r.stage_text }}{% if r.case.disposition != "open" %}<br><span class="small muted">{{ r.disposition_text }}</span>{% endif %}</td>
-        <td><span class="badge o-{{ r.case.outcome }}">{{ r.outcome_text }}</span></td>
-        <td class="num due">{% if r.next %}{{ r.next.due }} <span class="badge s-{{ r.next.state }}">{{ r.next.state_name }}</span>{% else %}—{% endif %}</td>
-      </tr>
-    {% endfor %}"""  # noqa: E501
-
-
-def test_the_work_queues_rows_written_in_python_are_what_the_template_loops_wrote() -> None:
-    from types import SimpleNamespace as NS
-
-    from markupsafe import Markup
-
-    from rongcuo.cases.views import case_rows_html, deadline_rows_html
-
-    hostile = "<b>&\"'标题"
-    deadlines = [
-        {"d": NS(provisional=True, case=NS(number="SZ<1>", project=NS(title=hostile))), "state": "overdue",
-         "state_name": "已逾期", "label_text": "调查<期限>", "url": "/cases/1/?a=1&b=2", "due": "2026-11-20"},
-        {"d": NS(provisional=False, case=NS(number="ZJ-2", project=NS(title="项目 B"))), "state": "due_soon",
-         "state_name": "Due soon", "label_text": "", "url": "/cases/2/", "due": "—"},
-    ]
-    cases = [
-        {"case": NS(number="SZ<1>", pack_id="sz<pack>", disposition="decided", outcome="exempt",
-                    project=NS(title=hostile), applicant=NS(name="李&四")), "url": "/cases/1/",
-         "next": deadlines[0], "stage_text": "调查", "pack_text": "", "outcome_text": "免责",
-         "disposition_text": "已作出决定"},
-        {"case": NS(number="ZJ-2", pack_id="zj", disposition="open", outcome="undetermined",
-                    project=NS(title="项目 B"), applicant=NS(name="Wang")), "url": "/cases/2/", "next": None,
-         "stage_text": "Stage <x>", "pack_text": Markup("<i>浙江</i>"), "outcome_text": "Undetermined",
-         "disposition_text": ""},
-    ]
+    hostile, escaped = "<b>&\"'标题", "&lt;b&gt;&amp;&#34;&#39;标题"
+    case = next(c for c in demo.values() if c.facts.filter(current=True).exists())
+    Project.objects.filter(pk=case.project_id).update(title=hostile)
+    CaseFact.objects.filter(case=case, current=True).update(note=hostile)
+    c = Client()
+    c.force_login(get_user_model().objects.get(username="auditor"))  # reads every case
     for language in ("zh-hans", "en"):
-        with translation.override(language):
-            assert deadline_rows_html(deadlines) == render(DEADLINE_LOOP, deadlines=deadlines)
-            assert case_rows_html(cases) == render(CASE_LOOP, rows=cases)
-            assert deadline_rows_html([]) == "" and case_rows_html([]) == ""
-    with translation.override("en"):
-        written = deadline_rows_html(deadlines) + case_rows_html(cases)
-    assert "(provisional)" in written and "&lt;b&gt;&amp;&#34;&#39;标题" in written and "<b>" not in written
-    assert "<i>浙江</i>" in written and '<span translate="no">sz&lt;pack&gt;</span>' in written
-
-
-FACTS_LOOP = """{% for r in facts %}
-      <tr><td>{% if r.def %}{{ r.def.label|tr }}{% else %}<span translate="no">{{ r.f.fact_id }}</span>{% endif %}</td>
-        <td><strong>{{ r.value }}</strong>{% if r.f.note %}<br><span class="small muted">{{ r.f.note|content }}</span>{% endif %}</td>
-        <td><span translate="no">{{ r.f.by_name }}</span> · {{ r.f.role|role_label }}</td>
-        <td>{{ r.stage|tr }}</td>
-        <td class="num">{{ r.f.established_at|date("Y-m-d H:i") }}</td>
-        <td>{% for e in r.evidence %}<a href="{{ url('case_evidence_download', case.pk, e.pk) }}" translate="no">{{ e.original_name }}</a>{% if not loop.last %}, {% endif %}{% else %}—{% endfor %}</td></tr>
-    {% endfor %}"""  # noqa: E501
-HISTORY_LOOP = """{% for r in history %}
-      <tr><td>{% if r.def %}{{ r.def.label|tr }}{% else %}<span translate="no">{{ r.f.fact_id }}</span>{% endif %}</td><td>{{ r.value }}</td>
-        <td><span translate="no">{{ r.f.by_name }}</span> · {{ r.f.role|role_label }}</td><td>{{ r.stage|tr }}</td><td class="num">{{ r.f.established_at|date("Y-m-d H:i") }}</td></tr>
-    {% endfor %}"""  # noqa: E501
-
-
-def test_the_case_pages_findings_written_in_python_are_what_the_template_loops_wrote(settings) -> None:
-    from types import SimpleNamespace as NS
-
-    from rongcuo.cases.views import finding_rows_html
-    from rongcuo.engine.model import Text
-
-    settings.TIME_ZONE = "Asia/Shanghai"
-    at = dt.datetime(2026, 1, 2, 23, 30, tzinfo=dt.UTC)  # 2026-01-03 07:30 in Beijing
-    rows = [
-        {"f": NS(fact_id="f.<x>", note="说明<甲>", by_name="张&三", role="investigation_finding", established_at=at),
-         "def": NS(label=Text(zh="损失<大>", en="Loss <big>")), "value": "是 & 否",
-         "stage": Text(zh="调查", en="Inquiry"),
-         "evidence": [NS(pk=7, original_name="报告<1>.pdf"), NS(pk=8, original_name="b.docx")]},
-        {"f": NS(fact_id="f.<y>", note="", by_name="li", role="caseworker", established_at=at), "def": None,
-         "value": 12345, "stage": Text(zh="受理", en="Accepted"), "evidence": []},
-        {"f": NS(fact_id="f.z", note="plain note", by_name="wang", role="unknown_role", established_at=at),
-         "def": NS(label=Text(zh="甲", en="A")), "value": None, "stage": Text(zh="s", en="s"), "evidence": []},
-    ]
-    case = NS(pk=42)
-    for language in ("zh-hans", "en"):
-        with translation.override(language):
-            assert finding_rows_html(rows, 42) == render(FACTS_LOOP, facts=rows, case=case)
-            assert finding_rows_html(rows, 42, history=True) == render(HISTORY_LOOP, history=rows)
-            assert finding_rows_html([], 42) == ""
-    with translation.override("zh-hans"):
-        written = finding_rows_html(rows, 42)
-    assert "2026-01-03 07:30" in written and "&lt;大&gt;" in written and "张&amp;三" in written
-    assert ('<a href="/cases/42/evidence/7/" translate="no">报告&lt;1&gt;.pdf</a>, '
-            '<a href="/cases/42/evidence/8/"') in written
-    assert "<td>—</td>" in written and '<span class="small muted"><span lang="zh-Hans">说明&lt;甲&gt;</span>' in written
+        c.cookies["django_language"] = language
+        work, page = c.get("/work/"), c.get(f"/cases/{case.pk}/")
+        assert work.status_code == page.status_code == 200
+        work_text, page_text = work.content.decode(), page.content.decode()
+        assert work_text.count("data-case=") == min(len(demo), WORK_PAGE)  # a row per case
+        assert f'<span lang="zh-Hans">{escaped}</span>' in work_text and hostile not in work_text
+        # (the note through `|content`, escaped by Django's format_html: &quot; and &#x27; for the quotes)
+        assert f'<span class="small muted"><span lang="zh-Hans">{html.escape(hostile)}</span></span>' in page_text
+        assert hostile not in page_text
+    assert "Work queue" in work_text
 
 
 def test_pick_reads_each_bilingual_form_in_the_active_language() -> None:

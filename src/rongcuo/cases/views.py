@@ -19,7 +19,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import get_script_prefix, reverse
 from django.views.decorators.http import require_POST
-from markupsafe import Markup
 
 from rongcuo.audit.models import AuditEvent
 from rongcuo.cases import hooks
@@ -37,8 +36,6 @@ from rongcuo.engine.model import FactType, Text
 from rongcuo.engine.pack import Pack, UnknownPack
 from rongcuo.engine.render import OUTCOME_TEXT
 from rongcuo.registry.models import Project
-from rongcuo.web.jinja import content, output, role_label, url
-from rongcuo.web.jinja import date as date_text
 from rongcuo.workdays.services import load_calendar
 
 UPLOAD_ROLES = {"applicant", "host_unit_reviewer", "caseworker", "nsf_office", "expert", "admin"}
@@ -120,7 +117,7 @@ def _case_page_presence() -> dict[str, Any]:
     from rongcuo.cases.models import Objection
     from rongcuo.common.presence import exists_columns
 
-    return exists_columns(Case, evidence=(Evidence, "case", "id"), objections=(Objection, "case", "id"),
+    return exists_columns(evidence=(Evidence, "case", "id"), objections=(Objection, "case", "id"),
                           **{name: relation() for name, relation in hooks.CASE_RECORDS.items()})
 
 
@@ -321,7 +318,6 @@ def work(request: HttpRequest) -> HttpResponse:
     keep = {k: v for k, v in (("stage", stage), ("outcome", outcome), ("q", q)) if v}
     return render(request, "cases/work.html", {
         "rows": rows, "deadlines": deadline_rows, "stage": stage, "outcome": outcome, "q": q,
-        "case_html": case_rows_html(rows), "deadline_html": deadline_rows_html(deadline_rows),
         "stages": _stage_options(user), "outcomes": list(OUTCOME_TEXT.items()),
         "filtered": bool(stage or outcome or q), "page": page, "has_next": has_next,
         "first_no": (page - 1) * WORK_PAGE + 1, "last_no": (page - 1) * WORK_PAGE + len(rows),
@@ -330,57 +326,6 @@ def work(request: HttpRequest) -> HttpResponse:
         "more_deadlines": len(deadline_rows) == WORK_DEADLINES,
         "overdue": counts["overdue"], "due_soon": counts["due_soon"],
     })
-
-
-# The work queue's two tables are written here rather than by a template loop: a page lists thirty cases and thirty
-# deadlines, and Jinja2 spends on a row's dozen lookups and printed values several times what the text costs.
-# Each value is printed as a template prints it (`jinja.output`: localized, escaped unless it is markup); the
-# markup is the same, character for character, as the loops in cases/work.html wrote (a test compares them).
-
-_PROVISIONAL = {language: ' <span class="small" title="{}">{}</span>'.format(*texts) for language, texts in (
-    ("zh", ("所涉年度的节假日安排尚未公布", "（暂定）")),
-    ("en", ("the holiday arrangement of that year is not yet published", "(provisional)")))}
-
-
-def deadline_rows_html(rows: list[dict[str, Any]]) -> Markup:
-    """The running deadlines' table body: one row per `_deadline_rows` row, with its case's link as `url`."""
-    out, provisional = output, _PROVISIONAL[lang()]
-    parts = []
-    for r in rows:
-        d, state = r["d"], out(r["state"])
-        parts.append(
-            f'\n      <tr class="{state}">\n        <td class="num due">{out(r["due"])}'
-            f'{provisional if d.provisional else ""}</td>\n'
-            f'        <td><span class="badge s-{state}">{out(r["state_name"])}</span></td>\n'
-            f'        <td>{out(r["label_text"])}</td>\n'
-            f'        <td><a href="{out(r["url"])}" translate="no">{out(d.case.number)}</a></td>\n'
-            f'        <td lang="zh-Hans">{out(d.case.project.title)}</td>\n      </tr>\n    ')
-    return Markup("".join(parts))
-
-
-def case_rows_html(rows: list[dict[str, Any]]) -> Markup:
-    """The cases' table body: one row per case row of the work view (the case, its link, its next deadline as a
-    `_deadline_rows` row or None, and its pack, stage, outcome and disposition as texts of the page's language)."""
-    out = output
-    parts = []
-    for r in rows:
-        c, nxt = r["case"], r["next"]
-        number = out(c.number)
-        pack = out(r["pack_text"]) if r["pack_text"] else f'<span translate="no">{out(c.pack_id)}</span>'
-        closed = f'<br><span class="small muted">{out(r["disposition_text"])}</span>' \
-            if c.disposition != "open" else ""
-        due = f'{out(nxt["due"])} <span class="badge s-{out(nxt["state"])}">{out(nxt["state_name"])}</span>' \
-            if nxt else "—"
-        parts.append(
-            f'\n      <tr class="{out(nxt["state"]) if nxt else ""}" data-case="{number}">\n'
-            f'        <td class="num"><a href="{out(r["url"])}" translate="no">{number}</a></td>\n'
-            f'        <td><span lang="zh-Hans">{out(c.project.title)}</span><br>'
-            f'<span class="small muted" lang="zh-Hans">{out(c.applicant.name)}</span></td>\n'
-            f'        <td>{pack}</td>\n'
-            f'        <td>{out(r["stage_text"])}{closed}</td>\n'
-            f'        <td><span class="badge o-{out(c.outcome)}">{out(r["outcome_text"])}</span></td>\n'
-            f'        <td class="num due">{due}</td>\n      </tr>\n    ')
-    return Markup("".join(parts))
 
 
 # --- case page ----------------------------------------------------------------------------------------
@@ -411,31 +356,6 @@ def _by_name(field: str) -> F:
     from django.contrib.auth import get_user_model
 
     return F(f"{field}__{get_user_model().USERNAME_FIELD}")
-
-
-def finding_rows_html(rows: list[dict[str, Any]], case_pk: int, history: bool = False) -> Markup:
-    """The case page's findings table body (`history`: the superseded findings' table), one row per finding row of
-    `case_context` (the finding `f`, its fact's definition `def` or None, its value and stage as texts, and for a
-    current finding the materials it rests on). Written here, as the work queue's rows are, with each value printed
-    as a template prints it; the markup is the same as the loops cases/case.html had (a test compares them)."""
-    out = output
-    parts = []
-    for r in rows:
-        f, fdef = r["f"], r["def"]
-        name = out(pick(fdef.label)) if fdef else f'<span translate="no">{out(f.fact_id)}</span>'
-        who = f'<td><span translate="no">{out(f.by_name)}</span> · {out(role_label(f.role))}</td>'
-        stage, when = out(pick(r["stage"])), out(date_text(f.established_at, "Y-m-d H:i"))
-        if history:
-            parts.append(f'\n      <tr><td>{name}</td><td>{out(r["value"])}</td>\n        {who}<td>{stage}</td>'
-                         f'<td class="num">{when}</td></tr>\n    ')
-            continue
-        note = f'<br><span class="small muted">{out(content(f.note))}</span>' if f.note else ""
-        materials = ", ".join(f'<a href="{out(url("case_evidence_download", case_pk, e.pk))}" translate="no">'
-                              f'{out(e.original_name)}</a>' for e in r["evidence"]) or "—"
-        parts.append(f'\n      <tr><td>{name}</td>\n        <td><strong>{out(r["value"])}</strong>{note}</td>\n'
-                     f'        {who}\n        <td>{stage}</td>\n        <td class="num">{when}</td>\n'
-                     f'        <td>{materials}</td></tr>\n    ')
-    return Markup("".join(parts))
 
 
 def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None = None,
@@ -521,8 +441,6 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
 
     return {
         "case": case, "pack": pack, "roles": sorted(roles), "det": det, "facts": fact_rows, "history": history_rows,
-        "facts_html": finding_rows_html(fact_rows, case.pk),
-        "history_html": finding_rows_html(history_rows, case.pk, history=True),
         "evidence": evidence, "checklist": checklist, "timeline": timeline, "show_audit": show_audit,
         "transitions": transitions, "fact_form": fact_form, "finding_roles": finding_roles,
         "can_upload": is_open and bool(acting & UPLOAD_ROLES),

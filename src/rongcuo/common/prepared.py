@@ -30,11 +30,8 @@ queries live as long as the process: a deployment restarts it after a migration.
 from __future__ import annotations
 
 import copy
-import functools
 import inspect
-import operator
 import threading
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
@@ -97,10 +94,6 @@ class Prepared:
                            for number, text in STAND_INS]
         self._qs: QuerySet[Any] | None = None
         self._compiled: dict[str, tuple[Any, str, tuple[Any, ...], list[tuple[int, int]]]] = {}
-        # The converters of the selected columns, per database connection (a thread's): Django works them out
-        # again on every evaluation, asking every column's field and the backend (a case page's five reads select
-        # over a hundred columns), though for a compiled query they are always the same.
-        self._converters: weakref.WeakKeyDictionary[Any, tuple[list[Any], dict[int, Any]]] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
     def queryset(self) -> QuerySet[Any]:
@@ -171,18 +164,8 @@ class Prepared:
         compiler.connection = connections[alias]  # this thread's connection, not the one that compiled
         frozen = (sql, tuple(bound))
         compiler.as_sql = lambda *args, **kwargs: frozen
-        compiler.get_converters = functools.partial(self._converters_of, compiler)
         related = {qs.model._meta.get_field(name): {obj.pk: obj} for name, obj in (known or {}).items()}
         return list(qs._iterable_class(_Run(qs, compiler, alias, related)))
-
-    def _converters_of(self, compiler: Any, expressions: list[Any]) -> dict[int, Any]:
-        """`compiler.get_converters(expressions)`, worked out once per connection: Django's iterables ask for the
-        converters of the query's selected columns, which are the same for every evaluation of a compiled query."""
-        found = self._converters.get(compiler.connection)
-        if found is None or len(found[0]) != len(expressions) or not all(map(operator.is_, found[0], expressions)):
-            found = (expressions, type(compiler).get_converters(compiler, expressions))
-            self._converters[compiler.connection] = found
-        return found[1]
 
     def first(self, *keys: int | str) -> Any:
         """The first row, or None when there is none (a lookup by a unique key)."""

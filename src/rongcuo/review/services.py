@@ -610,25 +610,16 @@ def obligation_fulfil(*, obligation: Obligation, actor: Any, note: str, file: An
 
 
 def integrity_exists_column() -> Any:
-    """Whether `integrity_history(case)` would find a record, as a column of a query of cases (an `EXISTS` written
-    from the models' metadata, the same condition: a record of the applicant, the project's lead or one of its
-    co-investigators, from another case). The case page reads it with the case (`rongcuo.common.presence`)."""
-    from django.db import connection
-    from django.db.models import BooleanField
-    from django.db.models.expressions import RawSQL
+    """Whether `integrity_history(case)` would find a record, as a column of a query of cases (an ORM `Exists`, the
+    same condition: a record of the applicant, the project's lead or one of its co-investigators, from another
+    case). The case page reads it with the case (`rongcuo.common.presence`)."""
+    from django.db.models import Exists, OuterRef, Q
 
-    from rongcuo.common.presence import column as col
-
-    q = connection.ops.quote_name
-    members = Project.co_investigators.through
-    record, case = IntegrityRecord, Case
-    sql = (f"EXISTS (SELECT 1 FROM {q(record._meta.db_table)} WHERE {col(record, 'case')} <> {col(case, 'id')} AND "
-           f"({col(record, 'person')} = {col(case, 'applicant')} "
-           f"OR {col(record, 'person')} IN (SELECT {col(Project, 'lead')} FROM {q(Project._meta.db_table)} "
-           f"WHERE {col(Project, 'id')} = {col(case, 'project')}) "
-           f"OR {col(record, 'person')} IN (SELECT {col(members, 'person')} FROM {q(members._meta.db_table)} "
-           f"WHERE {col(members, 'project')} = {col(case, 'project')})))")
-    return RawSQL(sql, (), output_field=BooleanField())
+    project = OuterRef(OuterRef("project_id"))  # the case's project, from within the records' subquery
+    leads = Project.objects.filter(pk=project).values("lead_id")
+    members = Project.co_investigators.through.objects.filter(project_id=project).values("person_id")
+    return Exists(IntegrityRecord.objects.exclude(case_id=OuterRef("pk")).filter(
+        Q(person_id=OuterRef("applicant_id")) | Q(person_id__in=leads) | Q(person_id__in=members)))
 
 
 def integrity_history(case: Case) -> list[IntegrityRecord]:

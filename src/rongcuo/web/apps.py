@@ -10,14 +10,7 @@ class WebConfig(AppConfig):
     verbose_name = "网页 Web"
 
     def ready(self) -> None:
-        from django.core.signals import request_finished, request_started
-
-        from rongcuo.common import generations
-
         checks.register(shared_cache_check, checks.Tags.security, deploy=True)
-        # A request reads the cache's generations once (rongcuo.common.generations).
-        request_started.connect(generations.begin_request, dispatch_uid="rongcuo-generations-begin")
-        request_finished.connect(generations.end_request, dispatch_uid="rongcuo-generations-end")
 
 
 def shared_cache_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:

@@ -12,7 +12,6 @@ What the templates have besides Jinja2's builtins:
 - `lang()`: "zh" or "en", the interface language.
 - `url(name, *args, **kwargs)`, `static(path)`, `csrf_input` (Django's backend adds it with `request`).
 - `mark(symbol, value_class)`: a truth mark (✓ ✗ ?) with its meaning for screen readers.
-- `clause(line, with_facts=False)`: one line of a determination (explain.ClauseLine) with its original text.
 - `case_corrections(case, roles)`: the project's correction history on a case page (monitoring).
 - Filters: `role_label`, `org`, `content`, `get`, `yuan`, and Django's own `date`, `default`, `length`, `slice`,
   `stringformat`, `join`, `add`, `yesno`, `urlencode` and `filesizeformat` under their Django names and with
@@ -49,15 +48,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.timezone import template_localtime
 from jinja2 import nodes
-from jinja2.compiler import CodeGenerator
 from jinja2.visitor import NodeTransformer
-from markupsafe import Markup, escape
-
-try:  # markupsafe's escaping without the Markup wrapper (its C speedup); the public escape() as a fallback
-    from markupsafe import _escape_inner
-except ImportError:  # pragma: no cover - another markupsafe release
-    def _escape_inner(s: str, /) -> str:
-        return str(escape(s))
+from markupsafe import Markup
 
 from rongcuo.common.i18n import has_cjk, lang, language_fixed, pick
 
@@ -103,53 +95,6 @@ def _mark(symbol: str, value_class: str, language: str) -> Markup:
         value_class, symbol, en if language == "en" else zh)
 
 
-def clause(cl: Any, with_facts: bool = False) -> Markup:
-    """One line of a determination (an explain.ClauseLine): its truth mark, then the clause's citation, label, id
-    and original Chinese text, or the fact's label when the determination read a fact directly; `with_facts`: also
-    the facts the clause read, each with who established it.
-
-    Python rather than a template macro: a case page shows some twenty of these (the trace), and a macro call costs
-    Jinja2 several times the text it writes. The part that is the pack's own text (the same for every case decided
-    under that pack) is kept once written, keyed by that text itself and the language. Every value is escaped
-    (markupsafe.escape) before it is joined to the markup."""
-    language = lang()
-    label = pick(cl.label)
-    if cl.is_fact:
-        head = _fact_head(label, language)
-    else:
-        head = _clause_head(cl.id, pick(cl.kind_label) if language == "en" else "", cl.cite, label, cl.text_zh,
-                            language)
-    out = [_mark(cl.mark, cl.mark_class, language), head]
-    if with_facts and cl.facts and not cl.is_fact:
-        en = language == "en"
-        out.append('\n<p class="small muted">Facts read: ' if en else '\n<p class="small muted">所依据事实：')
-        for i, f in enumerate(cl.facts):
-            if i:
-                out.append("; " if en else "；")
-            out.append(f"{escape(pick(f.label))} = <strong>{escape(f.value_text)}</strong>")
-            provenance = f.provenance or {}
-            by, role = provenance.get("by"), provenance.get("role")
-            if by:
-                out.append(f' ({"by " if en else "认定："}<span translate="no">{escape(by)}</span>'
-                           f'{f", {escape(role_label(role))}" if role else ""})')
-        out.append("</p>")
-    return Markup("".join(out))
-
-
-@lru_cache(maxsize=256)
-def _fact_head(label: str, language: str) -> Markup:
-    return Markup('\n<strong>{}</strong> <span class="muted small">({})</span>').format(
-        label, "fact" if language == "en" else "事实")
-
-
-@lru_cache(maxsize=4096)
-def _clause_head(cid: str, kind: str, cite: str, label: str, text_zh: str, language: str) -> Markup:
-    return Markup('\n{}<span class="cite" lang="zh-Hans">{}</span> <strong>{}</strong>\n'
-                  '<span class="muted small" translate="no">[{}]</span>\n'
-                  '<blockquote class="orig" lang="zh-Hans">「{}」</blockquote>').format(
-        Markup('<span class="cite">{} ·</span> ').format(kind) if language == "en" else "", cite, label, cid, text_zh)
-
-
 def get(mapping: Any, key: Any) -> Any:
     """`{{ mapping|get(key) }}` — a lookup by a variable key; nothing when it is not a mapping."""
     try:
@@ -188,44 +133,6 @@ def _finalize(value: Any) -> Any:
     if isinstance(value, (dt.date, dt.time, int, float, Decimal)):
         return localize(template_localtime(value))
     return value
-
-
-def output(value: Any) -> str:
-    """`{{ value }}` as the page gets it: finalized (`_finalize`) and escaped unless it is markup, the same text as
-    Jinja2's `escape(finalize(value))`, but as a plain str, not a Markup object, which costs Jinja2's way a Python
-    call per printed value (a work queue page prints some six hundred). The page joins these texts at once;
-    where a template captures output (a macro, `{% set %}…{% endset %}`) Jinja2 wraps the joined text in Markup
-    itself."""
-    if type(value) is str:
-        return _escape_inner(value)
-    value = _finalize(value)
-    if type(value) is str:
-        return _escape_inner(value)
-    if hasattr(value, "__html__"):
-        return str(value.__html__())
-    return _escape_inner(str(value))
-
-
-class _OutputCodeGenerator(CodeGenerator):
-    """Jinja2's code generator, writing `environment.output(value)` (`output`) where it writes
-    `escape(environment.finalize(value))`: in an autoescaped template whose autoescaping does not change while it
-    renders (otherwise Jinja2's own code)."""
-
-    def _direct(self, frame: Any, finalize: Any) -> bool:
-        return bool(not frame.eval_ctx.volatile and frame.eval_ctx.autoescape
-                    and finalize.src == "environment.finalize(")
-
-    def _output_child_pre(self, node: nodes.Expr, frame: Any, finalize: Any) -> None:
-        if self._direct(frame, finalize):
-            self.write("environment.output(")
-        else:
-            super()._output_child_pre(node, frame, finalize)
-
-    def _output_child_post(self, node: nodes.Expr, frame: Any, finalize: Any) -> None:
-        if self._direct(frame, finalize):
-            self.write(")")
-        else:
-            super()._output_child_post(node, frame, finalize)
 
 
 def _length(value: Any) -> int:
@@ -268,8 +175,6 @@ class Environment(jinja2.Environment):
     compiled: the replacement would be wrong there."""
 
     language = "zh"
-    code_generator_class = _OutputCodeGenerator
-    output = staticmethod(output)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is dict:
@@ -289,12 +194,16 @@ class Environment(jinja2.Environment):
         except (TypeError, LookupError, AttributeError):
             return self.undefined(obj=obj, name=attribute)
 
-    def _generate(self, source: nodes.Template, name: str | None, filename: str | None,
-                  defer_init: bool = False) -> str:
-        # Jinja2's hook between parsing and code generation ("can be overridden", its docstring says).
-        _refuse_shadowed_helpers(source, name)
-        source = _FoldTexts(self).visit(source)
-        return super()._generate(source, name, filename, defer_init=defer_init)  # type: ignore[no-any-return]
+    def compile(self, source: str | nodes.Template, name: str | None = None, filename: str | None = None,
+                raw: bool = False, defer_init: bool = False) -> Any:
+        # Jinja2's public steps: `parse` gives the template's node tree, and `compile` takes a node tree as well as
+        # source text (both documented); the texts are folded in between.
+        tree = self.parse(source, name, filename) if isinstance(source, str) else source
+        try:
+            _refuse_shadowed_helpers(tree, name)
+        except jinja2.TemplateSyntaxError:
+            self.handle_exception(source=source if isinstance(source, str) else None)
+        return super().compile(_FoldTexts(self).visit(tree), name, filename, raw=raw, defer_init=defer_init)
 
 
 _FOLDED = ("t", "lang")
@@ -356,8 +265,7 @@ def environment(**options: Any) -> jinja2.Environment:
 
     options["undefined"] = jinja2.ChainableUndefined  # Django's leniency: a missing attribute renders as nothing
     env = Environment(finalize=_finalize, **options)
-    env.globals.update(t=t, lang=lang, url=url, static=static, mark=mark, clause=clause,
-                       case_corrections=case_corrections)
+    env.globals.update(t=t, lang=lang, url=url, static=static, mark=mark, case_corrections=case_corrections)
     env.filters.update(tr=pick, org=org, content=content, length=_length)  # each reads a missing value as nothing
     env.filters.update({name: _missing_as_empty(f) for name, f in dict(
         get=get, role_label=role_label, yuan=yuan, date=date, default=defaultfilters.default,

@@ -1,20 +1,17 @@
-"""Chinese first (中文优先): the interface is Chinese unless the user has chosen English; and the signed-in user,
-once read, is the request's `user` itself; the Content-Security-Policy header; and the refusal of NUL characters."""
+"""Chinese first (中文优先): the interface is Chinese unless the user has chosen English; the
+Content-Security-Policy header; and the refusal of NUL characters."""
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import middleware as auth_middleware
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
-from django.utils.functional import SimpleLazyObject
 
 from rongcuo.common.i18n import language_fixed
 
@@ -44,26 +41,6 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
             language = settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
-
-
-class AuthenticationMiddleware(auth_middleware.AuthenticationMiddleware):
-    """Django's, except that when `request.user` is first read, the user read replaces the lazy object on the
-    request. Django leaves the lazy object there for the whole request, and every `request.user.x` then goes through
-    it (an exception raised and caught, two calls in Python): a case page asks its user some seventy times, in the
-    views, the permission checks and the templates. What is read is the same user, at the same moment: nothing is
-    read for a request that never asks (the health check, a page for anonymous visitors without a session)."""
-
-    def process_request(self, request: HttpRequest) -> None:
-        if not hasattr(request, "session"):
-            super().process_request(request)  # Django's message: the session middleware must come first
-        request.user = SimpleLazyObject(lambda: _user_in_place(request))
-        request.auser = functools.partial(auth_middleware.auser, request)
-
-
-def _user_in_place(request: HttpRequest) -> Any:
-    user = auth_middleware.get_user(request)  # Django's: the backend's user, kept as request._cached_user
-    request.user = user
-    return user
 
 
 class ContentSecurityPolicyMiddleware:

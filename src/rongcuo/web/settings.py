@@ -51,7 +51,7 @@ MIDDLEWARE = [
     "rongcuo.web.middleware.ChineseFirstLocaleMiddleware",  # Chinese unless the user picks English
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "rongcuo.web.middleware.AuthenticationMiddleware",  # Django's; the user read replaces the lazy object
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -144,7 +144,7 @@ if CACHE_URL:
         raise ImproperlyConfigured(
             f"RONGCUO_CACHE_URL must start with redis://, rediss:// or unix:// (a Redis server), got {CACHE_URL!r} "
             "/ RONGCUO_CACHE_URL 须为 Redis 地址（redis://、rediss:// 或 unix://）")
-    CACHES = {"default": {"BACKEND": "rongcuo.common.rediscache.RedisCache", "LOCATION": CACHE_URL,
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
                           "KEY_PREFIX": os.environ.get("RONGCUO_CACHE_PREFIX", "rongcuo")}}
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
