@@ -112,8 +112,8 @@ def ensure_axe() -> None:
     subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=AXE_DIR, check=False)
 
 
-# The demo accounts to start with (all of them: README.md, "Demo accounts"); one Zhejiang case can be followed
-# through all four: an application, the caseworker's queue, an expert's review, the collective decision.
+# The demo accounts to start with (all of them: README.md, "Demo accounts"), all in Zhejiang: an applicant, the
+# bureau's caseworker, an expert with a review waiting and the committee with a case to decide.
 DEMO_ACCOUNTS = [
     ("chen", "申请人 applicant (陈研究员, 浙江某大学): /my/ to apply, /self-check/ first"),
     ("zj_caseworker", "经办人 caseworker, 浙江省科学技术厅: the work queue /work/"),
