@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Set up and run Rongcuo with nothing but Python >= 3.11.
 
-    python3 dev.py run    # create/reuse .venv, install, migrate, load demo data, serve on 127.0.0.1:8000 (SQLite)
-    python3 dev.py test   # create/reuse .venv, install, run ruff, mypy and the whole test suite
-                          # (as root, apt-installs chromium, CJK fonts and poppler for the browser tests)
+    python3 dev.py run [ADDRESS]  # create/reuse .venv, install, migrate, load the calendar and the demo data,
+                                  # serve on ADDRESS (default 127.0.0.1:8000; SQLite unless DATABASE_URL is set)
+    python3 dev.py test [ARGS]    # create/reuse .venv, install, run ruff, mypy and the whole test suite
+                                  # (ARGS go to pytest; as root, apt-installs chromium, CJK fonts and poppler
+                                  # for the browser and letter tests)
 
 Both commands create `.venv` beside this file the first time and reuse it afterwards; dependencies are
 reinstalled only when pyproject.toml changes.
@@ -14,8 +16,10 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
@@ -38,6 +42,16 @@ def run(*cmd: str | Path, check: bool = True) -> int:
     return proc.returncode
 
 
+def quiet(*cmd: str | Path) -> None:
+    """Run a setup step with its output captured; show the output only if the step fails, then stop."""
+    proc = subprocess.run([str(c) for c in cmd], cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stdout.write(proc.stdout)
+        sys.stderr.write(proc.stderr)
+        say(f"failed ({proc.returncode}): {' '.join(str(c) for c in cmd)}")
+        sys.exit(proc.returncode)
+
+
 def ensure_env(*, browser: bool = False) -> None:
     if browser:
         ensure_browser()
@@ -50,8 +64,8 @@ def ensure_env(*, browser: bool = False) -> None:
     if STAMP.exists() and STAMP.read_text().strip() == want:
         return
     say("installing dependencies (first run or pyproject.toml changed)")
-    run(PY, "-m", "pip", "install", "-q", "--upgrade", "pip")
-    run(PY, "-m", "pip", "install", "-q", "-e", f".[{EXTRAS}]")
+    quiet(PY, "-m", "pip", "install", "-q", "--upgrade", "pip")
+    quiet(PY, "-m", "pip", "install", "-q", "-e", f".[{EXTRAS}]")
     STAMP.write_text(want)
 
 
@@ -98,23 +112,73 @@ def ensure_axe() -> None:
     subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=AXE_DIR, check=False)
 
 
-def manage(*args: str) -> None:
-    run(PY, ROOT / "manage.py", *args)
+# The demo accounts to start with (all of them: README.md, "Demo accounts"), all in Zhejiang: an applicant, the
+# bureau's caseworker, an expert with a review waiting and the committee with a case to decide.
+DEMO_ACCOUNTS = [
+    ("chen", "申请人 applicant (陈研究员, 浙江某大学): /my/ to apply, /self-check/ first"),
+    ("zj_caseworker", "经办人 caseworker, 浙江省科学技术厅: the work queue /work/"),
+    ("expert_li", "专家 expert: a review waiting on /expert/"),
+    ("zj_committee", "集体审定 committee, 浙江省科学技术厅: a case waiting for its decision on /work/"),
+]
+
+
+def manage_quiet(*args: str) -> None:
+    quiet(PY, ROOT / "manage.py", *args)
+
+
+def answers(addr: str) -> bool:
+    """Whether something accepts connections on `addr` (HOST:PORT; a wildcard host is asked on loopback)."""
+    host, _, port = addr.rpartition(":")
+    host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host.strip("[]"), host.strip("[]"))
+    try:
+        with socket.create_connection((host, int(port)), timeout=1):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
+def wait_for_server(server: subprocess.Popen[bytes], addr: str, timeout: float = 60) -> bool:
+    """True once the server accepts connections on `addr`; False if it exits first or does not come up."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            return False
+        if answers(addr):
+            return True
+        time.sleep(0.2)
+    return False
 
 
 def cmd_run(args: list[str]) -> None:
     ensure_env()
-    rc = BIN / "rongcuo"
-    say("policy packs and a comparison on the command line:")
-    run(rc, "packs", "list")
-    run(rc, "compare", ROOT / "examples" / "milestone-failure.json")
-    say("database (SQLite by default; DATABASE_URL for PostgreSQL): migrations, official calendar, demo data")
-    manage("migrate", "--no-input", "-v", "0")
-    manage("calendar_load", "--seed")
-    manage("demo_load")
     addr = args[0] if args else "127.0.0.1:8000"
-    say(f"serving on http://{addr}/  (API docs: /api/docs · admin: /admin/ · demo password: rongcuo-demo)")
-    manage("runserver", addr, "--noreload")
+    if ":" not in addr:  # runserver takes a bare port too
+        addr = f"127.0.0.1:{addr}"
+    if answers(addr):
+        sys.exit(f"[dev] something already answers on {addr}: stop it, or give another address "
+                 "(python3 dev.py run 127.0.0.1:8001)")
+    say("preparing the database: migrations, official calendar, demo data")
+    manage_quiet("migrate", "--no-input", "-v", "0")
+    manage_quiet("calendar_load", "--seed", "-v", "0")
+    manage_quiet("demo_load", "-v", "0")
+    # Django's development server, in the foreground: its request log and any errors are this terminal's output.
+    server = subprocess.Popen([str(PY), str(ROOT / "manage.py"), "runserver", addr, "--noreload", "--skip-checks"],
+                              cwd=ROOT)
+    try:
+        if wait_for_server(server, addr):
+            width = max(len(name) for name, _ in DEMO_ACCOUNTS)
+            lines = [f"Rongcuo is running at http://{addr}/  (Ctrl-C stops it)",
+                     "sign in with one of these demo accounts, password rongcuo-demo (every account: README.md):",
+                     *(f"  {name:<{width}}  {what}" for name, what in DEMO_ACCOUNTS),
+                     "logs: the server's requests and errors are printed in this terminal (no log file)"]
+            print("\n" + "\n".join(f"[dev] {line}" for line in lines) + "\n", flush=True)
+        sys.exit(server.wait())
+    except KeyboardInterrupt:  # Ctrl-C in a terminal reaches the server too; stop it if it did not
+        try:
+            server.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            server.terminate()
+        sys.exit(server.wait())
 
 
 def cmd_test(args: list[str]) -> None:
