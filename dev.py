@@ -3,7 +3,7 @@
 
     python3 dev.py run [ADDRESS]  # create/reuse .venv, install, migrate, load the calendar and the demo data,
                                   # serve on ADDRESS (default 127.0.0.1:8000; SQLite unless DATABASE_URL is set)
-    python3 dev.py test [ARGS]    # create/reuse .venv, install, run ruff, mypy and the whole test suite
+    python3 dev.py test [ARGS]    # create/reuse .venv, install, run ruff, mypy, import-linter and the whole suite
                                   # (ARGS go to pytest; as root, apt-installs chromium, CJK fonts and poppler
                                   # for the browser and letter tests)
 
@@ -188,6 +188,8 @@ def cmd_test(args: list[str]) -> None:
     run(BIN / "ruff", "check", "src", "tests", "bench", "dev.py")
     say("mypy (strict on the engine)")
     run(BIN / "mypy")
+    say("import-linter (the engine is pure; apps import only the layers below them; no import cycles)")
+    run(BIN / "lint-imports", "--no-cache")
     say("pytest")
     code = run(PY, "-m", "pytest", *args, check=False)
     if code == 5:  # no tests collected is a failure for us, never a silent pass
