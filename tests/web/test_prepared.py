@@ -17,8 +17,8 @@ from django.test.utils import CaptureQueriesContext
 
 from rongcuo.audit.models import AuditHead
 from rongcuo.cases import services as svc
-from rongcuo.cases import views as work_views
 from rongcuo.cases.models import Case, CaseFact, Evidence
+from rongcuo.cases.views import case as work_views
 from rongcuo.common.prepared import STAND_INS, NotPreparable, Prepared
 
 PAGE_QUERIES = [(work_views, name) for name in ("_PAGE_CASE", "_FINDINGS", "_UPLOADS", "_STAGE_CHANGES",
@@ -171,15 +171,16 @@ def test_the_case_page_is_the_page_the_plain_orm_builds(demo: dict[str, Case],
 
 def test_the_work_queue_is_the_page_the_plain_orm_builds(demo: dict[str, Case],
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from rongcuo.cases.views import WORK_PAGE
+    from rongcuo.cases.views import work
+    from rongcuo.cases.views.work import WORK_PAGE
 
     stage = next(iter(demo.values())).stage
-    monkeypatch.setattr(work_views, "WORK_PAGE", 2)  # so that the demo cases fill several pages
+    monkeypatch.setattr(work, "WORK_PAGE", 2)  # so that the demo cases fill several pages
     queries = ["", f"?stage={stage}", "?outcome=exempt", f"?stage={stage}&outcome=undetermined", "?page=2",
                "?page=3", "?q=ZJ", "?stage=no-such-stage"]
     shown = 0
     for name, url, fast, slow in prepared_and_plain(monkeypatch, [f"/work/{q}" for q in queries], [
-            (work_views, "_WORK_QUERIES", lambda shape, make: plain(make()))]):
+            (work, "_WORK_QUERIES", lambda shape, make: plain(make()))]):
         assert fast.status_code == slow.status_code == 200
         page = TOKEN.sub("", fast.content.decode())
         assert page == TOKEN.sub("", slow.content.decode()), (name, url)

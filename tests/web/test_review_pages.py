@@ -433,7 +433,7 @@ def test_case_page_asks_only_for_the_records_a_case_has(demo: dict[str, Case], m
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from rongcuo.cases import views as work_views
+    from rongcuo.cases.views import case as work_views
     from rongcuo.common.prepared import Prepared
     from rongcuo.review.models import IntegrityRecord
 

@@ -269,7 +269,7 @@ def test_the_work_queue_and_the_case_page_print_their_rows_escaped_in_either_lan
     from django.utils import html
 
     from rongcuo.cases.models import CaseFact
-    from rongcuo.cases.views import WORK_PAGE
+    from rongcuo.cases.views.work import WORK_PAGE
     from rongcuo.registry.models import Project
 
     hostile, escaped = "<b>&\"'标题", "&lt;b&gt;&amp;&#34;&#39;标题"
@@ -319,7 +319,7 @@ def test_a_missing_value_reaches_a_filter_as_djangos_engine_gives_it(use: str) -
 def test_the_work_queues_case_links_follow_the_script_prefix() -> None:
     from django.urls import get_script_prefix, reverse, set_script_prefix
 
-    from rongcuo.cases.views import _case_url_pattern
+    from rongcuo.cases.views.common import case_url_pattern as _case_url_pattern
 
     before = get_script_prefix()
     try:

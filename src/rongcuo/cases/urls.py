@@ -3,21 +3,21 @@
 from django.urls import path
 
 from rongcuo.cases import dashboard, token_views
-from rongcuo.cases import views as work_views
+from rongcuo.cases.views import apply, case, work
 
 # Evidence is downloaded only through `case_evidence_download`, which checks that the user may read the
 # case; MEDIA_ROOT is never served as static files, not even in development.
 urlpatterns = [
-    path("work/", work_views.work, name="work"),
-    path("cases/<int:pk>/", work_views.case_page, name="case"),
-    path("cases/<int:pk>/transition/", work_views.case_transition, name="case_transition"),
-    path("cases/<int:pk>/facts/", work_views.case_facts, name="case_facts"),
-    path("cases/<int:pk>/evidence/", work_views.case_evidence, name="case_evidence"),
-    path("cases/<int:pk>/evidence/<int:evidence_pk>/", work_views.evidence_download, name="case_evidence_download"),
-    path("my/", work_views.my, name="my"),
-    path("my/apply/", work_views.my_apply, name="my_apply"),
-    path("my/drafts/save/", work_views.my_draft_save, name="my_draft_save"),
-    path("my/drafts/<int:draft_pk>/delete/", work_views.my_draft_delete, name="my_draft_delete"),
+    path("work/", work.work, name="work"),
+    path("cases/<int:pk>/", case.case_page, name="case"),
+    path("cases/<int:pk>/transition/", case.case_transition, name="case_transition"),
+    path("cases/<int:pk>/facts/", case.case_facts, name="case_facts"),
+    path("cases/<int:pk>/evidence/", case.case_evidence, name="case_evidence"),
+    path("cases/<int:pk>/evidence/<int:evidence_pk>/", case.evidence_download, name="case_evidence_download"),
+    path("my/", apply.my, name="my"),
+    path("my/apply/", apply.my_apply, name="my_apply"),
+    path("my/drafts/save/", apply.my_draft_save, name="my_draft_save"),
+    path("my/drafts/<int:draft_pk>/delete/", apply.my_draft_delete, name="my_draft_delete"),
     # The user's API tokens (the key shown once, when issued); revoking one (an administrator: anyone's).
     path("my/tokens/", token_views.my_tokens, name="my_tokens"),
     path("my/tokens/<int:token_pk>/revoke/", token_views.my_token_revoke, name="my_token_revoke"),

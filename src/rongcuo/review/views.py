@@ -19,8 +19,9 @@ from django.views.decorators.http import require_POST
 
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as case_svc
-from rongcuo.cases import views as wv
 from rongcuo.cases.models import Case, Disposition, Objection, ObjectionStatus
+from rongcuo.cases.views.case import refused
+from rongcuo.cases.views.common import case_or_404, error_context, pack_or_none, posted_version
 from rongcuo.common.errors import Invalid, ServiceError
 from rongcuo.common.explain import determination_view, stage_label, value_text
 from rongcuo.common.i18n import pick, tr
@@ -167,7 +168,7 @@ def _int(raw: str | None) -> int | None:
 @login_required
 @require_POST
 def panel_draw(request: HttpRequest, pk: int) -> HttpResponse:
-    case = wv._case_or_404(request.user, pk)
+    case = case_or_404(request.user, pk)
     raw_size, reason = request.POST.get("size", "").strip(), request.POST.get("override_reason", "")
     posted = {"size": raw_size, "override_reason": reason}
     try:
@@ -176,7 +177,7 @@ def panel_draw(request: HttpRequest, pk: int) -> HttpResponse:
             raise Invalid("专家组人数应为整数", "the panel size is a whole number", field="size")
         panel = review_svc.panel_draw(case=case, actor=request.user, size=size, override_reason=reason)
     except ServiceError as exc:
-        return wv._refused(request, pk, exc, "panel", {**posted, "action": "draw"})
+        return refused(request, pk, exc, "panel", {**posted, "action": "draw"})
     n = panel.members.count()
     msg = tr("已抽取专家组（{n} 人）", "Panel drawn ({n} experts)", n=n)
     if panel.rule_breaches:
@@ -189,12 +190,12 @@ def panel_draw(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def panel_override(request: HttpRequest, pk: int) -> HttpResponse:
     """Record why a panel that breaks the rules (e.g. after declines) is used anyway."""
-    case = wv._case_or_404(request.user, pk)
+    case = case_or_404(request.user, pk)
     reason = request.POST.get("override_reason", "")
     try:
         review_svc.panel_override(case=case, actor=request.user, reason=reason)
     except ServiceError as exc:
-        return wv._refused(request, pk, exc, "panel", {"action": "override", "override_reason": reason})
+        return refused(request, pk, exc, "panel", {"action": "override", "override_reason": reason})
     messages.success(request, tr("已记录仍使用该专家组的理由", "The reason to use this panel anyway is recorded"))
     return redirect(reverse("case", args=[pk]) + "#panel-form")
 
@@ -202,11 +203,11 @@ def panel_override(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def panel_conclude(request: HttpRequest, pk: int) -> HttpResponse:
-    case = wv._case_or_404(request.user, pk)
+    case = case_or_404(request.user, pk)
     try:
         panel = review_svc.panel_conclude(case=case, actor=request.user)
     except ServiceError as exc:
-        return wv._refused(request, pk, exc, "panel", {"action": "conclude"})
+        return refused(request, pk, exc, "panel", {"action": "conclude"})
     found = sum(1 for v in (panel.conclusion or {}).get("findings", {}).values() if v is not None)
     messages.success(request, tr("专家组意见已汇总，记录 {n} 项专家组认定", "The panel has concluded; {n} panel "
                                  "findings recorded", n=found))
@@ -217,7 +218,7 @@ def panel_conclude(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def panel_withdraw(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
     """A caseworker withdraws a panel member (回避) with a reason; the next candidate in seed order replaces them."""
-    case = wv._case_or_404(request.user, pk)
+    case = case_or_404(request.user, pk)
     member = PanelMember.objects.filter(pk=member_pk, panel__case=case).select_related("expert", "panel").first()
     if member is None:
         raise Http404("no such panel member")
@@ -225,7 +226,7 @@ def panel_withdraw(request: HttpRequest, pk: int, member_pk: int) -> HttpRespons
     try:
         replacement = review_svc.panel_member_decline(member=member, actor=request.user, reason=reason)
     except ServiceError as exc:
-        return wv._refused(request, pk, exc, "panel", {"action": f"withdraw-{member_pk}", "reason": reason})
+        return refused(request, pk, exc, "panel", {"action": f"withdraw-{member_pk}", "reason": reason})
     messages.success(request, tr("{a} 已回避；{b}", "{a} withdrawn; {b}", a=member.expert.name,
                                  b=tr("由 {x} 递补", "replaced by {x}", x=replacement.expert.name) if replacement
                                  else tr("没有可递补的专家", "no expert left to replace them")))
@@ -235,7 +236,7 @@ def panel_withdraw(request: HttpRequest, pk: int, member_pk: int) -> HttpRespons
 @login_required
 @require_POST
 def objection_answer(request: HttpRequest, pk: int, objection_pk: int) -> HttpResponse:
-    case = wv._case_or_404(request.user, pk)
+    case = case_or_404(request.user, pk)
     objection = Objection.objects.filter(pk=objection_pk, case=case).first()
     if objection is None:
         raise Http404("no such objection")
@@ -247,7 +248,7 @@ def objection_answer(request: HttpRequest, pk: int, objection_pk: int) -> HttpRe
         answered = case_svc.objection_answer(objection=objection, actor=request.user, answer=answer,
                                                          sustained=sustained == "1")
     except ServiceError as exc:
-        return wv._refused(request, pk, exc, "objections", posted)
+        return refused(request, pk, exc, "objections", posted)
     messages.success(request, tr("已答复异议（{s}）", "Objection answered ({s})",
                                  s=tr("成立", "sustained") if answered.sustained
                                  else tr("不成立", "not sustained")))
@@ -257,7 +258,7 @@ def objection_answer(request: HttpRequest, pk: int, objection_pk: int) -> HttpRe
 @login_required
 @require_POST
 def obligation_fulfil(request: HttpRequest, pk: int, obligation_pk: int) -> HttpResponse:
-    case = wv._case_or_404(request.user, pk)
+    case = case_or_404(request.user, pk)
     ob = Obligation.objects.filter(pk=obligation_pk, case=case).first()
     if ob is None:
         raise Http404("no such obligation")
@@ -266,7 +267,7 @@ def obligation_fulfil(request: HttpRequest, pk: int, obligation_pk: int) -> Http
         ob = review_svc.obligation_fulfil(obligation=ob, actor=request.user, note=note,
                                           file=request.FILES.get("file"))
     except ServiceError as exc:
-        return wv._refused(request, pk, exc, "obligations", {"action": str(obligation_pk), "note": note})
+        return refused(request, pk, exc, "obligations", {"action": str(obligation_pk), "note": note})
     label = pick(Text(zh=ob.label_zh, en=ob.label_en or ob.label_zh))
     if ob.document is not None:
         messages.success(request, tr("已提交文件并登记履行：{x}（{n}）",
@@ -280,7 +281,7 @@ def obligation_fulfil(request: HttpRequest, pk: int, obligation_pk: int) -> Http
 @login_required
 def letter_download(request: HttpRequest, pk: int, letter_pk: int, fmt: str) -> FileResponse:
     """A decision letter, for users who may read the case (checked as the API's letter route does)."""
-    case = wv._case_or_404(request.user, pk)
+    case = case_or_404(request.user, pk)
     letter = Letter.objects.filter(pk=letter_pk, case=case).first()
     if letter is None or fmt not in ("docx", "pdf") or (fmt == "pdf" and not letter.pdf):
         raise Http404("no such letter")
@@ -301,7 +302,7 @@ def expert_home(request: HttpRequest) -> HttpResponse:
     for m in seats:
         case = m.panel.case
         assert case is not None
-        pack = wv._pack(case)
+        pack = pack_or_none(case)
         rows.append({"m": m, "case": case, "stage": stage_label(pack, case.stage), "status": MEMBER_TEXT[m.status],
                      "open": m.status == MemberStatus.invited and case.disposition == Disposition.open,
                      "concluded": m.panel.concluded_at is not None})
@@ -311,7 +312,7 @@ def expert_home(request: HttpRequest) -> HttpResponse:
 
 
 def _seat(request: HttpRequest, pk: int) -> tuple[Case, PanelMember]:
-    case = wv._case_or_404(request.user, pk)
+    case = case_or_404(request.user, pk)
     member = (PanelMember.objects.filter(panel__case=case, expert__user=request.user)
               .exclude(status=MemberStatus.declined).select_related("panel", "expert").first())
     if member is None:
@@ -327,7 +328,7 @@ def _expert_facts(pack: Pack | None) -> list[Any]:
 
 def _review_context(request: HttpRequest, case: Case, member: PanelMember, error: dict[str, Any] | None = None,
                     posted: dict[str, Any] | None = None) -> dict[str, Any]:
-    pack = wv._pack(case)
+    pack = pack_or_none(case)
     rules = _rules(pack)
     posted = posted or {}
     current = case_svc.current_facts(case)
@@ -384,7 +385,7 @@ def expert_review(request: HttpRequest, pk: int) -> HttpResponse:
     case, member = _seat(request, pk)
     if request.method != "POST":
         return render(request, "review/expert_review.html", _review_context(request, case, member))
-    pack = wv._pack(case)
+    pack = pack_or_none(case)
     rules = _rules(pack)
     raw_scores = {c.id: request.POST.get(f"score.{c.id}", "").strip() for c in (rules.criteria if rules else [])}
     scores = {k: _number(v) for k, v in raw_scores.items() if v != ""}
@@ -406,7 +407,7 @@ def expert_review(request: HttpRequest, pk: int) -> HttpResponse:
         review_svc.review_submit(case=case, actor=request.user, scores=scores, opinion=opinion, findings=findings,
                                  material_request=material)
     except ServiceError as exc:
-        ctx = _review_context(request, case, member, _labelled(wv._error(exc, "review", pack), pack), posted)
+        ctx = _review_context(request, case, member, _labelled(error_context(exc, "review", pack), pack), posted)
         return render(request, "review/expert_review.html", ctx, status=exc.status)
     messages.success(request, tr("评审意见已提交：{n}", "Your review of {n} is submitted", n=case.number))
     return redirect("expert_review", pk=case.pk)
@@ -420,7 +421,7 @@ def expert_decline(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         review_svc.panel_member_decline(member=member, actor=request.user, reason=reason)
     except ServiceError as exc:
-        ctx = _review_context(request, case, member, wv._error(exc, "decline", wv._pack(case)),
+        ctx = _review_context(request, case, member, error_context(exc, "decline", pack_or_none(case)),
                               {"reason": reason})
         return render(request, "review/expert_review.html", ctx, status=exc.status)
     messages.success(request, tr("您已谢绝评审 {n}；理由已记录，将由下一位候选专家递补。",
@@ -451,7 +452,7 @@ def _clause_options(pack: Pack | None, det_record: dict[str, Any]) -> list[dict[
 
 def _committee_context(request: HttpRequest, case: Case, error: dict[str, Any] | None = None,
                        posted: dict[str, Any] | None = None) -> dict[str, Any]:
-    pack = wv._pack(case)
+    pack = pack_or_none(case)
     roles = perm.roles_on_case(request.user, case)
     det = determination_view(pack, case.determination) if pack else {}
     panel = _panel(case)
@@ -492,7 +493,7 @@ def _committee_context(request: HttpRequest, case: Case, error: dict[str, Any] |
 
 @login_required
 def committee_case(request: HttpRequest, pk: int) -> HttpResponse:
-    case = wv._case_or_404(request.user, pk)
+    case = case_or_404(request.user, pk)
     roles = perm.roles_on_case(request.user, case)
     if not roles & COMMITTEE_VIEW_ROLES:
         raise PermissionDenied("the committee page is for the committee, caseworkers and auditors")
@@ -506,15 +507,15 @@ def committee_case(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         record = review_svc.committee_decide(case=case, actor=request.user, decision=decision, reasons=reasons,
                                              members_present=present, votes=votes, clauses=clauses or None,
-                                             expected_version=wv._version(request))
+                                             expected_version=posted_version(request))
     except ServiceError as exc:
-        case = wv._case_or_404(request.user, pk)
-        ctx = _committee_context(request, case, wv._error(exc, "decision", wv._pack(case)), posted)
+        case = case_or_404(request.user, pk)
+        ctx = _committee_context(request, case, error_context(exc, "decision", pack_or_none(case)), posted)
         return render(request, "review/committee.html", ctx, status=exc.status)
     case.refresh_from_db()
     messages.success(request, tr("集体审定已记录：{d}。当前阶段：{s}", "The collective decision is recorded: {d}. "
                                  "The case is now at: {s}", d=pick(OUTCOME_TEXT[record.decision]),
-                                 s=pick(stage_label(wv._pack(case), case.stage))))
+                                 s=pick(stage_label(pack_or_none(case), case.stage))))
     return redirect("case", pk=case.pk)
 
 

@@ -1,0 +1,314 @@
+"""The case page and its steps: transitions, findings, evidence."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import F
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from rongcuo.audit.models import AuditEvent
+from rongcuo.cases import hooks
+from rongcuo.cases import permissions as perm
+from rongcuo.cases import services as svc
+from rongcuo.cases.models import Case, CaseFact, Disposition, Evidence, StageChange
+from rongcuo.cases.views.common import (
+    ACCEPT,
+    AUDIT_ROLES,
+    AUDIT_TEXT,
+    DISPOSITION_TEXT,
+    FINDING_ORDER,
+    UPLOAD_ROLES,
+    case_or_404,
+    deadline_table,
+    error_context,
+    pack_or_none,
+    posted_version,
+)
+from rongcuo.common.errors import Invalid, NotFound, ServiceError
+from rongcuo.common.explain import determination_view, stage_label, value_text
+from rongcuo.common.i18n import pick, tr
+from rongcuo.common.prepared import Prepared
+from rongcuo.common.presence import may_have
+from rongcuo.engine.model import FactType, Text
+from rongcuo.engine.pack import Pack
+from rongcuo.engine.render import OUTCOME_TEXT
+
+
+@lru_cache(maxsize=1)
+def _case_page_presence() -> dict[str, Any]:
+    """Which kinds of the case's records exist, read with the case (`rongcuo.common.presence`): the case page asks
+    only for those (most cases have no letters, obligations, decisions, panel, objections or corrections). The
+    apps built on cases add their kinds (`hooks.CASE_RECORDS`)."""
+    from rongcuo.cases.models import Objection
+    from rongcuo.common.presence import exists_columns
+
+    return exists_columns(evidence=(Evidence, "case", "id"), objections=(Objection, "case", "id"),
+                          **{name: relation() for name, relation in hooks.CASE_RECORDS.items()})
+
+
+# The case page's reads, compiled once per process (rongcuo.common.prepared): each is the query the ORM would run for
+# `perm.case_for` with the presence columns (`_case_page_presence`), `case.facts`, `case.evidence`,
+# `case.stage_changes` and the case's audit events (its deadlines: `svc.case_deadlines`), without building its SQL
+# on every request.
+_PAGE_CASE = Prepared(lambda pk: Case.objects.select_related(*perm.CASE_JOINED)
+                      .annotate(**_case_page_presence()).filter(pk=pk).order_by())
+_FINDINGS = Prepared(lambda case_id: CaseFact.objects.filter(case_id=case_id)
+                     .annotate(by_name=_by_name("established_by")))
+_UPLOADS = Prepared(lambda case_id: Evidence.objects.filter(case_id=case_id).annotate(by_name=_by_name("uploaded_by")))
+_STAGE_CHANGES = Prepared(lambda case_id: StageChange.objects.filter(case_id=case_id)
+                          .annotate(by_name=_by_name("actor")))
+_AUDIT_EVENTS = Prepared(lambda subject_id: AuditEvent.objects.filter(
+    subject_type="cases.case", subject_id=subject_id).only("at", "actor_name", "action", "seq", "hash"),
+    kinds=(str,))  # not the before / after documents
+
+
+def _fact_input(fdef: Any) -> str:
+    if fdef.type is FactType.bool:
+        return "bool"
+    if fdef.type is FactType.enum:
+        return "enum"
+    if fdef.type is FactType.date:
+        return "date"
+    return "number"
+
+
+def _evidence_of(uploaded: list[Evidence]) -> dict[int, list[Evidence]]:
+    """The case's uploaded materials by the finding that rests on them (finding id -> materials, upload order)."""
+    if not uploaded:
+        return {}
+    linked: dict[int, set[int]] = {}
+    for fact_id, evidence_id in CaseFact.evidence.through.objects.filter(
+            evidence_id__in=[e.pk for e in uploaded]).values_list("casefact_id", "evidence_id"):
+        linked.setdefault(fact_id, set()).add(evidence_id)
+    return {fact_id: [e for e in uploaded if e.pk in ids] for fact_id, ids in linked.items()}
+
+
+def _by_name(field: str) -> F:
+    """The user name of a row's `field` (a user) as one column: a page shows who, not the whole account."""
+    from django.contrib.auth import get_user_model
+
+    return F(f"{field}__{get_user_model().USERNAME_FIELD}")
+
+
+def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None = None,
+                 posted: dict[str, Any] | None = None) -> dict[str, Any]:
+    user = request.user
+    pack = pack_or_none(case)
+    roles = perm.roles_on_case(user, case)
+    acting = roles - perm.READ_ONLY_ROLES
+    is_open = case.disposition == Disposition.open
+    det = determination_view(pack, case.determination) if pack else {}
+    needed = {f.id for f in det.get("needed", [])}
+
+    # Current findings and the superseded ones in one read. The materials a finding rests on are among the case's
+    # uploads (read below for the materials list): their links are read as id pairs, and not at all when the case
+    # has no uploads.
+    findings = _FINDINGS(case.pk, known={"case": case})
+    uploaded = _UPLOADS(case.pk, known={"case": case}) if may_have(case, "evidence") else []
+    evidence_of = _evidence_of(uploaded)
+    current = {f.fact_id: f for f in findings if f.current}
+    fact_rows = []
+    for fid, f in sorted(current.items(), key=lambda kv: kv[1].established_at):
+        fdef = pack.facts.get(fid) if pack else None
+        fact_rows.append({"f": f, "def": fdef, "value": value_text(fdef, f.value) if f.value is not None
+                          else tr("未知（已撤回）", "unknown (retracted)"),
+                          "stage": stage_label(pack, f.stage), "evidence": evidence_of.get(f.pk, [])})
+    history = sorted((f for f in findings if not f.current), key=lambda f: f.established_at, reverse=True)
+    history_rows = [{"f": f, "def": pack.facts.get(f.fact_id) if pack else None,
+                     "value": value_text(pack.facts.get(f.fact_id) if pack else None, f.value)
+                     if f.value is not None else tr("未知", "unknown"), "stage": stage_label(pack, f.stage)}
+                    for f in history]
+
+    material_labels = {m.id: m.label for s in (pack.procedure.stages if pack and pack.procedure else [])
+                       for m in s.materials}
+    for c in pack.clauses.values() if pack else []:  # documents that fulfil an obligation (e.g. a report)
+        for ob in c.clause.obligations:
+            if ob.document:
+                material_labels.setdefault(ob.document, ob.document_label or ob.label)
+    evidence = [{"e": e, "kind": material_labels.get(e.kind, Text(zh=e.kind, en=e.kind))} for e in uploaded]
+    have_kinds = {e.kind for e in uploaded}
+    checklist = [{"stage": s.label, "m": m, "have": m.id in have_kinds}
+                 for s in (pack.procedure.stages if pack and pack.procedure else []) for m in s.materials]
+
+    timeline: list[dict[str, Any]] = []
+    for sc in _STAGE_CHANGES(case.pk, known={"case": case}):
+        timeline.append({"at": sc.at, "kind": "stage", "who": sc.by_name, "role": sc.role,
+                         "text": tr("{a} → {b}", "{a} → {b}", a=pick(stage_label(pack, sc.from_stage)),
+                                    b=pick(stage_label(pack, sc.to_stage))),
+                         "action": sc.action, "reason": sc.reason})
+    show_audit = bool(roles & AUDIT_ROLES)
+    if show_audit:
+        for ev in _AUDIT_EVENTS(str(case.pk)):
+            if ev.action.startswith("case.transition."):
+                continue  # shown as a stage change above
+            timeline.append({"at": ev.at, "kind": "audit", "who": ev.actor_name,
+                             "text": pick(AUDIT_TEXT[ev.action]) if ev.action in AUDIT_TEXT else ev.action,
+                             "action": ev.action, "seq": ev.seq, "hash": ev.hash[:12]})
+    timeline.sort(key=lambda x: x["at"])
+
+    transitions = []
+    for t, unmet in svc.available_transitions(case, user):
+        via_committee = bool(getattr(t, "records_decision", None))
+        reason = unmet
+        if via_committee and not unmet:
+            reason = tr("须经集体审定办理（登记出席、表决和理由）",
+                        "taken through the committee decision (attendance, vote, reasons)")
+        transitions.append({"t": t, "to": stage_label(pack, t.to), "unmet": pick(reason) if reason else "",
+                            "disabled": bool(reason)})
+
+    may_record = set().union(*(perm.FINDING_ROLES.get(r, set()) for r in acting)) if acting else set()
+    finding_roles = [r for r in FINDING_ORDER if r in may_record]
+    fact_form = []
+    if is_open and finding_roles and pack:
+        for fid, fdef in pack.facts.items():
+            by = {e.value for e in fdef.established_by}
+            if "admin" in acting or by & set(finding_roles):
+                cur = current.get(fid)
+                fact_form.append({"def": fdef, "input": _fact_input(fdef), "needed": fid in needed,
+                                  "current": value_text(fdef, cur.value) if cur and cur.value is not None else "",
+                                  "roles": sorted(by & set(finding_roles))})
+        fact_form.sort(key=lambda x: (not x["needed"], x["def"].id not in current))
+        used = set().union(*(set(x["roles"]) for x in fact_form)) if fact_form else set()
+        finding_roles = [r for r in finding_roles if r in used] or finding_roles
+
+    return {
+        "case": case, "pack": pack, "roles": sorted(roles), "det": det, "facts": fact_rows, "history": history_rows,
+        "evidence": evidence, "checklist": checklist, "timeline": timeline, "show_audit": show_audit,
+        "transitions": transitions, "fact_form": fact_form, "finding_roles": finding_roles,
+        "can_upload": is_open and bool(acting & UPLOAD_ROLES),
+        "materials": [(m.id, m.label) for s in (pack.procedure.stages if pack and pack.procedure else [])
+                      for m in s.materials],
+        "stage": stage_label(pack, case.stage), "disposition": DISPOSITION_TEXT.get(case.disposition),
+        "deadlines": deadline_table(svc.case_deadlines(case.pk, known={"case": case})), "is_open": is_open,
+        "accept": ACCEPT, "error": error, "posted": posted or {},
+        **_review_sections(case, roles, pack),
+    }
+
+
+def _review_sections(case: Case, roles: set[str], pack: Pack | None) -> dict[str, Any]:
+    """What the apps built on cases show on the case page (`hooks.CASE_PAGE_SECTIONS`; review: the panel,
+    objections, letters, obligations and integrity records, review/_case_review.html)."""
+    context: dict[str, Any] = {}
+    for section in hooks.CASE_PAGE_SECTIONS:
+        context.update(section(case, roles, pack))
+    return context
+
+
+@login_required
+def case_page(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        case = perm.readable(request.user, _PAGE_CASE.first(pk))
+    except NotFound:
+        raise Http404("no such case") from None
+    return render(request, "cases/case.html", case_context(request, case))
+
+
+
+
+
+
+@login_required
+@require_POST
+def case_transition(request: HttpRequest, pk: int) -> HttpResponse:
+    case = case_or_404(request.user, pk)
+    action, reason = request.POST.get("action", ""), request.POST.get("reason", "")
+    try:
+        case = svc.case_transition(case=case, actor=request.user, action=action, reason=reason,
+                                   expected_version=posted_version(request))
+    except ServiceError as exc:
+        return refused(request, pk, exc, "transition", {"action": action, "reason": reason})
+    pack = pack_or_none(case)
+    messages.success(request, tr("已办理。当前阶段：{s}", "Done. The case is now at: {s}",
+                                 s=pick(stage_label(pack, case.stage))))
+    return redirect("case", pk=case.pk)
+
+
+def _posted_facts(request: HttpRequest, pack: Pack | None) -> dict[str, Any]:
+    """Only the facts the user changed: blank means keep, "null" retracts (the fact becomes unknown)."""
+    out: dict[str, Any] = {}
+    if pack is None:
+        return out
+    for key, raw in request.POST.items():
+        if not key.startswith("fact.") or raw == "":
+            continue
+        fid = key[5:]
+        fdef = pack.facts.get(fid)
+        if fdef is None:
+            out[fid] = raw  # the service names the unknown fact
+        elif raw == "null":
+            out[fid] = None
+        elif fdef.type is FactType.bool:
+            out[fid] = {"1": True, "0": False}.get(raw, raw)
+        elif fdef.type in (FactType.number, FactType.money, FactType.age):
+            try:
+                n = float(raw)
+                out[fid] = int(n) if n.is_integer() else n
+            except ValueError:
+                out[fid] = raw  # the engine's validation names the fact and what is allowed
+        else:
+            out[fid] = raw
+    return out
+
+
+@login_required
+@require_POST
+def case_facts(request: HttpRequest, pk: int) -> HttpResponse:
+    case = case_or_404(request.user, pk)
+    facts = _posted_facts(request, pack_or_none(case))
+    ids = [int(x) for x in request.POST.getlist("evidence_ids") if x.isdigit()]
+    posted = {"facts": {k: request.POST.get(f"fact.{k}") for k in facts}, "role": request.POST.get("role", ""),
+              "note": request.POST.get("note", ""), "evidence_ids": ids}
+    try:
+        case = svc.case_set_facts(case=case, actor=request.user, facts=facts, role=request.POST.get("role") or None,
+                                  evidence_ids=ids, note=request.POST.get("note", ""),
+                                  expected_version=posted_version(request))
+    except ServiceError as exc:
+        return refused(request, pk, exc, "facts", posted)
+    outcome = OUTCOME_TEXT.get(case.outcome)
+    messages.success(request, tr("已记录 {n} 项事实；引擎结论：{o}", "{n} facts recorded; the engine now says: {o}",
+                                 n=len(facts), o=pick(outcome)))
+    return redirect("case", pk=case.pk)
+
+
+@login_required
+@require_POST
+def case_evidence(request: HttpRequest, pk: int) -> HttpResponse:
+    case = case_or_404(request.user, pk)
+    kind, upload = request.POST.get("kind", ""), request.FILES.get("file")
+    try:
+        if upload is None:
+            raise Invalid("请选择要上传的文件", "choose a file to upload", field="file")
+        ev = svc.evidence_upload(case=case, actor=request.user, file=upload, kind=kind, name=upload.name)
+    except ServiceError as exc:
+        return refused(request, pk, exc, "evidence", {"kind": kind})
+    messages.success(request, tr("已上传：{n}", "Uploaded: {n}", n=ev.original_name))
+    return redirect("case", pk=case.pk)
+
+
+@login_required
+def evidence_download(request: HttpRequest, pk: int, evidence_pk: int) -> FileResponse:
+    """Only for users who may read the case (the media directory itself is never served)."""
+    case = case_or_404(request.user, pk)
+    ev = case.evidence.filter(pk=evidence_pk).first()
+    if ev is None:
+        raise Http404("no such evidence")
+    return FileResponse(ev.file.open("rb"), as_attachment=True, filename=ev.original_name,
+                        content_type=ev.content_type)
+
+
+# --- applicant ----------------------------------------------------------------------------------------
+# The applicant's page: their cases, their drafts (private to them), and the application form, which asks for
+# the materials of the chosen rules (the first stage of the pack's procedure), one file input per material
+# (`file.<material id>`). Filing and every upload are one transaction (`svc.application_file`/`draft_file`).
+
+
+def refused(request: HttpRequest, pk: int, exc: ServiceError, form: str, posted: dict[str, Any]) -> HttpResponse:
+    case = case_or_404(request.user, pk)  # re-read: the failed call changed nothing
+    ctx = case_context(request, case, error_context(exc, form, pack_or_none(case), action=posted.get("action")), posted)
+    return render(request, "cases/case.html", ctx, status=exc.status)
