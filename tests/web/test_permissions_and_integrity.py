@@ -4,6 +4,7 @@ the audit chain catches an edited, deleted or reordered event."""
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 
 import pytest
@@ -232,3 +233,34 @@ def test_a_refused_findings_form_shows_again_what_was_chosen(sz_case, world) -> 
     assert "核查说明</textarea>" in page
     fresh = c.get(f"/cases/{cid}/").content.decode()
     assert 'value="0" selected' not in fresh and "horse_race\" selected" not in fresh  # a new form starts clean
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/octet-stream", "application/x-json", ""])
+def test_nul_characters_are_refused_whatever_the_declared_content_type(sz_case, world, content_type) -> None:
+    """The API reads any body as JSON: an objection's text with an escaped U+0000 sent as text/plain is refused
+    like one sent as JSON (it was stored on SQLite and a 500 on PostgreSQL), and nothing is stored."""
+    from django.test import Client
+
+    from rongcuo.cases.models import Objection
+
+    before = (Objection.objects.count(), AuditEvent.objects.count(), Case.objects.get(pk=sz_case["id"]).version)
+    c = Client()
+    c.force_login(world.users["wang"])
+    body = json.dumps({"version": sz_case["version"], "failure_explanation": "里程碑\u0000未通过"})
+    assert "\\u0000" in body
+    r = c.generic("PATCH", f"/api/cases/{sz_case['id']}", body, content_type=content_type)
+    assert r.status_code == 400, r.content
+    err = r.json()
+    assert err["field"] == "failure_explanation" and "U+0000" in err["message"]["en"]
+    assert "空字符" in err["message"]["zh"]
+    r = c.generic("PATCH", f"/api/cases/{sz_case['id']}", b'{"failure_explanation": "x\x00"}',
+                  content_type=content_type)
+    assert r.status_code == 400 and r.json()["field"] == "body"
+    assert (Objection.objects.count(), AuditEvent.objects.count(), Case.objects.get(pk=sz_case["id"]).version) \
+        == before
+
+
+def test_an_escaped_backslash_before_u0000_is_text_not_a_nul(sz_case, as_user) -> None:
+    code, case = as_user("wang").patch(f"/cases/{sz_case['id']}", {"version": sz_case["version"],
+                                                                    "failure_explanation": "见附件 \\u0000 一节"})
+    assert code == 200 and case["failure_explanation"] == "见附件 \\u0000 一节"

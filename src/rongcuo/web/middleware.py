@@ -85,16 +85,24 @@ class NulCharacterMiddleware:
             return None
         content_type = request.content_type or ""
         try:
-            if content_type == "application/json" or content_type.endswith("+json"):
-                raw = request.body
-                if b"\x00" in raw or b"\\u0000" in raw.lower():  # cheap screen before parsing
-                    return _json_nul_path(json.loads(raw)) if b"\x00" not in raw else "body"
-            elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+                # Form fields are checked; an uploaded file's bytes are its own (a PDF may hold NUL bytes).
                 for key, values in request.POST.lists():
                     if "\x00" in key or any("\x00" in v for v in values):
                         return key.replace("\x00", "") or "form"
-        except (ValueError, SuspiciousOperation):
-            return None  # malformed or oversize bodies are the view's to refuse, with its own message
+                return None
+            # Any other body, whatever its declared type: the API reads every body as JSON (a `text/plain` body
+            # with an escaped U+0000 in it is the same JSON to it), so every body is screened alike.
+            raw = request.body
+            if b"\x00" in raw:
+                return "body"
+            if b"\\u0000" in raw.lower():  # cheap screen before parsing
+                try:
+                    return _json_nul_path(json.loads(raw))  # an escaped backslash followed by "u0000" is text
+                except ValueError:
+                    return None  # not JSON: the view refuses it with its own message
+        except SuspiciousOperation:
+            return None  # oversize bodies are the view's to refuse, with its own message
         return None
 
 
