@@ -55,12 +55,13 @@ def _redis_up() -> bool:
 FAIL_SCRIPT = """
 import django
 django.setup()
-from django.contrib.auth.signals import user_login_failed
+from django.contrib.auth import authenticate
+from django.contrib.auth.backends import ModelBackend
 from django.test import RequestFactory
-import rongcuo.common.security  # the login backend's module, loaded by a worker's first login; it counts failures
+ModelBackend.authenticate = lambda *args, **kwargs: None  # a wrong password, without this process's own database
 request = RequestFactory().post("/login/", REMOTE_ADDR="10.9.8.7")
-for _ in range(2):
-    user_login_failed.send(sender=None, credentials={"username": "wang"}, request=request)
+for _ in range(2):  # counted by the login backend in the shared cache
+    assert authenticate(request, username="wang", password="wrong") is None
 """
 
 
@@ -169,6 +170,59 @@ def test_login_is_throttled_after_repeated_failures(world) -> None:
     # Locked now, even with the right password, for this username and address.
     assert authenticate(username="wang", password="rongcuo-demo") is None
     assert authenticate(username="chen", password="rongcuo-demo") is not None
+
+
+def test_login_attempts_sent_together_are_counted_before_any_password_is_checked(world, monkeypatch) -> None:
+    """Seven wrong passwords and the right one sent at once (four workers, a shared cache): each attempt takes its
+    number atomically before its password is checked, so no more than the limit are ever checked and the eighth is
+    refused unchecked. Before, every attempt read the count before any failure was recorded, and the right
+    password signed in."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.contrib.auth import authenticate
+    from django.contrib.auth.backends import ModelBackend
+    from django.test import RequestFactory
+
+    checked: list[str] = []
+    start = threading.Barrier(8)
+    wang = world.users["wang"]
+
+    def slow_check(self, request, username=None, password=None, **kwargs):  # type: ignore[no-untyped-def]
+        checked.append(password)
+        threading.Event().wait(0.05)  # the window in which the others arrive
+        return wang if password == "rongcuo-demo" else None
+
+    monkeypatch.setattr(ModelBackend, "authenticate", slow_check)
+    request = RequestFactory().post("/accounts/login/", REMOTE_ADDR="10.1.1.1")
+
+    def attempt(password: str):  # type: ignore[no-untyped-def]
+        start.wait()
+        return authenticate(request, username="wang", password=password)
+
+    passwords = ["wrong"] * 7 + ["rongcuo-demo"]
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(attempt, passwords))
+    assert len(checked) == 5  # settings.LOGIN_FAILURE_LIMIT: the other three were refused without a check
+    assert sum(r is not None for r in results) == ("rongcuo-demo" in checked)
+
+
+def test_password_spraying_from_one_address_is_throttled_across_usernames(world, settings) -> None:
+    from django.contrib.auth import authenticate
+    from django.test import RequestFactory
+
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 6
+    spray = RequestFactory().post("/accounts/login/", REMOTE_ADDR="10.2.2.2")
+    for name in ("wang", "chen", "zhao", "auditor", "admin", "outsider"):  # one wrong guess each: under 5 per name
+        assert authenticate(spray, username=name, password="123456") is None
+    # the address has used its attempts: even a right password is not checked from there now
+    assert authenticate(spray, username="chen", password="rongcuo-demo") is None
+    other = RequestFactory().post("/accounts/login/", REMOTE_ADDR="10.2.2.3")
+    assert authenticate(other, username="chen", password="rongcuo-demo") is not None
+    # successes do not count against an address (an office behind one address signs in all day)
+    office = RequestFactory().post("/accounts/login/", REMOTE_ADDR="10.3.3.3")
+    for _ in range(10):
+        assert authenticate(office, username="chen", password="rongcuo-demo") is not None
 
 
 def test_the_login_form_starts_empty_and_keeps_the_username_after_a_failure(world) -> None:

@@ -3,15 +3,14 @@ throttling."""
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.signals import user_login_failed
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.dispatch import receiver
 from django.http import HttpRequest
 
 
@@ -41,36 +40,47 @@ def client_address(request: HttpRequest | None) -> str:
         return remote
 
 
-def _key(username: str | None, request: HttpRequest | None) -> str:
+def _user_key(username: str | None, request: HttpRequest | None) -> str:
     return f"login-fail:{(username or '').lower()}:{client_address(request)}"
 
 
-class ThrottledModelBackend(ModelBackend):
-    """Django's model backend, refusing a username from an address after too many recent failures.
+def _address_key(request: HttpRequest | None) -> str:
+    return f"login-fail-address:{client_address(request)}"
 
-    settings.LOGIN_FAILURE_LIMIT failures within LOGIN_FAILURE_WINDOW seconds lock that (username, address)
-    pair until the window passes; a success clears the count. The signed-in user of a request is read as Django's
-    backend reads it (`ModelBackend.get_user`); their role grants and other state come from the cache when first
-    asked for (rongcuo.cases.permissions.user_state).
+
+def _take(key: str) -> int:
+    """Count one more attempt under `key`, atomically (the cache's `incr`: Redis's INCR, or the memory cache under
+    its lock), and return the count: parallel attempts each get their own number, so no two of them both pass as
+    the last one allowed. The count lives for LOGIN_FAILURE_WINDOW seconds from the first attempt."""
+    cache.add(key, 0, settings.LOGIN_FAILURE_WINDOW)
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between the two calls: this attempt is the first of a new window
+        cache.set(key, 1, settings.LOGIN_FAILURE_WINDOW)
+        return 1
+
+
+class ThrottledModelBackend(ModelBackend):
+    """Django's model backend, refusing sign-ins after too many recent attempts.
+
+    Each attempt is counted before its password is checked, atomically, so that attempts sent together cannot all
+    pass the check before any failure is recorded: settings.LOGIN_FAILURE_LIMIT attempts per (username, address)
+    and settings.LOGIN_ADDRESS_FAILURE_LIMIT attempts per address whatever the username (password spraying), within
+    LOGIN_FAILURE_WINDOW seconds; past either, the password is not even checked until the window passes. A success
+    clears its username's count and does not count for its address. The signed-in user of a request is read as
+    Django's backend reads it (`ModelBackend.get_user`); their role grants and other state come from the cache when
+    first asked for (rongcuo.registry.permissions.user_state).
     """
 
     def authenticate(self, request: HttpRequest | None, username: str | None = None, password: str | None = None,
                      **kwargs: Any) -> Any:
-        if cache.get(_key(username, request), 0) >= settings.LOGIN_FAILURE_LIMIT:
+        if _take(_address_key(request)) > settings.LOGIN_ADDRESS_FAILURE_LIMIT:
+            raise PermissionDenied("too many failed logins from this address / 该地址登录失败次数过多，请稍后再试")
+        if _take(_user_key(username, request)) > settings.LOGIN_FAILURE_LIMIT:
             raise PermissionDenied("too many failed logins / 登录失败次数过多，请稍后再试")
         user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is not None:
-            cache.delete(_key(username, request))
+            cache.delete(_user_key(username, request))
+            with contextlib.suppress(ValueError):  # (the count expired meanwhile)
+                cache.decr(_address_key(request))  # a success is not a failure from that address
         return user
-
-
-@receiver(user_login_failed)
-def _count_failure(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None,
-                   **kwargs: Any) -> None:
-    key = _key(credentials.get("username"), request)
-    if cache.add(key, 1, settings.LOGIN_FAILURE_WINDOW):
-        return
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, settings.LOGIN_FAILURE_WINDOW)

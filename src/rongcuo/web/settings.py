@@ -164,6 +164,8 @@ if RONGCUO_PROXY_HOPS:
 AUTHENTICATION_BACKENDS = ["rongcuo.common.security.ThrottledModelBackend"]
 LOGIN_FAILURE_LIMIT = int(os.environ.get("RONGCUO_LOGIN_FAILURE_LIMIT", 5))
 LOGIN_FAILURE_WINDOW = int(os.environ.get("RONGCUO_LOGIN_FAILURE_WINDOW", 900))  # seconds
+# Attempts from one address whatever the username (password spraying), in the same window.
+LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("RONGCUO_LOGIN_ADDRESS_FAILURE_LIMIT", 30))
 
 # Content-Security-Policy: everything from this origin; inline styles allowed (server-rendered pages).
 RONGCUO_CSP = os.environ.get(
