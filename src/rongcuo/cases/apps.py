@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 
 
@@ -19,9 +20,8 @@ class CasesConfig(AppConfig):
         registry_perm.USER_STATE_PARTS["assigned"] = lambda user_id: list(
             ExpertAssignment.objects.filter(expert_id=user_id).order_by("case_id")
             .values_list("case_id", flat=True)[:EXPERT_IDS_INLINE + 1])
-        # A project of one of the user's cases may be read in the registry.
-        registry_perm.PROJECT_READERS.append(
-            lambda user, project: visible_cases(user).filter(project=project).exists())
+        # The projects of the cases a user may see may be read in the registry.
+        registry_perm.PROJECT_SCOPES.append(lambda user: Q(pk__in=visible_cases(user).values("project_id")))
         # Permission checks cache each user's grants (with their organisations); any change makes them stale.
         # An expert assignment is a grant of the expert role on one case (`permissions._assigned`).
         for model in (RoleGrant, Organisation, ExpertAssignment):

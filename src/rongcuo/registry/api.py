@@ -11,7 +11,7 @@ from ninja import Router, Schema
 
 from rongcuo.common.errors import Forbidden, NotFound
 from rongcuo.registry import permissions as perm
-from rongcuo.registry.models import Organisation, Person, Project
+from rongcuo.registry.models import Organisation, Project
 
 # --- schemas ------------------------------------------------------------------------------------------
 
@@ -64,11 +64,7 @@ registry_router = Router(tags=["registry"])
 
 
 def _require_staff(request: HttpRequest) -> None:
-    from rongcuo.registry.models import RoleGrant
-
-    u = request.user
-    if not (perm.is_admin(u) or perm.is_auditor(u) or RoleGrant.objects.filter(
-            user=u, role__in=["caseworker", "host_unit_reviewer", "committee"]).exists()):
+    if not perm.is_staff(request.user):
         raise Forbidden("仅限工作人员", "staff only", field="role")
 
 
@@ -80,7 +76,7 @@ def organisations(request: HttpRequest) -> Any:
 @registry_router.get("/projects", response=list[ProjectOut])
 def projects(request: HttpRequest, code: str | None = None) -> Any:
     _require_staff(request)
-    qs = Project.objects.prefetch_related(Prefetch("exemption_marks")).select_related()
+    qs = perm.visible_projects(request.user).prefetch_related(Prefetch("exemption_marks")).select_related()
     if code:
         qs = qs.filter(code=code)
     return [_project_out(p) for p in qs[:500]]
@@ -95,23 +91,17 @@ def _project_out(p: Project) -> dict[str, Any]:
 
 @registry_router.get("/projects/{project_id}", response=ProjectOut)
 def project_get(request: HttpRequest, project_id: int) -> Any:
-    p = Project.objects.filter(pk=project_id).first()
-    mine = p is not None and ((perm.person_of(request.user) is not None
-                               and p.lead_id == perm.person_of(request.user).id)
-                              or any(reads(request.user, p) for reads in perm.PROJECT_READERS))
-    if p is None or not mine:
-        try:
-            _require_staff(request)
-        except Forbidden:
-            raise NotFound("项目不存在", "no such project", field="project_id") from None
-        if p is None:
-            raise NotFound("项目不存在", "no such project", field="project_id")
+    """A project the user may read (`permissions.visible_projects`); any other is "not found", as if it did not
+    exist (its existence in another jurisdiction is not disclosed)."""
+    p = perm.visible_projects(request.user).filter(pk=project_id).first()
+    if p is None:
+        raise NotFound("项目不存在", "no such project", field="project_id")
     return _project_out(p)
 
 
 @registry_router.get("/people", response=list[PersonOut])
 def people(request: HttpRequest) -> Any:
     _require_staff(request)
-    return Person.objects.all()[:1000]
+    return perm.visible_people(request.user)[:1000]
 
 

@@ -6,16 +6,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.db.models import Q, QuerySet
+
 from rongcuo.common import generations
-from rongcuo.registry.models import Role, RoleGrant
+from rongcuo.registry.models import OrgKind, Person, Project, Role, RoleGrant
 
 # What the apps built on the registry add to a user's cached state (`user_state`): name -> f(user id), registered in
 # their AppConfig.ready(); the value is also remembered on the user object as `_rongcuo_<name>`.
 USER_STATE_PARTS: dict[str, Callable[[int], Any]] = {}
 
-# Who else may read a project in the registry: f(user, project) -> bool, registered by the apps that know
-# (cases: a project of one of the user's cases).
-PROJECT_READERS: list[Callable[[Any, Any], bool]] = []
+# Which other projects a user may read in the registry: f(user) -> a Q over projects, registered by the apps that
+# know (cases: the projects of the cases the user may see).
+PROJECT_SCOPES: list[Callable[[Any], Q]] = []
 
 WORK_ROLES = {Role.caseworker, Role.committee, Role.host_unit_reviewer, Role.expert, Role.auditor, Role.admin}
 
@@ -108,3 +110,53 @@ def works_on_cases(user: Any) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
     return is_admin(user) or any(g.role in WORK_ROLES for g in grants(user))
+
+
+STAFF_ROLES = {Role.caseworker, Role.host_unit_reviewer, Role.committee}
+
+
+def is_staff(user: Any) -> bool:
+    """Bureau, unit or committee staff, an auditor or an administrator: who may list the registry (each within
+    their own jurisdiction, `visible_projects` / `visible_people`)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return is_admin(user) or is_auditor(user) or any(g.role in STAFF_ROLES for g in grants(user))
+
+
+def _jurisdiction(user: Any) -> tuple[set[int], set[int]]:
+    """(the bureaus the user works for as caseworker or committee member, the host units they review for)."""
+    return (org_ids(user, Role.caseworker, OrgKind.bureau) | org_ids(user, Role.committee),
+            org_ids(user, Role.host_unit_reviewer))
+
+
+def visible_projects(user: Any) -> QuerySet[Project]:
+    """The projects a user may read in the registry: every one for an administrator or auditor; otherwise their
+    bureau's (caseworker, committee), their unit's (host-unit reviewer), the ones they lead or work on, and those
+    the apps above allow (`PROJECT_SCOPES`: the projects of the cases they may see)."""
+    if not getattr(user, "is_authenticated", False):
+        return Project.objects.none()
+    if is_admin(user) or is_auditor(user):
+        return Project.objects.all()
+    bureaus, units = _jurisdiction(user)
+    q = Q(bureau_id__in=bureaus) | Q(host_unit_id__in=units)
+    person = person_of(user)
+    if person is not None:
+        q |= Q(lead_id=person.pk) | Q(co_investigators__id=person.pk)
+    for scope in PROJECT_SCOPES:
+        q |= scope(user)
+    return Project.objects.filter(pk__in=Project.objects.filter(q).values("pk"))
+
+
+def visible_people(user: Any) -> QuerySet[Person]:
+    """The people a user may read in the registry: every one for an administrator or auditor; otherwise the leads and
+    co-investigators of their visible projects and the people of the units in their jurisdiction (a bureau's: the
+    host units it supervises)."""
+    if not getattr(user, "is_authenticated", False):
+        return Person.objects.none()
+    if is_admin(user) or is_auditor(user):
+        return Person.objects.all()
+    bureaus, units = _jurisdiction(user)
+    projects = visible_projects(user)
+    q = (Q(led_projects__in=projects) | Q(co_projects__in=projects) | Q(unit_id__in=units | bureaus)
+         | Q(unit__parent_id__in=bureaus))
+    return Person.objects.filter(pk__in=Person.objects.filter(q).values("pk"))
