@@ -25,3 +25,20 @@ def test_demo_covers_every_stage_and_loads_once(settings, tmp_path, capsys) -> N
         Case.objects.values_list("pack_id", flat=True))
     assert set(Case.objects.values_list("outcome", flat=True)) >= {"exempt", "not_exempt", "undetermined"}
     assert audit_verify().ok
+
+
+@pytest.mark.parametrize("command", ["demo_load", "funds_demo_load", "monitoring_demo_load"])
+def test_the_demo_is_refused_in_production_and_writes_nothing(db, settings, command) -> None:
+    """Its accounts share the published password rongcuo-demo, a superuser among them (security review, hole 7)."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import CommandError, call_command
+
+    from rongcuo.registry.models import Organisation
+
+    settings.PRODUCTION = True
+    before = (get_user_model().objects.count(), Organisation.objects.count())
+    with pytest.raises(CommandError) as refused:
+        call_command(command)
+    assert "RONGCUO_PRODUCTION=1" in str(refused.value) and "演示数据" in str(refused.value)
+    assert (get_user_model().objects.count(), Organisation.objects.count()) == before
+    assert not get_user_model().objects.filter(username="admin").exists()

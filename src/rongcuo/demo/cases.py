@@ -14,7 +14,7 @@ from django.db import transaction
 
 from rongcuo.cases import services as svc
 from rongcuo.cases.models import Case
-from rongcuo.demo.world import World, build_world, person, project
+from rongcuo.demo.world import World, build_world, person, project, refuse_in_production
 from rongcuo.registry.models import Project
 from rongcuo.review import services as review_svc
 
@@ -142,6 +142,7 @@ def _zj_case(w: World, key: str, stop: str) -> Case:
 @transaction.atomic
 def demo_load() -> dict[str, int]:
     """Load the demo once; returns counts. A second call adds nothing."""
+    refuse_in_production()
     if Case.objects.filter(project__code__startswith="SZ-2024-").exists():
         return {"cases": 0}
     w = build_world()

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import transaction
 
-from rongcuo.demo.world import org, user
+from rongcuo.demo.world import org, refuse_in_production, user
 from rongcuo.funds import services as svc
 from rongcuo.funds.models import Fund, Investment
 from rongcuo.registry.models import Organisation, OrgKind, Role, UnitType
@@ -233,6 +233,7 @@ def _tianjin(o: dict[str, Organisation], u: dict[str, Any]) -> int:
 @transaction.atomic
 def funds_demo_load() -> dict[str, int]:
     """Load the demo (skipped if already loaded): funds, investments, checks, exemptions, transfers."""
+    refuse_in_production()
     if Fund.objects.filter(code="GZDZ-DI-2025").exists():
         return {"funds": 0, "transfers": 0}
     o = _orgs()

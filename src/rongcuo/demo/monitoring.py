@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from rongcuo.demo.world import World, build_world, org, person, project, user
+from rongcuo.demo.world import World, build_world, org, person, project, refuse_in_production, user
 from rongcuo.monitoring import services as svc
 from rongcuo.monitoring.models import CorrectionCase, EarlyWarning
 from rongcuo.registry.models import OrgKind, Role, UnitType
@@ -66,6 +66,7 @@ def _zj_monitored(w: World, today: dt.date) -> list[Any]:
 @transaction.atomic
 def monitoring_demo_load(world: World | None = None) -> dict[str, int]:
     """Load the monitoring demo into `world` (or the demo world); returns counts. A second call adds nothing."""
+    refuse_in_production()
     if CorrectionCase.objects.filter(project__code=MARKER).exists():
         return {"warnings": 0, "corrections": 0, "inspections": 0}
     w = add_yunnan(world or build_world())

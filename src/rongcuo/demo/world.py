@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from rongcuo.registry.models import Organisation, OrgKind, Person, Project, Role, RoleGrant, UnitType
@@ -22,8 +23,25 @@ def org(code: str, name_zh: str, name_en: str, kind: str, *, unit_type: str = Un
     return o
 
 
+class DemoRefused(Exception):
+    """The demo is not loaded where RONGCUO_PRODUCTION=1: its accounts share a published password, one of them a
+    superuser (admin / rongcuo-demo)."""
+
+    def __init__(self) -> None:
+        super().__init__("生产环境（RONGCUO_PRODUCTION=1）不载入演示数据：演示账号的密码是公开的 rongcuo-demo，"
+                         "其中包括超级管理员 admin / the demo is not loaded in production (RONGCUO_PRODUCTION=1): its "
+                         "accounts share the published password rongcuo-demo, the superuser admin among them")
+
+
+def refuse_in_production() -> None:
+    """Raise DemoRefused under RONGCUO_PRODUCTION=1; every demo loader calls it before it writes anything."""
+    if getattr(settings, "PRODUCTION", False):
+        raise DemoRefused
+
+
 def user(username: str, *grants: tuple[str, Organisation | None], password: str = "rongcuo-demo",
          superuser: bool = False) -> Any:
+    refuse_in_production()  # (the loaders check first; no demo account is ever made in production)
     User = get_user_model()
     u = User.objects.filter(username=username).first()
     if u is None:

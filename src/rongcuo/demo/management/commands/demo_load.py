@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from rongcuo.demo.cases import demo_load
+from rongcuo.demo.world import DemoRefused, refuse_in_production
 
 
 class Command(BaseCommand):
@@ -14,5 +15,9 @@ class Command(BaseCommand):
             "Demo accounts use the password rongcuo-demo.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            refuse_in_production()
+        except DemoRefused as exc:
+            raise CommandError(str(exc)) from None
         n = demo_load()["cases"]
         self.stdout.write(f"演示案件 {n} 件 / {n} demo cases loaded" if n else "演示数据已存在 / demo already loaded")

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from rongcuo.demo.funds import funds_demo_load
+from rongcuo.demo.world import DemoRefused, refuse_in_production
 
 
 class Command(BaseCommand):
@@ -15,6 +16,10 @@ class Command(BaseCommand):
             "Tianjin transfer records (skipped if already loaded). Demo accounts use the password rongcuo-demo.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            refuse_in_production()
+        except DemoRefused as exc:
+            raise CommandError(str(exc)) from None
         n = funds_demo_load()
         if n["funds"]:
             self.stdout.write(f"演示基金 {n['funds']} 只、成果转化记录 {n['transfers']} 条 / "

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from rongcuo.demo.monitoring import monitoring_demo_load
+from rongcuo.demo.world import DemoRefused, refuse_in_production
 
 
 class Command(BaseCommand):
@@ -13,6 +14,10 @@ class Command(BaseCommand):
             "corrections in every state (skipped if already loaded).")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            refuse_in_production()
+        except DemoRefused as exc:
+            raise CommandError(str(exc)) from None
         n = monitoring_demo_load(None)
         w, c, i = n["warnings"], n["corrections"], n["inspections"]
         if c:
