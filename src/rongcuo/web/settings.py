@@ -162,6 +162,9 @@ if RONGCUO_PROXY_HOPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 AUTHENTICATION_BACKENDS = ["rongcuo.common.security.ThrottledModelBackend"]
+# The key backups are signed with (HMAC-SHA256; `manage.py backup` / `restore`): keep it apart from the database.
+# Without it, a key derived from SECRET_KEY for this purpose only.
+RONGCUO_BACKUP_KEY = os.environ.get("RONGCUO_BACKUP_KEY", "")
 LOGIN_FAILURE_LIMIT = int(os.environ.get("RONGCUO_LOGIN_FAILURE_LIMIT", 5))
 LOGIN_FAILURE_WINDOW = int(os.environ.get("RONGCUO_LOGIN_FAILURE_WINDOW", 900))  # seconds
 # Attempts from one address whatever the username (password spraying), in the same window.

@@ -9,9 +9,10 @@ from rongcuo.cases.backup import BackupError, backup_restore
 
 
 class Command(BaseCommand):
-    help = ("从 manage.py backup 生成的文件恢复到一个新的（已 migrate 的空）数据库，并校验文件哈希与审计链。\n"
-            "Restore a `manage.py backup` archive into a new, migrated, empty database; checks file hashes and "
-            "the audit chain.")
+    help = ("从 manage.py backup 生成的文件恢复到一个新的（已 migrate 的空）数据库：先校验签名与文件哈希，"
+            "再写入并校验审计链；校验不通过则什么也不写入。\n"
+            "Restore a `manage.py backup` archive into a new, migrated, empty database: the signature and every "
+            "hash are checked before anything is written, then the audit chain; a refused archive writes nothing.")
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("archive", help="manage.py backup 写出的文件 / the file `manage.py backup` wrote, e.g. "
