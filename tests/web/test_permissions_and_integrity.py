@@ -264,3 +264,16 @@ def test_an_escaped_backslash_before_u0000_is_text_not_a_nul(sz_case, as_user) -
     code, case = as_user("wang").patch(f"/cases/{sz_case['id']}", {"version": sz_case["version"],
                                                                     "failure_explanation": "见附件 \\u0000 一节"})
     assert code == 200 and case["failure_explanation"] == "见附件 \\u0000 一节"
+
+
+def test_the_auditor_reads_a_cases_audit_trail_and_changes_nothing(sz_case, as_user) -> None:
+    """Auditing is the auditor's job: the case's audit trail answers (it was refused with 403), while the
+    auditor still may not act on the case."""
+    auditor = as_user("auditor")
+    code, events = auditor.get(f"/cases/{sz_case['id']}/audit")
+    assert code == 200 and events and events[0]["action"] == "case.create"
+    code, err = auditor.post(f"/cases/{sz_case['id']}/facts", {"facts": {"sz_municipal_fiscal_funds": True},
+                                                                "version": sz_case["version"]})
+    assert code == 403 and err["field"] == "role"
+    code, _ = as_user("chen").get(f"/cases/{sz_case['id']}/audit")
+    assert code == 404

@@ -382,7 +382,7 @@ def cases_assign_expert(request: HttpRequest, case_id: int, payload: AssignIn) -
 def cases_audit(request: HttpRequest, case_id: int) -> Any:
     case = perm.case_for(request.user, case_id)
     perm.require_any(request.user, case, {"caseworker", "auditor", "committee"}, "查看审计日志",
-                     "read the audit trail")
+                     "read the audit trail", reading=True)
     return AuditEvent.objects.filter(subject_type="cases.case", subject_id=str(case.pk))
 
 

@@ -211,12 +211,14 @@ def may_read(user: Any, case: Case) -> bool:
     return bool(roles_on_case(user, case))
 
 
-def require_any(user: Any, case: Case, allowed: set[str], what_zh: str, what_en: str) -> str:
-    """The first of the user's roles that is allowed; Forbidden naming the roles that may act otherwise."""
+def require_any(user: Any, case: Case, allowed: set[str], what_zh: str, what_en: str, *,
+                reading: bool = False) -> str:
+    """The first of the user's roles that is allowed; Forbidden naming the roles that may act otherwise. A
+    read-only role (the auditor's) counts only for `reading`: it reads everything and changes nothing."""
     roles = roles_on_case(user, case)
     if "admin" in roles:
         return "admin"
-    for r in sorted(roles - READ_ONLY_ROLES):
+    for r in sorted(roles if reading else roles - READ_ONLY_ROLES):
         if r in allowed:
             return r
     raise Forbidden(f"您无权{what_zh}（需要：{', '.join(sorted(allowed))}）",
