@@ -277,3 +277,27 @@ def test_the_auditor_reads_a_cases_audit_trail_and_changes_nothing(sz_case, as_u
     assert code == 403 and err["field"] == "role"
     code, _ = as_user("chen").get(f"/cases/{sz_case['id']}/audit")
     assert code == 404
+
+
+def test_api_errors_are_json_never_an_html_page(sz_case, world, monkeypatch, caplog) -> None:
+    """An unexpected error in an API view, a path the API does not have, a case that is not there: each answers in
+    the API's JSON form with both languages (an unexpected error was Django's HTML 500 page); the error is logged."""
+    from django.test import Client
+
+    c = Client()
+    c.force_login(world.users["wang"])
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("rongcuo.cases.api._case_detail", broken)
+    r = c.get(f"/api/cases/{sz_case['id']}")
+    assert r.status_code == 500 and r["Content-Type"].startswith("application/json")
+    assert r.json()["code"] == "server_error" and "系统出错" in r.json()["message"]["zh"]
+    assert any("boom" in (rec.exc_text or str(rec.exc_info)) for rec in caplog.records if rec.name == "rongcuo.api")
+    for url in ("/api/no-such-endpoint", "/api/cases/999999"):
+        r = c.get(url)
+        assert r.status_code == 404 and r["Content-Type"].startswith("application/json"), url
+        assert r.json()["message"]["zh"] and r.json()["message"]["en"]
+    r = c.get("/no-such-page/")
+    assert r.status_code == 404 and r["Content-Type"].startswith("text/html")

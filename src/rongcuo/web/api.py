@@ -7,9 +7,10 @@ Errors are JSON: {"code": ..., "message": {"zh": ..., "en": ...}, "field": ...}.
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -28,6 +29,8 @@ from rongcuo.policies.api import packs_router
 from rongcuo.registry.api import registry_router
 from rongcuo.review.api import public as notices_router
 from rongcuo.review.api import router as review_router
+
+log = logging.getLogger("rongcuo.api")
 
 TOKEN_TTL = 60  # seconds a token's user is kept in the cache (any change to accounts replaces it at once)
 
@@ -121,6 +124,20 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         return _err(request, 400, "invalid", f"请求格式有误：{exc}（请发送合法的 JSON）",
                     f"malformed request: {exc} (send valid JSON)", "body")
     return _err(request, exc.status_code, "http_error", str(exc), str(exc))
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _err(request, 404, "not_found", "未找到", "not found")
+
+
+@api.exception_handler(Exception)
+def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """Anything unexpected: logged with its traceback for the operator, and answered in the API's own form (a JSON
+    500 in both languages, never Django's HTML page). A service that raised has rolled its own transaction back."""
+    log.error("API error on %s %s", request.method, request.path, exc_info=exc)
+    return _err(request, 500, "server_error", "系统出错了，您的操作没有完成；请稍后重试",
+                "something went wrong: your request was not completed; try again later")
 
 
 

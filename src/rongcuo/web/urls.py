@@ -24,3 +24,8 @@ urlpatterns = [
     path("api/", api.urls),
 ]
 
+
+handler400 = "rongcuo.web.errors.bad_request"
+handler403 = "rongcuo.web.errors.permission_denied"
+handler404 = "rongcuo.web.errors.page_not_found"
+handler500 = "rongcuo.web.errors.server_error"
