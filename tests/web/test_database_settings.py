@@ -39,3 +39,47 @@ def test_a_repeated_query_is_prepared_on_postgresql(world) -> None:
         cur.execute("SELECT statement FROM pg_prepared_statements")
         prepared = [row[0] for row in cur.fetchall()]
     assert any("registry_organisation" in s for s in prepared)
+
+
+SQLITE_WRITERS = """
+import sys, threading, time
+import django
+django.setup()
+from django.db import connection, transaction
+
+with connection.cursor() as cur:
+    cur.execute("CREATE TABLE IF NOT EXISTS t (n INTEGER)")
+errors = []
+ready = threading.Barrier(2)
+
+def writer(n):
+    from django.db import connection
+    try:
+        ready.wait()
+        with transaction.atomic():
+            with connection.cursor() as cur:
+                cur.execute("SELECT count(*) FROM t")  # read first, as a service reads its row before it writes
+                time.sleep(0.3)
+                cur.execute("INSERT INTO t VALUES (%s)", [n])
+    except Exception as exc:
+        errors.append(repr(exc))
+    finally:
+        connection.close()
+
+threads = [threading.Thread(target=writer, args=(i,)) for i in range(2)]
+for th in threads: th.start()
+for th in threads: th.join()
+with connection.cursor() as cur:
+    cur.execute("SELECT count(*) FROM t")
+    print(cur.fetchone()[0], errors)
+"""
+
+
+def test_parallel_writers_on_sqlite_queue_instead_of_failing(tmp_path) -> None:
+    """Two transactions that read, then write, at the same time: with SQLite's default (deferred) transactions the
+    second fails at once with "database is locked"; the settings begin each one IMMEDIATE, so it waits its turn."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'writers.sqlite3'}",
+           "DJANGO_SETTINGS_MODULE": "rongcuo.web.settings"}
+    out = subprocess.run([sys.executable, "-c", SQLITE_WRITERS], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "2 []", out.stdout + out.stderr
+    assert _options({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"})["transaction_mode"] == "IMMEDIATE"

@@ -88,7 +88,11 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # A transaction takes SQLite's write lock when it begins (IMMEDIATE), so two writers queue for up to `timeout`
+    # seconds; with SQLite's default (DEFERRED) two transactions that read and then write fail at once with
+    # "database is locked". The write-ahead log lets pages read while one writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20, transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
 elif os.environ.get("RONGCUO_DB_PREPARE", "1") != "0":
     # PostgreSQL: the parameters travel apart from the query (psycopg 3's server-side binding), and a query a
     # connection has run 5 times is kept prepared on it, so PostgreSQL no longer parses and plans it on every request
