@@ -301,3 +301,31 @@ def test_api_errors_are_json_never_an_html_page(sz_case, world, monkeypatch, cap
         assert r.json()["message"]["zh"] and r.json()["message"]["en"]
     r = c.get("/no-such-page/")
     assert r.status_code == 404 and r["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("char", ["\u202e", "\u202a", "\u2066", "\u2069"])
+def test_invisible_text_direction_controls_are_refused_in_names_and_titles(sz_case, world, char) -> None:
+    """A title or name with U+202E displays as something other than what it is (security review, hole 8): refused
+    like NUL, in the API (raw or escaped in JSON) and the pages' forms, naming the field and the character."""
+    from django.test import Client
+
+    c = Client()
+    c.force_login(world.users["wang"])
+    before = (Case.objects.get(pk=sz_case["id"]).failure_explanation, AuditEvent.objects.count())
+    for body in (json.dumps({"version": sz_case["version"], "failure_explanation": f"里程碑{char}未通过"},
+                            ensure_ascii=False).encode(),
+                 json.dumps({"version": sz_case["version"], "failure_explanation": f"里程碑{char}未通过"}).encode()):
+        r = c.generic("PATCH", f"/api/cases/{sz_case['id']}", body, content_type="application/json")
+        assert r.status_code == 400, r.content
+        err = r.json()
+        assert err["field"] == "failure_explanation" and f"U+{ord(char):04X}" in err["message"]["en"]
+        assert "文字方向控制字符" in err["message"]["zh"]
+    r = c.post(f"/cases/{sz_case['id']}/", {"note": f"x{char}y"})
+    assert r.status_code == 400 and "文字方向控制字符" in r.content.decode()
+    assert (Case.objects.get(pk=sz_case["id"]).failure_explanation, AuditEvent.objects.count()) == before
+
+
+def test_right_to_left_text_without_controls_is_accepted(sz_case, as_user) -> None:
+    code, case = as_user("wang").patch(f"/cases/{sz_case['id']}", {"version": sz_case["version"],
+                                                                    "failure_explanation": "合作方 مختبر الشارقة"})
+    assert code == 200 and case["failure_explanation"] == "合作方 مختبر الشارقة"

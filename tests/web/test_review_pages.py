@@ -241,6 +241,38 @@ def test_import_service_is_all_or_nothing(demo: dict[str, Case]) -> None:
     assert Project.objects.filter(code="SZ-2025-601").count() == 1 and Person.objects.filter(name="马博士").count() == 1
 
 
+def test_an_update_with_blank_cells_keeps_the_stored_values_and_the_preview_says_so(demo: dict[str, Case]) -> None:
+    """Blank means "unchanged" (security review, hole 8): a second import that leaves the programme, budget, dates
+    and mode blank overwrote them with nothing, 0 and "ordinary"."""
+    actor = get_user_model().objects.get(username="sz_caseworker")
+    ids = [c.id for c in PROJECT_COLUMNS]
+    people = ImportRow("people", 2, {"name": "马博士", "birth_date": "1990-02-03", "unit_code": "SZU"})
+    registry_import(actor=actor, rows=[ImportRow("projects", 2, dict(zip(ids, GOOD, strict=True))), people])
+    stored = Project.objects.values("programme", "budget_yuan", "start_date", "end_date", "project_mode").get(
+        code="SZ-2025-601")
+    blank = [GOOD[0], "柔性电子皮肤传感器（二期）", "", "市级", None, None, "", None, "SZU", "马博士", "1990-02-03", ""]
+    result = registry_import(actor=actor, rows=[ImportRow("projects", 2, dict(zip(ids, blank, strict=True)))])
+    assert result.updated_projects == ["SZ-2025-601"]
+    p = Project.objects.get(code="SZ-2025-601")
+    assert p.title == "柔性电子皮肤传感器（二期）"  # a filled cell changes
+    assert {k: getattr(p, k) for k in stored} == stored  # the blank ones keep what was there
+    # The preview says so, for the rows it updates and above the table.
+    page = html(_upload(client("sz_caseworker"), workbook({"项目 projects": [PROJECT_HEAD, blank]})))
+    assert "保留已登记的值" in page and "不会被清空" in page
+
+
+def test_import_refuses_invisible_text_direction_controls_in_any_cell(demo: dict[str, Case]) -> None:
+    actor = get_user_model().objects.get(username="sz_caseworker")
+    ids = [c.id for c in PROJECT_COLUMNS]
+    spoofed = [*GOOD]
+    spoofed[1] = "柔性电子\u202e皮肤传感器"
+    before = Project.objects.count()
+    with pytest.raises(Invalid) as exc:
+        registry_import(actor=actor, rows=[ImportRow("projects", 2, dict(zip(ids, spoofed, strict=True)))])
+    assert "U+202E" in exc.value.zh and "项目名称" in exc.value.zh and "text-direction" in exc.value.en
+    assert Project.objects.count() == before
+
+
 def test_import_page_permissions_and_bad_files(demo: dict[str, Case]) -> None:
     assert Client().get("/registry/import/").status_code == 302
     for name in ("wang", "expert_li", "auditor", "zj_committee", "zju_reviewer"):

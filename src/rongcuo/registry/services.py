@@ -22,6 +22,7 @@ from django.db import transaction
 
 from rongcuo.audit.services import audit_append
 from rongcuo.common.errors import Forbidden, Invalid
+from rongcuo.common.text import character_texts, forbidden_character
 from rongcuo.registry import permissions as perm
 from rongcuo.registry.models import Organisation, OrgKind, Person, Project, Role
 
@@ -105,6 +106,11 @@ class RowCheck:
     errors: list[CellError] = field(default_factory=list)
     action: str = ""  # create | update (when valid)
     clean: dict[str, Any] = field(default_factory=dict)
+    kept: list[str] = field(default_factory=list)  # an update's blank cells: their stored values are kept
+
+    def kept_labels(self) -> list[tuple[str, str]]:
+        """(Chinese, English) labels of the columns whose stored values an update keeps."""
+        return [CellError(c, "", "").label(self.sheet) for c in self.kept]
 
     @property
     def ok(self) -> bool:
@@ -220,6 +226,20 @@ def _existing_person(name: str, birth: dt.date | None, unit: Organisation | None
     return list(qs.filter(unit=unit)[:2]) if unit else list(qs[:2])
 
 
+# A project's cells that may be left blank: blank leaves the stored value of an existing project unchanged (for a new
+# project: no programme, a budget of 0, no dates, an ordinary project).
+OPTIONAL_PROJECT_CELLS = {"programme": "programme", "budget": "budget_yuan", "start": "start_date", "end": "end_date",
+                          "acceptance": "acceptance_date", "mode": "project_mode"}
+
+
+def _check_characters(row: RowCheck) -> None:
+    """Every cell's text: no character that no text may hold (rongcuo.common.text), named with its column."""
+    for column, value in row.values.items():
+        char = forbidden_character(_text(value)) if isinstance(value, str) else None
+        if char:
+            row.error(column, *character_texts(char))
+
+
 def _check_project(row: RowCheck, orgs: dict[str, Organisation], bureaus: set[int] | None,
                    sheet_people: dict[tuple[str, dt.date | None], RowCheck]) -> None:
     v = row.values
@@ -319,6 +339,10 @@ def _check_project(row: RowCheck, orgs: dict[str, Organisation], bureaus: set[in
                      "budget_yuan": budget, "start_date": start, "end_date": dates["end"],
                      "acceptance_date": dates["acceptance"], "host_unit": unit, "bureau": bureau,
                      "lead": lead, "project_mode": mode}
+        if existing is not None:  # a blank cell leaves what is stored unchanged
+            row.kept = [cell for cell in OPTIONAL_PROJECT_CELLS if not _text(v.get(cell))]
+            for cell in row.kept:
+                row.clean.pop(OPTIONAL_PROJECT_CELLS[cell])
 
 
 def registry_check(*, actor: Any, rows: Sequence[ImportRow]) -> list[RowCheck]:
@@ -334,6 +358,7 @@ def registry_check(*, actor: Any, rows: Sequence[ImportRow]) -> list[RowCheck]:
     for c in checks:
         if c.sheet not in COLUMNS:
             c.error("sheet", f"未知工作表 {c.sheet}", f"unknown sheet {c.sheet}")
+        _check_characters(c)
     people = [c for c in checks if c.sheet == "people"]
     seen_people: dict[tuple[str, dt.date | None], RowCheck] = {}
     for c in people:
@@ -408,7 +433,8 @@ def registry_import(*, actor: Any, rows: Sequence[ImportRow], skip_bad: bool = F
         data = dict(c.clean)
         lead = data.pop("lead")
         data["lead"] = made[id(lead)] if isinstance(lead, RowCheck) else lead
-        data["funding_source"] = data["programme"]
+        if "programme" in data:
+            data["funding_source"] = data["programme"]
         code = data.pop("code")
         _, created = Project.objects.update_or_create(code=code, defaults=data)
         (result.created_projects if created else result.updated_projects).append(code)

@@ -4,6 +4,7 @@ Content-Security-Policy header; and the refusal of NUL characters."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
 from rongcuo.common.i18n import language_fixed
+from rongcuo.common.text import FORBIDDEN, forbidden_character, refusal_texts
 
 
 class ChineseFirstLocaleMiddleware(LocaleMiddleware):
@@ -58,76 +60,84 @@ class ContentSecurityPolicyMiddleware:
 
 
 class NulCharacterMiddleware:
-    """Refuses input holding the NUL character (U+0000) with a 400 naming the field.
+    """Refuses input holding a character no text may hold (`rongcuo.common.text`: NUL, and the invisible
+    text-direction controls) with a 400 naming the field and the character.
 
-    No text in Rongcuo can hold it, and PostgreSQL text columns cannot store it (SQLite can): without this
-    check the same request would be stored on one database and be a server error on the other. Checked
-    are the path, every query and form parameter, and every string (and key) of a JSON body.
+    Checked are the path, every query and form parameter, and every string (and key) of any other body, whatever
+    its declared content type (the API reads every body as JSON). An uploaded file's bytes are its own.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        field = self._offending_field(request)
-        if field is not None:
-            return _nul_refusal(request, field)
+        found = self._offending_field(request)
+        if found is not None:
+            return _refusal(request, *found)
         return self.get_response(request)
 
     @staticmethod
-    def _offending_field(request: HttpRequest) -> str | None:
-        if "\x00" in request.path:
-            return "path"
-        for key, values in request.GET.lists():
-            if "\x00" in key or any("\x00" in v for v in values):
-                return key.replace("\x00", "") or "query"
-        if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
-            return None
+    def _offending_field(request: HttpRequest) -> tuple[str, str] | None:
+        char = forbidden_character(request.path)
+        if char:
+            return "path", char
+        found = _in_pairs(request.GET.lists(), "query")
+        if found or request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+            return found
         content_type = request.content_type or ""
         try:
             if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-                # Form fields are checked; an uploaded file's bytes are its own (a PDF may hold NUL bytes).
-                for key, values in request.POST.lists():
-                    if "\x00" in key or any("\x00" in v for v in values):
-                        return key.replace("\x00", "") or "form"
-                return None
-            # Any other body, whatever its declared type: the API reads every body as JSON (a `text/plain` body
-            # with an escaped U+0000 in it is the same JSON to it), so every body is screened alike.
+                return _in_pairs(request.POST.lists(), "form")
             raw = request.body
             if b"\x00" in raw:
-                return "body"
-            if b"\\u0000" in raw.lower():  # cheap screen before parsing
-                try:
-                    return _json_nul_path(json.loads(raw))  # an escaped backslash followed by "u0000" is text
-                except ValueError:
-                    return None  # not JSON: the view refuses it with its own message
+                return "body", "\x00"
+            if not (_ESCAPED.search(raw) or forbidden_character(raw.decode("utf-8", "replace"))):
+                return None  # the cheap screen: nothing to parse for
+            try:
+                return _json_path(json.loads(raw))  # (an escaped backslash followed by "u0000" is text)
+            except ValueError:
+                char = forbidden_character(raw.decode("utf-8", "replace"))
+                return ("body", char) if char else None  # not JSON: the view refuses it with its own message
         except SuspiciousOperation:
             return None  # oversize bodies are the view's to refuse, with its own message
-        return None
 
 
-def _json_nul_path(value: Any, path: str = "") -> str | None:
+# A JSON escape of a forbidden character (\u0000, \u202e, \u2066 …), in any case.
+_ESCAPED = re.compile(rb"\\u(?:0000|202[a-eA-E]|206[6-9])")
+
+
+def _in_pairs(pairs: Any, fallback: str) -> tuple[str, str] | None:
+    for key, values in pairs:
+        for text in (key, *values):
+            char = forbidden_character(text)
+            if char:
+                return (FORBIDDEN.sub("", key) or fallback), char
+    return None
+
+
+def _json_path(value: Any, path: str = "") -> tuple[str, str] | None:
     if isinstance(value, str):
-        return (path or "body") if "\x00" in value else None
+        char = forbidden_character(value)
+        return ((path or "body"), char) if char else None
     if isinstance(value, dict):
         for key, item in value.items():
             here = f"{path}.{key}" if path else str(key)
-            if "\x00" in str(key):
-                return here.replace("\x00", "")
-            found = _json_nul_path(item, here)
+            char = forbidden_character(str(key))
+            if char:
+                return FORBIDDEN.sub("", here), char
+            found = _json_path(item, here)
             if found:
                 return found
     if isinstance(value, list):
         for i, item in enumerate(value):
-            found = _json_nul_path(item, f"{path}[{i}]" if path else f"[{i}]")
+            found = _json_path(item, f"{path}[{i}]" if path else f"[{i}]")
             if found:
                 return found
     return None
 
 
-def _nul_refusal(request: HttpRequest, field: str) -> HttpResponse:
-    zh = f"{field} 含有不允许的空字符（U+0000），请删除后重试"
-    en = f"{field} contains the NUL character (U+0000), which is not allowed; remove it and retry"
+def _refusal(request: HttpRequest, field: str, char: str) -> HttpResponse:
+    zh, en = refusal_texts(field, char)
     if request.path.startswith("/api/"):
         return JsonResponse({"code": "invalid", "message": {"zh": zh, "en": en}, "field": field}, status=400,
                             json_dumps_params={"ensure_ascii": False})
