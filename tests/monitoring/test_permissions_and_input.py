@@ -102,6 +102,12 @@ def test_permission_refusals(world, as_user, today) -> None:
      "spent_yuan"),
     ("/monitoring/projects/{p}/spending-reports", {"as_of": "2025-08-31", "spent_yuan": "lots", "planned_yuan": 1},
      "spent_yuan"),
+    # true/false are not amounts (planned_yuan: false was stored as 0)
+    ("/monitoring/projects/{p}/spending-reports", {"as_of": "2025-08-31", "spent_yuan": 1, "planned_yuan": False},
+     "planned_yuan"),
+    ("/monitoring/projects/{p}/spending-reports", {"as_of": "2025-08-31", "spent_yuan": True, "planned_yuan": 1},
+     "spent_yuan"),
+    ("/monitoring/inspections", {"bureau_id": "{b}", "size": True}, "size"),
     ("/monitoring/projects/{p}/major-changes", {"occurred_on": "2025-08-01", "description": "",
                                                "reported_on": None}, "description"),
     ("/monitoring/projects/{p}/major-changes", {"occurred_on": "2025-08-10", "description": "变更",

@@ -19,7 +19,7 @@ from rongcuo.audit.services import audit_verify
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as svc
 from rongcuo.cases.models import Case, CaseFact, Deadline, DeadlineStatus, Objection, StageChange
-from rongcuo.common.api import listed
+from rongcuo.common.api import Whole, listed
 from rongcuo.common.errors import Forbidden, Invalid, NotFound, check_page
 from rongcuo.common.prepared import Prepared, PreparedFamily
 from rongcuo.registry.models import Person, Project
@@ -46,8 +46,8 @@ class VerifyOut(Schema):
 
 
 class CaseIn(Schema):
-    project_id: int
-    applicant_id: int | None = None
+    project_id: Whole
+    applicant_id: Whole | None = None
     failure_explanation: str
     pack_id: str | None = None
     relevant_date: dt.date | None = None
@@ -55,7 +55,7 @@ class CaseIn(Schema):
 
 
 class CaseUpdateIn(Schema):
-    version: int
+    version: Whole
     failure_explanation: str
 
 
@@ -140,23 +140,23 @@ class CaseDetailOut(CaseOut):
 
 
 class FactsIn(Schema):
-    version: int | None = None
+    version: Whole | None = None
     facts: dict[str, Any]
     role: str | None = None
-    evidence_ids: list[int] = []
+    evidence_ids: list[Whole] = []
     note: str = ""
 
 
 class TransitionIn(Schema):
     action: str
     reason: str = ""
-    version: int | None = None
+    version: Whole | None = None
 
 
 class ExtendIn(Schema):
     key: str = "overall"
     reason: str
-    version: int | None = None
+    version: Whole | None = None
 
 
 class EvidenceOut(Schema):

@@ -19,6 +19,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
+from rongcuo.common.api import Whole
 from rongcuo.common.errors import Invalid, NotFound
 from rongcuo.engine.render import outcome_text, result_json
 from rongcuo.funds import permissions as perm
@@ -45,11 +46,11 @@ class FundIn(Schema):
     name_zh: str
     name_en: str = ""
     pack_id: str | None = None
-    manager_id: int
-    supervisor_id: int
+    manager_id: Whole
+    supervisor_id: Whole
     size_yuan: Decimal
     vintage_date: dt.date
-    term_years: int
+    term_years: Whole
     categories: list[str]
     category_fact: str = ""
     facts: dict[str, Any] | None = None
@@ -92,7 +93,7 @@ class OnIn(Schema):
 
 
 class TransferIn(Schema):
-    unit_id: int
+    unit_id: Whole
     code: str
     achievement: str
     method: str
@@ -118,7 +119,7 @@ class TransferFactsIn(FactsIn):
 class LaterValueIn(Schema):
     later_value_yuan: Decimal
     later_value_on: dt.date
-    version: int | None = None
+    version: Whole | None = None
 
 
 # --- helpers ------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from rongcuo.cases import permissions as case_perm
+from rongcuo.common.api import Number, Whole
 from rongcuo.common.errors import Forbidden, Invalid, NotFound
 from rongcuo.monitoring import permissions as perm
 from rongcuo.monitoring import services as svc
@@ -37,12 +38,12 @@ monitoring_router = router  # the name rongcuo.web.api mounts
 # --- schemas ------------------------------------------------------------------------------------------
 
 class SweepIn(Schema):
-    bureau_id: int
+    bureau_id: Whole
     on: dt.date | None = None
 
 
 class BureauIn(Schema):
-    bureau_id: int
+    bureau_id: Whole
 
 
 class ResolveIn(Schema):
@@ -69,8 +70,8 @@ class CheckIn(Schema):
 
 class SpendingIn(Schema):
     as_of: dt.date
-    spent_yuan: float
-    planned_yuan: float
+    spent_yuan: Number
+    planned_yuan: Number
     note: str = ""
 
 
@@ -85,9 +86,9 @@ class ChangeReportIn(Schema):
 
 
 class InspectionIn(Schema):
-    bureau_id: int
+    bureau_id: Whole
     strata: str = "none"
-    size: int | None = None
+    size: Whole | None = None
     sizes: dict[str, int] | None = None
     seed: str | None = None
 
@@ -99,44 +100,44 @@ class InspectionItemIn(Schema):
 
 
 class CorrectionIn(Schema):
-    project_id: int
+    project_id: Whole
     problem: str
-    warning_ids: list[int] = []
-    inspection_item_id: int | None = None
+    warning_ids: list[Whole] = []
+    inspection_item_id: Whole | None = None
 
 
 class NoticeIn(Schema):
     requirements: str
     cc: str = ""
-    version: int | None = None
+    version: Whole | None = None
 
 
 class InterviewIn(Schema):
     at: dt.datetime
     place: str
-    version: int | None = None
+    version: Whole | None = None
 
 
 class InterviewRecordIn(Schema):
     record: str
-    version: int | None = None
+    version: Whole | None = None
 
 
 class RectificationIn(Schema):
     description: str
-    version: int | None = None
+    version: Whole | None = None
 
 
 class VerifyIn(Schema):
     passed: bool
     notes: str = ""
-    version: int | None = None
+    version: Whole | None = None
 
 
 class MeasureIn(Schema):
     measure: str
     text: str
-    version: int | None = None
+    version: Whole | None = None
 
 
 # --- helpers ------------------------------------------------------------------------------------------

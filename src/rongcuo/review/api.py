@@ -20,6 +20,7 @@ from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as case_svc
 from rongcuo.cases.models import Case, Disposition, Objection
 from rongcuo.common import generations
+from rongcuo.common.api import Whole
 from rongcuo.common.errors import Invalid, NotFound, ServiceError, check_page
 from rongcuo.common.security import client_address
 from rongcuo.review import services as svc
@@ -32,7 +33,7 @@ public = Router(tags=["public notices"])
 
 
 class PanelIn(Schema):
-    size: int | None = None
+    size: Whole | None = None
     seed: str | None = None
     override_reason: str = ""
 
@@ -58,7 +59,7 @@ class DecisionIn(Schema):
     members_present: list[str]
     votes: dict[str, str] = {}
     clauses: list[str] | None = None
-    version: int | None = None
+    version: Whole | None = None
 
 
 class FulfilIn(Schema):

@@ -99,6 +99,7 @@ def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRe
         "date_type": date_zh, "datetime_parsing": "应为有效日期时间（ISO 8601）",
         "datetime_from_date_parsing": "应为有效日期时间（ISO 8601）", "datetime_type": "应为有效日期时间（ISO 8601）",
         "bool_parsing": "应为 true 或 false", "bool_type": "应为 true 或 false",
+        "bool_not_number": "应为数字，不能是 true 或 false",
         "string_type": "应为文本（字符串）", "dict_type": "应为对象（JSON object）",
         "list_type": "应为列表（JSON 数组）",
         "model_attributes_type": "应为对象（JSON object）", "json_invalid": "不是合法的 JSON",
