@@ -12,3 +12,12 @@ def _fresh_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _audit_anchor_dir(settings, tmp_path_factory, monkeypatch) -> None:
+    """The audit chain's anchors (rongcuo.audit.anchor) go to a folder of each test's own, in this process and in the
+    processes a test starts: a test's database never meets another test's anchors."""
+    folder = tmp_path_factory.mktemp("audit-anchor")
+    settings.RONGCUO_AUDIT_ANCHOR_DIR = str(folder)
+    monkeypatch.setenv("RONGCUO_AUDIT_ANCHOR_DIR", str(folder))

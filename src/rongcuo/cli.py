@@ -507,7 +507,7 @@ def audit_verify_cmd() -> None:
 
     res = audit_verify()
     if res.ok:
-        out.print(f"审计链完整 / audit chain intact: {res.checked} events", markup=False)
+        out.print(f"审计链完整 / audit chain intact: {res.checked} events, {res.anchored} anchors", markup=False)
         return
     err.print(f"审计链在事件 {res.first_broken} 处断开 / chain broken at event {res.first_broken}: {res.reason} "
               f"({res.checked} events verified before it)", markup=False)

@@ -1,7 +1,8 @@
 """The append-only, hash-chained audit trail (审计日志).
 
-Each event stores the hash of the previous one; `audit_verify` recomputes the chain and names the first
-event whose stored hash no longer matches (an edited, deleted or reordered row).
+Each event stores the hash of the previous one and a MAC of its own under a key the database does not hold, and the
+head is anchored outside the database (`rongcuo.audit.anchor`); `audit_verify` recomputes the chain and names the
+first event that no longer matches (an edited, deleted, reordered, inserted or truncated row).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class AuditEvent(models.Model):
     after = models.JSONField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    mac = models.CharField(max_length=64, blank=True, default="")  # of `hash`, under the audit key (audit.anchor)
 
     class Meta:
         ordering = ["seq"]

@@ -165,6 +165,9 @@ def _load(fixture: str, manifest: dict[str, Any]) -> None:
             raise BackupError(f"恢复后审计链校验失败 / audit chain broken after restore: {res.reason}")
         if _head() != manifest["audit_head"]:
             raise BackupError("审计链头与备份不符 / audit head differs from the backup")
+    from rongcuo.audit.anchor import anchor_head
+
+    anchor_head(manifest["audit_head"]["seq"], manifest["audit_head"]["hash"])  # the restored chain's anchor
 
 
 def _reset_sequences() -> None:

@@ -166,6 +166,11 @@ if RONGCUO_PROXY_HOPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 AUTHENTICATION_BACKENDS = ["rongcuo.common.security.ThrottledModelBackend"]
+# The audit trail (rongcuo.audit.anchor): the key each event's MAC is made with (default: derived from SECRET_KEY for
+# this purpose only; set it, and keep it out of the database and its backups), and the directory the chain's head
+# and checkpoints are anchored in (writable by the server, not by the database's account; empty switches it off).
+RONGCUO_AUDIT_KEY = os.environ.get("RONGCUO_AUDIT_KEY", "")
+RONGCUO_AUDIT_ANCHOR_DIR = os.environ.get("RONGCUO_AUDIT_ANCHOR_DIR", str(BASE_DIR / "var" / "audit"))
 # The key backups are signed with (HMAC-SHA256; `manage.py backup` / `restore`): keep it apart from the database.
 # Without it, a key derived from SECRET_KEY for this purpose only.
 RONGCUO_BACKUP_KEY = os.environ.get("RONGCUO_BACKUP_KEY", "")
