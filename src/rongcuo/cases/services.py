@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import mimetypes
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import PurePath
@@ -40,6 +39,7 @@ from rongcuo.cases.models import (
 from rongcuo.common.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from rongcuo.common.packs import pack_changed, pack_of, registry
 from rongcuo.common.prepared import Prepared
+from rongcuo.common.uploads import upload_check
 from rongcuo.engine.decide import Result, decide
 from rongcuo.engine.facts import InputError, parse_facts
 from rongcuo.engine.model import Procedure, Stage, TimeLimit, Transition
@@ -289,45 +289,6 @@ def case_set_facts(*, case: Case, actor: Any, facts: Mapping[str, Any], role: st
 
 # --- evidence -----------------------------------------------------------------------------------------
 
-# Allowed types, by extension, with the leading bytes each must start with (a renamed executable fails).
-EVIDENCE_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
-    ".pdf": ("application/pdf", (b"%PDF-",)),
-    ".ofd": ("application/ofd", (b"PK\x03\x04",)),
-    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", (b"PK\x03\x04",)),
-    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (b"PK\x03\x04",)),
-    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
-    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
-    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
-}
-EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"#!", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe")
-SAFE_NAME = re.compile(r"[^\w.\-\u4e00-\u9fff（）()]+")
-
-
-def _zip_ok(fh: Any, ext: str) -> str | None:
-    """OOXML/OFD are zip containers: refuse zip bombs and containers that are not the claimed type."""
-    import zipfile
-
-    try:
-        fh.seek(0)
-        with zipfile.ZipFile(fh) as zf:
-            infos = zf.infolist()
-            total = sum(i.file_size for i in infos)
-            if len(infos) > 5000 or total > 200 * 1024 * 1024:
-                return "压缩内容过大（疑似压缩炸弹） / the archive expands too far (zip bomb?)"
-            names = {i.filename for i in infos}
-            if ext == ".docx" and "word/document.xml" not in names:
-                return "不是有效的 DOCX 文件 / not a valid DOCX file"
-            if ext == ".xlsx" and "xl/workbook.xml" not in names:
-                return "不是有效的 XLSX 文件 / not a valid XLSX file"
-            if ext == ".ofd" and "OFD.xml" not in names:
-                return "不是有效的 OFD 文件 / not a valid OFD file"
-    except zipfile.BadZipFile:
-        return "文件已损坏 / the file is corrupt"
-    finally:
-        fh.seek(0)
-    return None
-
-
 @transaction.atomic
 def evidence_upload(*, case: Case, actor: Any, file: Any, kind: str, name: str | None = None) -> Evidence:
     """Attach a document (PDF, OFD, DOCX, XLSX, JPG, PNG), checking type by content, size, and storing SHA-256."""
@@ -349,45 +310,10 @@ def _store_evidence(case: Case, actor: Any, file: Any, kind: str, name: str | No
     check fails. The caller checks who may upload and when, and records the audit event."""
     if not kind or not re.fullmatch(r"[a-z0-9_.\-]{1,64}", kind):
         raise Invalid("材料类型应为材料清单中的编号", "kind must be a material id like application_form", field="kind")
-    raw_name = name or getattr(file, "name", "") or ""
-    base = PurePath(raw_name.replace("\\", "/")).name
-    ext = PurePath(base).suffix.lower()
-    if ext not in EVIDENCE_TYPES:
-        raise Invalid(f"不支持的文件类型 {ext or '（无扩展名）'}；允许：PDF、OFD、DOCX、XLSX、JPG、PNG",
-                      f"file type {ext or '(none)'} is not allowed; allowed: PDF, OFD, DOCX, XLSX, JPG, PNG",
-                      field="file")
-    size = getattr(file, "size", None)
-    if size is None:
-        file.seek(0, 2)
-        size = file.tell()
-        file.seek(0)
-    if size == 0:
-        raise Invalid("文件为空", "the file is empty (0 bytes)", field="file")
-    limit = settings.EVIDENCE_MAX_BYTES
-    if size > limit:
-        raise Invalid(f"文件超过 {limit // (1024 * 1024)} MB", f"the file exceeds {limit // (1024 * 1024)} MB",
-                      field="file")
-    file.seek(0)
-    head = file.read(16)
-    file.seek(0)
-    content_type, magics = EVIDENCE_TYPES[ext]
-    if head.startswith(EXECUTABLE_MAGIC) or not head.startswith(magics):
-        raise Invalid(f"文件内容与扩展名 {ext} 不符（不接受可执行文件）",
-                      f"the content does not match the extension {ext} (executables are refused)", field="file")
-    if magics == (b"PK\x03\x04",):
-        problem = _zip_ok(file, ext)
-        if problem:
-            zh, en = problem.split(" / ")
-            raise Invalid(zh, en, field="file")
-    digest = hashlib.sha256()
-    for chunk in iter(lambda: file.read(65536), b""):
-        digest.update(chunk)
-    file.seek(0)
-    safe = SAFE_NAME.sub("_", base)[-120:] or f"file{ext}"
-    ev = Evidence(case=case, kind=kind, original_name=base[:255], content_type=content_type or
-                  (mimetypes.guess_type(base)[0] or "application/octet-stream"), size=size,
-                  sha256=digest.hexdigest(), uploaded_by=actor)
-    ev.file.save(f"{case.number}-{digest.hexdigest()[:12]}-{safe}", File(file), save=False)
+    checked = upload_check(file, name=name)
+    ev = Evidence(case=case, kind=kind, original_name=checked.name, content_type=checked.content_type,
+                  size=checked.size, sha256=checked.sha256, uploaded_by=actor)
+    ev.file.save(f"{case.number}-{checked.sha256[:12]}-{checked.safe_name}", File(file), save=False)
     ev.save()
     return ev
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import io
 import secrets
 import time
 from collections.abc import Iterable, Sequence
@@ -28,7 +27,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import PurePath
 from typing import Any
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery, Value
@@ -36,9 +34,9 @@ from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from rongcuo.audit.services import audit_append, canonical
-from rongcuo.cases.services import EVIDENCE_TYPES, EXECUTABLE_MAGIC, SAFE_NAME, _zip_ok
 from rongcuo.common.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from rongcuo.common.packs import pack_changed, registry
+from rongcuo.common.uploads import content_type_of, upload_check
 from rongcuo.engine.monitoring import (
     ChangeFact,
     CheckFact,
@@ -821,7 +819,7 @@ def correction_serve_notice(*, case: CorrectionCase, actor: Any, requirements: s
         _deadline(case, rules, pack, on)
     content = notices.render_notice_docx(_notice_data(case, rules, pack, cc))
     doc = _store(case, "notice", f"{case.number}-{rules.notice.title.zh}.docx", content,
-                 EVIDENCE_TYPES[".docx"][0], actor)
+                 content_type_of(".docx"), actor)
     return _finish(case, actor, step, role, before, on, {
         "notice_number": case.notice_number, "sha256": doc.sha256, "document": doc.pk,
         "rectify_due": case.rectify_due, "rectify_days": case.rectify_days, "day_kind": case.rectify_day_kind,
@@ -843,30 +841,10 @@ def correction_schedule_interview(*, case: CorrectionCase, actor: Any, at: dt.da
 
 
 def _upload(case: CorrectionCase, actor: Any, kind: str, file: Any) -> CorrectionDocument:
-    """A document checked like case evidence: allowed type by content, size, no executables; SHA-256 kept."""
-    base = PurePath((getattr(file, "name", "") or "").replace("\\", "/")).name
-    ext = PurePath(base).suffix.lower()
-    if ext not in EVIDENCE_TYPES:
-        raise Invalid(f"不支持的文件类型 {ext or '（无扩展名）'}；允许：PDF、OFD、DOCX、XLSX、JPG、PNG",
-                      f"file type {ext or '(none)'} is not allowed; allowed: PDF, OFD, DOCX, XLSX, JPG, PNG",
-                      field="file")
-    file.seek(0)
-    content = file.read(settings.EVIDENCE_MAX_BYTES + 1)
-    if not content:
-        raise Invalid("文件为空", "the file is empty (0 bytes)", field="file")
-    if len(content) > settings.EVIDENCE_MAX_BYTES:
-        raise Invalid(f"文件超过 {settings.EVIDENCE_MAX_BYTES // (1024 * 1024)} MB",
-                      f"the file exceeds {settings.EVIDENCE_MAX_BYTES // (1024 * 1024)} MB", field="file")
-    content_type, magics = EVIDENCE_TYPES[ext]
-    if content.startswith(EXECUTABLE_MAGIC) or not content.startswith(magics):
-        raise Invalid(f"文件内容与扩展名 {ext} 不符（不接受可执行文件）",
-                      f"the content does not match the extension {ext} (executables are refused)", field="file")
-    if magics == (b"PK\x03\x04",):
-        problem = _zip_ok(io.BytesIO(content), ext)
-        if problem:
-            zh, _, en = problem.partition(" / ")
-            raise Invalid(zh, en, field="file")
-    return _store(case, kind, SAFE_NAME.sub("_", base)[-120:] or f"file{ext}", content, content_type, actor)
+    """A document checked like case evidence (`rongcuo.common.uploads`): allowed type by content, size, no
+    executables; stored under its safe name with its SHA-256."""
+    checked = upload_check(file)
+    return _store(case, kind, checked.safe_name, file.read(), checked.content_type, actor)
 
 
 ATTACHABLE: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
