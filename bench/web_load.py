@@ -163,7 +163,7 @@ def _stage_path(proc: Any, path: tuple[str, ...]) -> list[tuple[str, str, str]]:
     """(from, to, action) for each action of `path`, from the procedure's first stage."""
     stage, out = proc.stages[0].id, []
     for action in path:
-        t = next(t for t in proc.transitions if t.action == action and t.from_ in (stage, "*"))
+        t = next(t for t in proc.transitions_from(stage) if t.action == action)
         out.append((stage, t.to, action))
         stage = t.to
     return out

@@ -327,12 +327,9 @@ def available_transitions(case: Case, user: Any) -> list[tuple[Transition, str |
     pack = pack_of(case)
     proc = _procedure(pack)
     roles = perm.roles_on_case(user, case) - perm.READ_ONLY_ROLES
-    terminal = {s.id for s in proc.stages if s.terminal}
     changed = pack_changed(case, pack)
     out = []
-    for t in proc.transitions:
-        if t.from_ != case.stage and not (t.from_ == "*" and case.stage not in terminal):
-            continue
+    for t in proc.transitions_from(case.stage):
         if "admin" not in roles and not roles & set(t.by):
             continue
         unmet = None if changed else _unmet(case, pack, t)
@@ -410,12 +407,11 @@ def case_transition(*, case: Case, actor: Any, action: str, reason: str = "",
         raise Conflict("案件已办结", "the case is closed", field="action")
     pack = pack_of(case, verify=True)
     proc = _procedure(pack)
-    terminal = {s.id for s in proc.stages if s.terminal}
-    candidates = [t for t in proc.transitions if t.action == action
-                  and (t.from_ == case.stage or (t.from_ == "*" and case.stage not in terminal))]
+    terminal = proc.terminal_stages
+    possible = proc.transitions_from(case.stage)
+    candidates = [t for t in possible if t.action == action]
     if not candidates:
-        here = sorted({t.action for t in proc.transitions
-                       if t.from_ == case.stage or (t.from_ == "*" and case.stage not in terminal)})
+        here = sorted({t.action for t in possible})
         stage_zh = _stage(proc, case.stage).label.zh
         raise Invalid(f"当前阶段“{stage_zh}”不能执行 {action}；可执行：{', '.join(here) or '无'}",
                       f"action {action} is not possible in stage {case.stage}; "
@@ -547,7 +543,7 @@ def _extension_day_kind(d: Deadline) -> str:
 
 
 def _deadlines_after_transition(case: Case, pack: Pack, t: Transition, from_stage: str, day: dt.date,
-                                terminal: set[str]) -> None:
+                                terminal: frozenset[str]) -> None:
     for d in case.deadlines.filter(status=DeadlineStatus.open):
         changed = False
         if d.pausable and t.clock == "pause" and not (d.pauses and d.pauses[-1][1] is None):

@@ -10,7 +10,7 @@ naming the field, leaving stored data as it was.
   set-based — a handful of queries and bulk inserts whatever the number of projects; idempotent.
 * `inspection_draw` / `inspection_replay`: random inspections (随机抽查) that replay from their stored seed
   and candidate list.
-* The correction procedure (纠错): `TRANSITIONS` below is its whole state table; `correction_sweep`
+* The correction procedure (纠错): `STEPS` below is its whole state table; `correction_sweep`
   escalates corrections whose deadline to rectify has passed.
 """
 
@@ -37,6 +37,7 @@ from rongcuo.audit.services import audit_append, canonical
 from rongcuo.common.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from rongcuo.common.packs import pack_changed, registry
 from rongcuo.common.uploads import content_type_of, upload_check
+from rongcuo.engine.model import transitions_from
 from rongcuo.engine.monitoring import (
     ChangeFact,
     CheckFact,
@@ -572,41 +573,56 @@ S = CorrectionState
 
 @dataclass(frozen=True)
 class Step:
-    """One allowed move of a correction: from which states, to which, by whom, on what preconditions."""
+    """One allowed move of a correction, in the shape of a pack procedure's transition
+    (`rongcuo.engine.model.Transition`): from a state, to a state, by whom, on what preconditions."""
 
-    action: str
-    sources: tuple[str, ...]
-    target: str
+    from_: str
+    to: str
     by: frozenset[str]
+    action: str
     label_zh: str
     label_en: str
     requires: tuple[str, ...] = ()
 
 
-AWAITING_RECTIFICATION = (S.notice_served, S.interview_scheduled, S.interview_held)
+def _step(action: str, sources: Sequence[str], to: str, by: Iterable[str], label_zh: str, label_en: str,
+          requires: tuple[str, ...] = ()) -> list[Step]:
+    """An action possible from several states: one step from each, as a procedure writes it."""
+    return [Step(s, to, frozenset(by), action, label_zh, label_en, requires) for s in sources]
 
-#: The whole procedure, in one table. `system` is the correction sweep.
-TRANSITIONS: dict[str, Step] = {s.action: s for s in (
-    Step("serve_notice", (S.opened,), S.notice_served, frozenset({"caseworker"}),
-         "送达纠错通知书", "Serve the correction notice"),
-    Step("schedule_interview", (S.notice_served, S.interview_scheduled), S.interview_scheduled,
-         frozenset({"caseworker"}), "安排谈话问询", "Schedule the interview", ("procedure_has_interview",)),
-    Step("hold_interview", (S.interview_scheduled,), S.interview_held, frozenset({"caseworker"}),
-         "记录谈话问询", "Record the interview"),
-    Step("submit_rectification", AWAITING_RECTIFICATION, S.rectification_submitted,
-         frozenset({"lead", "host_unit_reviewer", "caseworker"}), "提交整改情况", "Submit the rectification",
-         ("interview_held_if_required", "deadline_set", "before_deadline")),
-    Step("accept_rectification", (S.rectification_submitted,), S.verified, frozenset({"caseworker"}),
-         "整改验收通过", "Accept the rectification"),
-    Step("reject_rectification", (S.rectification_submitted,), S.escalated, frozenset({"caseworker"}),
-         "整改验收不通过，移交严肃处理", "Reject the rectification and escalate"),
-    Step("escalate", AWAITING_RECTIFICATION, S.escalated, frozenset({"system", "caseworker"}),
-         "逾期未整改，移交严肃处理", "Escalate: the deadline to rectify has passed", ("deadline_passed",)),
-    Step("record_measure", (S.escalated,), S.measure_recorded, frozenset({"caseworker", "committee"}),
-         "记录处理措施", "Record the measure taken"),
-)}
+
+AWAITING_RECTIFICATION = (S.notice_served, S.interview_scheduled, S.interview_held)
 TERMINAL = (S.verified, S.measure_recorded)
 OPEN_STATES = tuple(s for s in S.values if s not in TERMINAL)
+
+#: The whole procedure, as data read like a pack's procedure (`rongcuo.engine.model.transitions_from`), in the
+#: order its actions are offered. `system` is the correction sweep.
+STEPS: tuple[Step, ...] = (
+    *_step("serve_notice", (S.opened,), S.notice_served, {"caseworker"}, "送达纠错通知书",
+           "Serve the correction notice"),
+    *_step("schedule_interview", (S.notice_served, S.interview_scheduled), S.interview_scheduled, {"caseworker"},
+           "安排谈话问询", "Schedule the interview", ("procedure_has_interview",)),
+    *_step("hold_interview", (S.interview_scheduled,), S.interview_held, {"caseworker"}, "记录谈话问询",
+           "Record the interview"),
+    *_step("submit_rectification", AWAITING_RECTIFICATION, S.rectification_submitted,
+           {"lead", "host_unit_reviewer", "caseworker"}, "提交整改情况", "Submit the rectification",
+           ("interview_held_if_required", "deadline_set", "before_deadline")),
+    *_step("accept_rectification", (S.rectification_submitted,), S.verified, {"caseworker"}, "整改验收通过",
+           "Accept the rectification"),
+    *_step("reject_rectification", (S.rectification_submitted,), S.escalated, {"caseworker"},
+           "整改验收不通过，移交严肃处理", "Reject the rectification and escalate"),
+    *_step("escalate", AWAITING_RECTIFICATION, S.escalated, {"system", "caseworker"}, "逾期未整改，移交严肃处理",
+           "Escalate: the deadline to rectify has passed", ("deadline_passed",)),
+    *_step("record_measure", (S.escalated,), S.measure_recorded, {"caseworker", "committee"}, "记录处理措施",
+           "Record the measure taken"),
+)
+#: Each action with its first step (for its label).
+ACTIONS: dict[str, Step] = {s.action: s for s in reversed(STEPS)}
+
+
+def steps_from(state: str) -> list[Step]:
+    """The steps that can be taken in `state`, read from STEPS as a pack's procedure is read."""
+    return transitions_from(STEPS, state, TERMINAL)
 
 
 def correction_rules(case: CorrectionCase) -> CorrectionRules:
@@ -646,11 +662,11 @@ def available_actions(case: CorrectionCase, roles: set[str], on: dt.date | None 
     on = on or today()
     acting = roles - perm.READ_ONLY_ROLES
     out = []
-    for step in TRANSITIONS.values():
-        if case.state not in step.sources or not ("admin" in acting or acting & step.by):
+    for step in steps_from(case.state):
+        if not ("admin" in acting or acting & step.by):
             continue
         unmet = next((u for u in (_unmet(case, r, on) for r in step.requires) if u), None)
-        out.append({"action": step.action, "to": step.target, "label": {"zh": step.label_zh, "en": step.label_en},
+        out.append({"action": step.action, "to": step.to, "label": {"zh": step.label_zh, "en": step.label_en},
                     "possible": unmet is None, "unmet": {"zh": unmet[0], "en": unmet[1]} if unmet else None})
     return out
 
@@ -669,10 +685,12 @@ def _begin(case: CorrectionCase, actor: Any, action: str, expected_version: int 
                        "请刷新后重试",
                        f"the correction was changed by someone else (version {locked.version}, you sent "
                        f"{expected_version}); reload and try again", field="version")
-    step = TRANSITIONS[action]
-    if locked.state not in step.sources:
-        here = [s.action for s in TRANSITIONS.values() if locked.state in s.sources]
-        raise Conflict(f"当前状态“{S(locked.state).label}”不能执行“{step.label_zh}”；可执行：{', '.join(here) or '无'}",
+    possible = steps_from(locked.state)
+    step = next((s for s in possible if s.action == action), None)
+    if step is None:
+        here = [s.action for s in possible]
+        raise Conflict(f"当前状态“{S(locked.state).label}”不能执行“{ACTIONS[action].label_zh}”；"
+                       f"可执行：{', '.join(here) or '无'}",
                        f"cannot {action} in state {locked.state}; possible: {', '.join(here) or 'none'}",
                        field="action")
     role = "system" if actor is None else perm.require(
@@ -693,9 +711,9 @@ def _begin(case: CorrectionCase, actor: Any, action: str, expected_version: int 
 def _finish(case: CorrectionCase, actor: Any, step: Step, role: str, before: dict[str, Any], on: dt.date,
             data: dict[str, Any]) -> CorrectionCase:
     from_state = case.state
-    case.state = step.target
+    case.state = step.to
     case.version += 1
-    if step.target in TERMINAL:
+    if step.to in TERMINAL:
         case.closed_on = on
         # The warnings behind the correction are dealt with once it is closed (verified, or the measure taken).
         open_ids = list(case.warnings.filter(status=WarningStatus.open).values_list("id", flat=True))
@@ -706,7 +724,7 @@ def _finish(case: CorrectionCase, actor: Any, step: Step, role: str, before: dic
                 resolution=f"纠错案件 {case.number}：{step.label_zh} / correction {case.number}: {step.label_en}")
             data = {**data, "warnings_resolved": open_ids}
     case.save()
-    CorrectionEvent.objects.create(case=case, action=step.action, from_state=from_state, to_state=step.target,
+    CorrectionEvent.objects.create(case=case, action=step.action, from_state=from_state, to_state=step.to,
                                    actor=actor if getattr(actor, "pk", None) else None, role=role, on=on,
                                    at=timezone.now(), data=canonical(data))
     audit_append(actor=actor, action=f"correction.{step.action}", subject=case, before=before,
@@ -1049,7 +1067,7 @@ def _state_label(state: str) -> dict[str, str]:
 def _action_label(action: str) -> dict[str, str]:
     if action == "open":
         return {"zh": "启动纠错程序", "en": "Correction opened"}
-    step = TRANSITIONS.get(action)
+    step = ACTIONS.get(action)
     return {"zh": step.label_zh, "en": step.label_en} if step else {"zh": action, "en": action}
 
 

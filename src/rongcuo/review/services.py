@@ -414,9 +414,7 @@ def committee_decide(*, case: Case, actor: Any, decision: str, reasons: str, mem
     if decision == "not_exempt" and not clauses:
         raise Invalid("不予认定须列明所依据的条款", "a refusal must name the clauses relied on", field="clauses")
     proc = case_svc._procedure(res.pack)
-    terminal = {s.id for s in proc.stages if s.terminal}
-    t = next((t for t in proc.transitions if decision in t.records_decision
-              and (t.from_ == case.stage or (t.from_ == "*" and case.stage not in terminal))), None)
+    t = next((t for t in proc.transitions_from(case.stage) if decision in t.records_decision), None)
     if t is None:
         raise Conflict("当前阶段不能作出集体审定", "the collective decision cannot be taken in this stage",
                        field="decision")
