@@ -70,6 +70,7 @@ from rongcuo.monitoring.models import (
     SpendingReport,
     WarningStatus,
 )
+from rongcuo.monitoring.packs import monitoring_pack
 from rongcuo.registry.models import Milestone, Organisation, Project, ProjectStatus
 from rongcuo.workdays.services import due_date, load_calendar, on_calendar_change
 
@@ -102,20 +103,6 @@ def _money(value: Any, field: str) -> Decimal:
         raise Invalid("金额须为不小于 0 的数字（元）", "the amount must be a non-negative number of yuan",
                       field=field)
     return amount.quantize(Decimal("0.01"))
-
-
-def monitoring_pack(bureau: Organisation, on: dt.date, *, need: str = "rules") -> Pack | None:
-    """The first of the bureau's packs in force on `on` whose monitoring.yaml has `need` (rules | correction)."""
-    for pack_id in bureau.packs or []:
-        try:
-            pack = registry().get(pack_id, on)
-        except UnknownPack:
-            continue
-        m = pack.monitoring
-        if m is not None and ((need == "rules" and m.rules) or (need == "correction" and m.correction)
-                              or (need == "inspection")):
-            return pack
-    return None
 
 
 # --- monitoring records -------------------------------------------------------------------------------
