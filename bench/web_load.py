@@ -224,7 +224,7 @@ def seed(n: int, seed_value: int = 20251009) -> dict[str, Any]:
     # One spec per case: jurisdiction, plan, pattern, project, dates.
     cal = load_calendar(today.year - 1, today.year + 1)
     sz_limit = jur["sz"]["procedure"].overall_time_limit
-    sz_days, _ = svc._limit_days(jur["sz"]["pack"], sz_limit, relevant)
+    sz_days, _ = svc.limit_days(jur["sz"]["pack"], sz_limit, relevant)
     notice = jur["zj"]["procedure"].public_notice
     notice_days = int(jur["zj"]["pack"].params_dict(relevant)[notice.parameter])
 

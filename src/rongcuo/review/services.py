@@ -110,7 +110,7 @@ def panel_draw(*, case: Case, actor: Any, size: int | None = None, seed: str | N
     A panel that breaks the pack's rules (too small, missing an expertise) is formed only with a recorded
     `override_reason`, and stays flagged on the case.
     """
-    case = case_svc._lock(case, None)
+    case = case_svc.case_lock(case, None)
     perm.require_any(actor, case, {"caseworker", "nsf_office"}, "组织专家评审", "draw the expert panel")
     rules = _rules(case)
     previous = Panel.objects.filter(case=case).first()
@@ -158,7 +158,7 @@ def panel_draw(*, case: Case, actor: Any, size: int | None = None, seed: str | N
     for e in members:
         PanelMember.objects.create(panel=panel, expert=e)
         ExpertAssignment.objects.get_or_create(case=case, expert=e.user)
-    case_svc._bump(case)
+    case_svc.case_bump(case)
     audit_append(actor=actor, action="panel.draw", subject=case,
                  after={"seed": seed, "candidates": candidates, "excluded": excluded, "members": chosen,
                         "breaches": breaches, "override_reason": reason,
@@ -179,7 +179,7 @@ def panel_override(*, case: Case, actor: Any, reason: str) -> Panel:
 
     The reason covers the breaches the panel has now; a later decline that adds a breach needs a new reason.
     """
-    case = case_svc._lock(case, None)
+    case = case_svc.case_lock(case, None)
     perm.require_any(actor, case, {"caseworker", "nsf_office"}, "调整专家组", "change the panel")
     if case.disposition != Disposition.open:
         raise Conflict("案件已办结", "the case is closed", field="case")
@@ -197,7 +197,7 @@ def panel_override(*, case: Case, actor: Any, reason: str) -> Panel:
     before = {"override_reason": panel.override_reason, "override_breaches": panel.override_breaches}
     panel.override_reason, panel.override_breaches = reason, list(panel.rule_breaches)
     panel.save(update_fields=["override_reason", "override_breaches"])
-    case_svc._bump(case)
+    case_svc.case_bump(case)
     audit_append(actor=actor, action="panel.override", subject=case, before=before,
                  after={"override_reason": reason, "override_breaches": panel.override_breaches})
     return panel
@@ -217,7 +217,7 @@ def panel_member_decline(*, member: PanelMember, actor: Any, reason: str) -> Pan
     """An expert declines (or must withdraw); the next candidate in seed order replaces them."""
     if member.panel.case_id is None:
         raise Conflict("该专家组已被新抽取的专家组取代", "this panel was replaced by a new draw", field="member")
-    case = case_svc._lock(member.panel.for_case, None)
+    case = case_svc.case_lock(member.panel.for_case, None)
     is_self = member.expert.user_id == getattr(actor, "pk", None)
     if not is_self:
         perm.require_any(actor, case, {"caseworker", "nsf_office"}, "调整专家组", "change the panel")
@@ -245,7 +245,7 @@ def panel_member_decline(*, member: PanelMember, actor: Any, reason: str) -> Pan
     active = [m.expert for m in panel.members.exclude(status=MemberStatus.declined).select_related("expert")]
     panel.rule_breaches = _breaches(_rules(case), active)
     panel.save(update_fields=["rule_breaches"])
-    case_svc._bump(case)
+    case_svc.case_bump(case)
     audit_append(actor=actor, action="panel.decline", subject=case,
                  after={"expert": member.expert_id, "reason": reason.strip(),
                         "replacement": replacement.expert_id if replacement else None,
@@ -257,7 +257,7 @@ def panel_member_decline(*, member: PanelMember, actor: Any, reason: str) -> Pan
 def review_submit(*, case: Case, actor: Any, scores: Mapping[str, Any], opinion: str,
                   findings: Mapping[str, Any] | None = None, material_request: str = "") -> Review:
     """An assigned expert scores the case against the pack's criteria and gives findings and an opinion."""
-    case = case_svc._lock(case, None)
+    case = case_svc.case_lock(case, None)
     panel = getattr(case, "panel", None)
     member = panel and panel.members.filter(expert__user=actor, status=MemberStatus.invited).first()
     if not member:
@@ -296,7 +296,7 @@ def review_submit(*, case: Case, actor: Any, scores: Mapping[str, Any], opinion:
                                    material_request=material_request.strip(), submitted_at=timezone.now())
     member.status = MemberStatus.reviewed
     member.save(update_fields=["status"])
-    case_svc._bump(case)
+    case_svc.case_bump(case)
     audit_append(actor=actor, action="review.submit", subject=case,
                  after={"scores": dict(scores), "findings": findings, "material_request": bool(material_request)})
     return review
@@ -326,7 +326,7 @@ def panel_aggregate(panel: Panel) -> dict[str, Any]:
 @transaction.atomic
 def panel_conclude(*, case: Case, actor: Any) -> Panel:
     """Turn the panel's reviews into findings with provenance ("expert panel, date, case documents")."""
-    case = case_svc._lock(case, None)
+    case = case_svc.case_lock(case, None)
     perm.require_any(actor, case, {"caseworker", "nsf_office"}, "汇总专家组意见", "conclude the panel")
     panel = getattr(case, "panel", None)
     if panel is None:
@@ -363,10 +363,10 @@ def committee_decide(*, case: Case, actor: Any, decision: str, reasons: str, mem
     engine requires written reasons; a refusal always carries reasons and the clauses relied on.
     """
     # Who decides is the pack's: the roles of its decision transitions (e.g. 深圳 组织决定 by the department).
-    proc0 = case_svc._procedure(pack_of(case))
+    proc0 = case_svc.pack_procedure(pack_of(case))
     deciders = {r for t in proc0.transitions if t.records_decision for r in t.by}
     perm.require_any(actor, case, deciders or {"committee"}, "作出集体审定", "record the collective decision")
-    case = case_svc._lock(case, expected_version)
+    case = case_svc.case_lock(case, expected_version)
     if decision not in ("exempt", "not_exempt"):
         raise Invalid("决定应为 exempt（免责）或 not_exempt（不予免责）", "decision must be exempt or not_exempt",
                       field="decision")
@@ -413,7 +413,7 @@ def committee_decide(*, case: Case, actor: Any, decision: str, reasons: str, mem
         raise Invalid(f"未知条款：{', '.join(unknown)}", f"unknown clauses: {', '.join(unknown)}", field="clauses")
     if decision == "not_exempt" and not clauses:
         raise Invalid("不予认定须列明所依据的条款", "a refusal must name the clauses relied on", field="clauses")
-    proc = case_svc._procedure(res.pack)
+    proc = case_svc.pack_procedure(res.pack)
     t = next((t for t in proc.transitions_from(case.stage) if decision in t.records_decision), None)
     if t is None:
         raise Conflict("当前阶段不能作出集体审定", "the collective decision cannot be taken in this stage",
@@ -574,7 +574,7 @@ def obligation_fulfil(*, obligation: Obligation, actor: Any, note: str, file: An
     decided — obligations follow the decision — and linked to the obligation, with its SHA-256 in the audit event.
     A file that fails a check leaves nothing stored and the obligation open.
     """
-    case = case_svc._lock(obligation.case, None)
+    case = case_svc.case_lock(obligation.case, None)
     perm.require_any(actor, case, {"caseworker", "applicant"}, "登记义务履行", "record the obligation fulfilled")
     obligation = Obligation.objects.get(pk=obligation.pk)  # re-read under the case's lock
     if obligation.status != ObligationStatus.open:
@@ -589,7 +589,7 @@ def obligation_fulfil(*, obligation: Obligation, actor: Any, note: str, file: An
                       field="file")
     evidence = None
     if file is not None:
-        evidence = case_svc._store_evidence(case, actor, file, obligation.document_kind,
+        evidence = case_svc.evidence_store(case, actor, file, obligation.document_kind,
                                             getattr(file, "name", None))
     try:
         obligation.status, obligation.fulfilled_on = ObligationStatus.fulfilled, case_svc.today()
