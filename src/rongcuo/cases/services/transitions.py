@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -95,11 +96,15 @@ def _precondition(case: Case, req: str) -> bool:
 
 @transaction.atomic
 def case_transition(*, case: Case, actor: Any, action: str, reason: str = "",
-                    expected_version: int | None = None, _decision: str | None = None) -> Case:
+                    expected_version: int | None = None, _decision: str | None = None,
+                    _decision_event: Callable[[], Any] | None = None) -> Case:
     """Move the case along its pack's procedure. A refused transition says which precondition is unmet.
 
     Transitions that record the collective decision are taken only by `review.services.committee_decide`
-    (which passes `_decision`), so that the vote, reasons and frozen determination are never skipped.
+    (which passes `_decision`), so that the vote, reasons and frozen determination are never skipped. It passes
+    the decision's own audit event as `_decision_event`, written just before the transition's: after what a
+    decided case gets has been prepared (`hooks.Decided`), so that the audit chain's head lock is not held while
+    the decision letter is rendered, and the events keep their order (decision, transition, archive).
     """
     case = case_lock(case, expected_version, actor)
     if case.disposition != Disposition.open:
@@ -145,14 +150,20 @@ def case_transition(*, case: Case, actor: Any, action: str, reason: str = "",
                                reason=reason.strip(), at=timezone.now())
     deadlines_after_transition(case, pack, t, from_stage, day, terminal)
     case_bump(case)
+    decided = t.to in terminal and case.disposition == Disposition.decided
+    # The first audit event takes the audit chain's head lock until the transaction commits: what a decided case
+    # gets (review: the letter rendered) is prepared before it, so that rendering holds up no other write.
+    prepared = [h.prepare(case=case, actor=actor, on=day) for h in hooks.ON_CASE_DECIDED] if decided else []
+    if _decision_event is not None:
+        _decision_event()
     audit_append(actor=actor, action=f"case.transition.{action}", subject=case, before=before,
                  after={**case_snapshot(case), "reason": reason.strip(), "role": role})
     if _reopens_decision(proc, t) and hasattr(case, "decision"):
         for reopened in hooks.ON_DECISION_REOPENED:  # review: the decision taken is superseded
             reopened(case=case, actor=actor, reason=reason.strip(), action=action)
-    if t.to in terminal and case.disposition == Disposition.decided:
-        for decided in hooks.ON_CASE_DECIDED:  # review: exemption mark, obligations, letter
-            decided(case=case, actor=actor, on=day)
+    if decided:
+        for hook, made in zip(hooks.ON_CASE_DECIDED, prepared, strict=True):
+            hook.record(case=case, actor=actor, on=day, prepared=made)  # review: the letter stored, the archive event
     return case
 
 

@@ -8,7 +8,7 @@ below from the package.
 
 from __future__ import annotations
 
-from rongcuo.review.services.archive import case_archive, letter_issue
+from rongcuo.review.services.archive import case_archive, case_archive_prepare, letter_render, letter_store
 from rongcuo.review.services.decisions import committee_decide, committee_members, decision_supersede
 from rongcuo.review.services.obligations import integrity_exists_column, integrity_history, obligation_fulfil
 from rongcuo.review.services.panels import (
@@ -24,12 +24,14 @@ from rongcuo.review.services.reviews import panel_aggregate, panel_conclude, rev
 
 __all__ = [
     "case_archive",
+    "case_archive_prepare",
     "committee_decide",
     "committee_members",
     "decision_supersede",
     "integrity_exists_column",
     "integrity_history",
-    "letter_issue",
+    "letter_render",
+    "letter_store",
     "obligation_fulfil",
     "panel_aggregate",
     "panel_conclude",

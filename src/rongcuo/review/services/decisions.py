@@ -92,12 +92,12 @@ def committee_decide(*, case: Case, actor: Any, decision: str, reasons: str, mem
         reasons=reasons or "与引擎认定一致 / as determined", clauses=clauses, members_present=members_present,
         votes=dict(votes), determination=res.record(), panel_findings=panel.conclusion if panel else None,
         decided_by=actor, decided_on=case_svc.today())
-    audit_append(actor=actor, action="committee.decide", subject=case,
-                 after={"decision": decision, "engine": res.outcome, "departs": departs, "votes": dict(votes),
-                        "members_present": members_present, "clauses": clauses,
-                        "pack_hash": res.pack.content_hash})
+    after = {"decision": decision, "engine": res.outcome, "departs": departs, "votes": dict(votes),
+             "members_present": members_present, "clauses": clauses, "pack_hash": res.pack.content_hash}
+    # The decision's event is written by the transition, after the letter of a case it archives is rendered.
     case_svc.case_transition(case=case, actor=actor, action=t.action, reason=reasons or "与引擎认定一致",
-                             _decision=decision)
+                             _decision=decision, _decision_event=lambda: audit_append(
+                                 actor=actor, action="committee.decide", subject=case, after=after))
     return record
 
 
