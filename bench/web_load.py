@@ -163,7 +163,7 @@ def _stage_path(proc: Any, path: tuple[str, ...]) -> list[tuple[str, str, str]]:
     """(from, to, action) for each action of `path`, from the procedure's first stage."""
     stage, out = proc.stages[0].id, []
     for action in path:
-        t = next(t for t in proc.transitions if t.action == action and t.from_ in (stage, "*"))
+        t = next(t for t in proc.transitions_from(stage) if t.action == action)
         out.append((stage, t.to, action))
         stage = t.to
     return out
@@ -224,7 +224,7 @@ def seed(n: int, seed_value: int = 20251009) -> dict[str, Any]:
     # One spec per case: jurisdiction, plan, pattern, project, dates.
     cal = load_calendar(today.year - 1, today.year + 1)
     sz_limit = jur["sz"]["procedure"].overall_time_limit
-    sz_days, _ = svc._limit_days(jur["sz"]["pack"], sz_limit, relevant)
+    sz_days, _ = svc.limit_days(jur["sz"]["pack"], sz_limit, relevant)
     notice = jur["zj"]["procedure"].public_notice
     notice_days = int(jur["zj"]["pack"].params_dict(relevant)[notice.parameter])
 

@@ -11,6 +11,7 @@ import pytest
 
 from rongcuo.engine import monitoring as M
 from rongcuo.engine.pack import Registry, default_root, load_pack
+from rongcuo.engine.scenarios import load_monitoring_scenarios, run_monitoring_scenarios
 from rongcuo.engine.yamlsrc import PackErrors
 from rongcuo.workdays.tests.brief_calendar import brief_calendar
 
@@ -25,13 +26,13 @@ def official_days(a: dt.date, b: dt.date, kind: str) -> int:
 
 
 _PACKS = [p for p in _REGISTRY.all() if p.monitoring is not None]
-_CASES = [(p, i) for p in _PACKS for i in range(len(M.load_monitoring_scenarios(p)))]
+_CASES = [(p, i) for p in _PACKS for i in range(len(load_monitoring_scenarios(p)))]
 
 
 def test_the_two_packs_define_rules_and_a_correction_procedure() -> None:
     assert {p.id for p in _PACKS} >= {ZJ, YN}
     for p in _PACKS:
-        assert M.load_monitoring_scenarios(p), f"{p.ref} has no monitoring scenarios"
+        assert load_monitoring_scenarios(p), f"{p.ref} has no monitoring scenarios"
     yn = _REGISTRY.get(YN).monitoring
     assert yn and yn.correction and yn.correction.interview and yn.correction.interview.required
     assert yn.correction.notice.title.zh == "纠错通知书"
@@ -41,9 +42,9 @@ def test_the_two_packs_define_rules_and_a_correction_procedure() -> None:
 
 
 @pytest.mark.parametrize(("pack", "index"), _CASES,
-                         ids=[f"{p.id}:{M.load_monitoring_scenarios(p)[i][1].name}" for p, i in _CASES])
+                         ids=[f"{p.id}:{load_monitoring_scenarios(p)[i][1].name}" for p, i in _CASES])
 def test_monitoring_scenario(pack, index) -> None:
-    result = M.run_monitoring_scenarios(pack, official_days)[index]
+    result = run_monitoring_scenarios(pack, official_days)[index]
     assert result.ok, f"{result.where} {result.name}: " + "; ".join(result.failures)
 
 
@@ -51,7 +52,7 @@ def test_a_wrong_expectation_fails_with_a_reason(tmp_path: Path) -> None:
     root = copy_packs(tmp_path)
     f = root / ZJ / "tests" / "monitoring" / "warnings.yaml"
     edit(f, "{zj.monitor.milestone_overdue: {days_late: 31,", "{zj.monitor.milestone_overdue: {days_late: 3,")
-    res = M.run_monitoring_scenarios(load_pack(root / ZJ, root), official_days)
+    res = run_monitoring_scenarios(load_pack(root / ZJ, root), official_days)
     assert [r.failures for r in res if not r.ok] == [("facts of zj.monitor.milestone_overdue: days_late expected 3, "
                                                        "got 31",)]
 
@@ -152,7 +153,7 @@ def test_scenario_errors_name_file_and_line(tmp_path: Path) -> None:
     edit(f, "expect: {alerts: [zj.monitor.midterm_failed]}", "expect: {alerts: [zj.monitor.midterm_flopped]}")
     pack = load_pack(root / ZJ, root)
     with pytest.raises(PackErrors) as exc:
-        M.load_monitoring_scenarios(pack)
+        load_monitoring_scenarios(pack)
     (err,) = exc.value.errors
     assert str(err).startswith(f"{ZJ}/tests/monitoring/warnings.yaml:")
     assert "unknown monitoring rule 'zj.monitor.midterm_flopped'" in str(err)

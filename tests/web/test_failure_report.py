@@ -254,7 +254,7 @@ def test_a_failure_after_the_file_is_stored_leaves_no_file(world, as_user, today
         if kw["action"] == "obligation.fulfil":
             raise RuntimeError("audit store unavailable")
 
-    monkeypatch.setattr("rongcuo.review.services.audit_append", broken)
+    monkeypatch.setattr("rongcuo.review.services.obligations.audit_append", broken)
     with pytest.raises(RuntimeError):
         _web(world.users["chen"]).post(f"/cases/{cid}/obligations/{report.pk}/fulfil/", {"file": _pdf()})
     assert Evidence.objects.count() == evidence and _files(media) == files and _report(cid).status == "open"

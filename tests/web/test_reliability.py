@@ -12,6 +12,8 @@ from rongcuo.audit.models import AuditEvent, AuditHead
 from rongcuo.audit.services import audit_append, audit_verify
 from rongcuo.cases import services as svc
 from rongcuo.cases.models import Case, CaseFact, StageChange
+from rongcuo.cases.services import facts as fact_services
+from rongcuo.cases.services import transitions as transition_services
 
 
 @pytest.fixture
@@ -33,7 +35,7 @@ def test_database_error_mid_transition_leaves_no_partial_state(accepted_case, wo
         raise RuntimeError("injected database failure")
 
     # Fail after the stage row and the stage history are written, before the audit event.
-    monkeypatch.setattr(svc, "_deadlines_after_transition", boom)
+    monkeypatch.setattr(transition_services, "deadlines_after_transition", boom)
     with pytest.raises(RuntimeError, match="injected"):
         svc.case_transition(case=case, actor=world.users["sz_caseworker"], action="accept")
     case.refresh_from_db()
@@ -51,7 +53,7 @@ def test_failed_fact_write_rolls_back_facts_and_audit(accepted_case, world, monk
     def boom(*args, **kwargs):
         raise RuntimeError("injected failure in audit")
 
-    monkeypatch.setattr(svc, "audit_append", boom)
+    monkeypatch.setattr(fact_services, "audit_append", boom)
     with pytest.raises(RuntimeError):
         svc.case_set_facts(case=case, actor=world.users["sz_caseworker"], role="investigation_finding",
                            facts={"sz_municipal_fiscal_funds": True})

@@ -17,6 +17,8 @@ from rongcuo.demo.world import user
 from rongcuo.registry.models import Role
 from rongcuo.review import services as svc
 from rongcuo.review.models import Decision, Expert, MemberStatus, Panel, Review
+from rongcuo.review.services import panels as panel_services
+from rongcuo.review.services import reviews as review_services
 
 from .conftest import Api
 from .test_procedure_e2e import CRITERIA, panel_review
@@ -57,7 +59,7 @@ def test_panel_aggregate_methods(world, as_user, today, monkeypatch, method, fin
         m.status = MemberStatus.reviewed
         m.save()
     rules = pack_of(Case.objects.get(pk=cid)).procedure.panel  # type: ignore[union-attr]
-    monkeypatch.setattr(svc, "_rules", lambda case: rules.model_copy(
+    monkeypatch.setattr(review_services, "panel_rules", lambda case: rules.model_copy(
         update={"score_aggregation": method, "finding_aggregation": finding_rule}))
     out = svc.panel_aggregate(panel)
     assert out["reviews"] == 4
@@ -149,7 +151,7 @@ def test_panel_replays_from_what_the_draw_saw(world, as_user, today) -> None:
     # The pool changes afterwards: every expert becomes a legal expert, moves unit and is unavailable.
     Expert.objects.update(expertise="legal", unit=world.orgs["sz_bureau"], available=False)
     stored = Panel.objects.get(case_id=cid)
-    today_view = svc._pick(svc._order(stored.candidates, stored.seed), stored.size,
+    today_view = panel_services._pick(panel_services._order(stored.candidates, stored.seed), stored.size,
                            dict.fromkeys(stored.candidates, "legal"), ["technical", "financial"])[:stored.size]
     assert today_view != members  # replaying from today's records would not give the panel drawn
     code, again = zj.get(f"/cases/{cid}/panel")

@@ -9,8 +9,9 @@ exact node; here they are kept as plain data.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Iterable
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -309,8 +310,12 @@ class Stage(Strict):
     terminal: bool = False
 
 
+#: A transition's `from` that stands for every stage that is not terminal (e.g. withdrawing an application).
+ANY_STAGE = "*"
+
+
 class Transition(Strict):
-    from_: str = Field(alias="from")  # a stage id, or "*" for every non-terminal stage
+    from_: str = Field(alias="from")  # a stage id, or ANY_STAGE ("*") for every non-terminal stage
     to: str
     by: list[Role] = Field(min_length=1)
     action: str = Field(pattern=ID_PATTERN)
@@ -323,6 +328,23 @@ class Transition(Strict):
     # A transition that records the collective decision (集体审定): which decisions it carries. Such a
     # transition is taken only through the committee's decision, with its vote and reasons.
     records_decision: list[Literal["exempt", "not_exempt"]] = Field(default_factory=list)
+
+
+class FromStage(Protocol):
+    """Anything moving a procedure on from a stage: a pack's `Transition`, or a step of a procedure the platform
+    writes down itself in the same shape (the correction procedure of `rongcuo.monitoring`)."""
+
+    @property
+    def from_(self) -> str: ...
+
+
+MoveT = TypeVar("MoveT", bound=FromStage)
+
+
+def transitions_from(transitions: Iterable[MoveT], stage: str, terminal: Collection[str]) -> list[MoveT]:
+    """The transitions that can be taken in `stage`, in the order given: those from `stage`, and those from
+    ANY_STAGE when `stage` is not one of the `terminal` stages."""
+    return [t for t in transitions if t.from_ == stage or (t.from_ == ANY_STAGE and stage not in terminal)]
 
 
 class PanelRules(Strict):
@@ -373,6 +395,14 @@ class Procedure(Strict):
     routing: list[Routing] = Field(default_factory=list)
     filing_deadline: Text | None = None
 
+    @property
+    def terminal_stages(self) -> frozenset[str]:
+        return frozenset(s.id for s in self.stages if s.terminal)
+
+    def transitions_from(self, stage: str) -> list[Transition]:
+        """The transitions that can be taken in `stage` (from it, or from "*" unless it is terminal)."""
+        return transitions_from(self.transitions, stage, self.terminal_stages)
+
     @model_validator(mode="after")
     def _graph(self) -> Procedure:
         ids = [s.id for s in self.stages]
@@ -381,7 +411,7 @@ class Procedure(Strict):
         materials = {m.id for s in self.stages for m in s.materials}
         actions = {t.action for t in self.transitions} | {"filed"}
         for t in self.transitions:
-            if t.from_ not in ids and t.from_ != "*":
+            if t.from_ not in ids and t.from_ != ANY_STAGE:
                 raise ValueError(f"transition {t.action}: unknown stage {t.from_!r} in `from`; stages are {ids} "
                                  "(or \"*\": every non-terminal stage)")
             if t.to not in ids:

@@ -19,18 +19,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, StrictFloat, StrictInt, ValidationError, model_validator
 
 from .model import ID_PATTERN, Clause, Note, Parameter, Strict, Text
-from .yamlsrc import Located, PackError, PackErrors, read_yaml
-
-if TYPE_CHECKING:
-    from .pack import Pack
+from .yamlsrc import Located, PackError
 
 MONITORING_FILE = "monitoring.yaml"
-SCENARIO_DIR = "tests/monitoring"
 
 DayKind = Literal["working", "natural"]
 #: days after `a` up to and including `b`, counted as working or natural days (negative when b < a).
@@ -218,7 +214,7 @@ def _squash(text: str) -> str:
     return "".join(text.split())
 
 
-def _errors(src: Located, exc: ValidationError, base: tuple[str | int, ...] = ()) -> list[PackError]:
+def validation_errors(src: Located, exc: ValidationError, base: tuple[str | int, ...] = ()) -> list[PackError]:
     out = []
     for err in exc.errors():
         loc = [*base, *err["loc"]]
@@ -242,7 +238,7 @@ def load_monitoring(src: Located, clauses: Mapping[str, Clause],
     try:
         rules = MonitoringRules.model_validate(src.data if src.data is not None else {})
     except ValidationError as exc:
-        return None, _errors(src, exc)
+        return None, validation_errors(src, exc)
     errors: list[PackError] = []
 
     def anchor(path: tuple[str | int, ...], clause: str | None, quote: str | None) -> None:
@@ -456,140 +452,8 @@ def rectification_days(c: CorrectionRules, params: Mapping[str, Any]) -> int:
     return value
 
 
-# --- scenario tests beside the pack (tests/monitoring/*.yaml) ----------------------------------------------
-
-class _ScMilestone(Strict):
-    key: str | None = None
-    planned: dt.date
-    done: bool = False
-    deliverable: str = ""
-
-
-class _ScSpending(Strict):
-    as_of: dt.date
-    spent: float = Field(ge=0)
-    planned: float = Field(ge=0)
-
-
-class _ScCheck(Strict):
-    date: dt.date
-    passed: bool
-
-
-class _ScChange(Strict):
-    date: dt.date
-    reported_on: dt.date | None = None
-    description: str = ""
-
-
-class _ScProject(Strict):
-    start: dt.date | None = None
-    end: dt.date | None = None
-    budget: float = Field(default=0, ge=0)
-
-
-class MonitoringExpect(Strict):
-    alerts: list[str]  # the rule ids that fire, in rule order and then record order
-    facts: dict[str, dict[str, Any]] = Field(default_factory=dict)  # rule id → facts its first alert carries
-
-
-class MonitoringScenario(Strict):
-    name: str
-    date: dt.date
-    project: _ScProject = Field(default_factory=_ScProject)
-    milestones: list[_ScMilestone] = Field(default_factory=list)
-    spending: list[_ScSpending] = Field(default_factory=list)
-    checks: list[_ScCheck] = Field(default_factory=list)
-    changes: list[_ScChange] = Field(default_factory=list)
-    expect: MonitoringExpect
-
-    def facts(self) -> ProjectFacts:
-        on = self.date
-        reports = sorted((s for s in self.spending if s.as_of <= on), key=lambda s: s.as_of)
-        checks = sorted((c for c in self.checks if c.date <= on), key=lambda c: c.date)
-        last_s = reports[-1] if reports else None
-        last_c = checks[-1] if checks else None
-        return ProjectFacts(
-            start=self.project.start, end=self.project.end, budget=self.project.budget,
-            milestones=[MilestoneFact(m.key or f"m{i + 1}", m.planned, m.done, m.deliverable)
-                        for i, m in enumerate(self.milestones)],
-            spending=SpendingFact(f"s{reports.index(last_s) + 1}", last_s.as_of, last_s.spent, last_s.planned)
-            if last_s else None,
-            last_check=CheckFact(f"c{checks.index(last_c) + 1}", last_c.date, last_c.passed) if last_c else None,
-            changes=[ChangeFact(f"x{i + 1}", ch.date, ch.reported_on if ch.reported_on and ch.reported_on <= on
-                                else None, ch.description) for i, ch in enumerate(self.changes) if ch.date <= on])
-
-
-@dataclass(frozen=True)
-class MonitoringScenarioResult:
-    where: str
-    name: str
-    failures: tuple[str, ...]
-
-    @property
-    def ok(self) -> bool:
-        return not self.failures
-
-
-def load_monitoring_scenarios(pack: Pack) -> list[tuple[str, MonitoringScenario]]:
-    """The pack's monitoring scenarios; PackErrors naming file and line for any problem."""
-    directory = pack.directory / SCENARIO_DIR
-    if not directory.is_dir():
-        return []
-    errors: list[PackError] = []
-    out: list[tuple[str, MonitoringScenario]] = []
-    known = {r.id for r in pack.monitoring.rules} if pack.monitoring else set()
-    for path in sorted(directory.glob("*.yaml")):
-        shown = f"{pack.directory.name}/{SCENARIO_DIR}/{path.name}"
-        src = read_yaml(path, shown)
-        if not isinstance(src.data, list):
-            errors.append(src.error((), "expected a list of monitoring scenarios"))
-            continue
-        for i, raw in enumerate(src.data):
-            try:
-                sc = MonitoringScenario.model_validate(raw)
-            except ValidationError as exc:
-                errors.extend(_errors(src, exc, (i,)))
-                continue
-            for rid in [*sc.expect.alerts, *sc.expect.facts]:
-                if rid not in known:
-                    errors.append(src.error((i, "expect"), f"unknown monitoring rule {rid!r}"))
-            out.append((f"{shown}:{src.line((i,))}", sc))
-    if errors:
-        raise PackErrors(errors)
-    return out
-
-
-def run_monitoring_scenarios(pack: Pack, days_between: DayCounter = natural_days) -> list[MonitoringScenarioResult]:
-    results = []
-    for where, sc in load_monitoring_scenarios(pack):
-        fails: list[str] = []
-        if pack.monitoring is None:
-            results.append(MonitoringScenarioResult(where, sc.name, ("the pack has no monitoring.yaml",)))
-            continue
-        try:
-            alerts = Monitor(pack.monitoring, pack.params_dict(sc.date), sc.date, days_between).check(sc.facts())
-        except MonitoringError as exc:
-            results.append(MonitoringScenarioResult(where, sc.name, (f"cannot run: {exc}",)))
-            continue
-        got = [a.rule for a in alerts]
-        if got != sc.expect.alerts:
-            fails.append(f"alerts: expected {sc.expect.alerts}, got {got}")
-        for rid, want in sc.expect.facts.items():
-            first = next((a for a in alerts if a.rule == rid), None)
-            if first is None:
-                fails.append(f"facts: rule {rid} raised no alert")
-                continue
-            for k, v in want.items():
-                if first.facts.get(k) != (v.isoformat() if isinstance(v, dt.date) else v):
-                    fails.append(f"facts of {rid}: {k} expected {v!r}, got {first.facts.get(k)!r}")
-        results.append(MonitoringScenarioResult(where, sc.name, tuple(fails)))
-    return results
-
-
 __all__ = [
     "MONITORING_FILE", "Alert", "ChangeFact", "CheckFact", "CorrectionRules", "DayCounter", "InspectionRules",
     "MilestoneFact", "Monitor", "MonitoringError", "MonitoringRules", "ProjectFacts", "SpendingFact",
-    "load_monitoring", "load_monitoring_scenarios", "natural_days", "progress_percent", "rectification_days",
-    "run_monitoring_scenarios",
+    "load_monitoring", "natural_days", "progress_percent", "rectification_days", "validation_errors",
 ]

@@ -23,6 +23,7 @@ from rongcuo.monitoring import services as svc
 from rongcuo.monitoring.models import (
     CorrectionCase,
     CorrectionDocument,
+    CorrectionState,
     EarlyWarning,
     Inspection,
     InspectionItem,
@@ -408,9 +409,9 @@ def corrections(request: HttpRequest, bureau_id: int | None = None, state: str |
                 open: bool | None = None) -> Any:
     qs = _visible(request.user, CorrectionCase.objects.select_related("project"), bureau_id)
     if state:
-        if state not in svc.S.values:
-            raise Invalid(f"状态须为：{', '.join(svc.S.values)}", f"state must be one of {', '.join(svc.S.values)}",
-                          field="state")
+        if state not in CorrectionState.values:
+            states = ", ".join(CorrectionState.values)
+            raise Invalid(f"状态须为：{states}", f"state must be one of {states}", field="state")
         qs = qs.filter(state=state)
     if open is not None:
         qs = qs.filter(state__in=svc.OPEN_STATES) if open else qs.exclude(state__in=svc.OPEN_STATES)

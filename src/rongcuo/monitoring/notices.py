@@ -13,7 +13,31 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from rongcuo.cases import letters as L
+from rongcuo.cases.letters.docx import normalise_zip, page_field, version_block
+from rongcuo.cases.letters.layout import (
+    BODY_PT,
+    FANGSONG,
+    HEITI,
+    LATIN,
+    LINE_PT,
+    MM,
+    RED,
+    SMALL_PT,
+    SONGTI,
+    TEXT_WIDTH_MM,
+    TITLE_PT,
+    logo_size,
+)
+from rongcuo.cases.letters.text import (
+    MONTHS,
+    book,
+    chinese_date,
+    numeral,
+    quoted,
+    sentence,
+    signature_indents,
+    title_lines,
+)
 
 __all__ = ["NoticeData", "render_notice_docx"]
 
@@ -65,8 +89,8 @@ def _days(d: NoticeData) -> str:
 
 def body(d: NoticeData) -> list[tuple[str, str]]:
     """The notice as (kind, text) blocks: recipient | para | h1 | item."""
-    project = L._quoted(d.project_zh)
-    pack = L._book(d.pack_title_zh)
+    project = quoted(d.project_zh)
+    pack = book(d.pack_title_zh)
     out: list[tuple[str, str]] = [("recipient", f"{d.recipient_zh.strip().rstrip('：:')}：")]
     out.append(("para", f"你单位承担的{project}项目（项目编号：{d.project_code}，项目负责人：{d.lead_zh}）在实施中"
                         f"存在下列问题。根据{pack}，本机关启动纠错程序（纠错案件编号：{d.case_number}），"
@@ -76,12 +100,12 @@ def body(d: NoticeData) -> list[tuple[str, str]]:
     def h1(text: str) -> None:
         nonlocal n
         n += 1
-        out.append(("h1", f"{L._numeral(n)}、{text}"))
+        out.append(("h1", f"{numeral(n)}、{text}"))
 
     h1("发现的问题")
     out.extend(("para", p) for p in _paragraphs(d.problem_zh))
     for i, (zh, _) in enumerate(d.findings, 1):
-        out.append(("item", f"{i}．{L._sentence(zh)}"))
+        out.append(("item", f"{i}．{sentence(zh)}"))
     h1("依据")
     for i, (cite, words) in enumerate(d.basis, 1):
         out.append(("item", f"{i}．{pack}{cite}：「{words.strip()}」"))
@@ -91,7 +115,7 @@ def body(d: NoticeData) -> list[tuple[str, str]]:
     if d.due is not None:
         start = "本通知书送达之日" if d.from_event == "notice_served" else "谈话问询之日"
         tail = "（该日期所在年度的放假安排尚未公布，期限暂定，以公布后的官方工作日历为准）" if d.due_provisional else ""
-        out.append(("para", f"请于{L.chinese_date(d.due)}前完成整改（自{start}起{_days(d)}）{tail}，并将整改情况"
+        out.append(("para", f"请于{chinese_date(d.due)}前完成整改（自{start}起{_days(d)}）{tail}，并将整改情况"
                             "及佐证材料报送本机关。"))
     else:
         out.append(("para", f"整改期限自谈话问询之日起{_days(d)}，届时另行书面告知截止日期。请按期将整改情况及"
@@ -101,7 +125,7 @@ def body(d: NoticeData) -> list[tuple[str, str]]:
         out.append(("para", "本机关将另行通知谈话问询的时间和地点，请项目负责人及你单位有关负责人按时参加，"
                             "如实说明情况。整改材料须在谈话问询之后提交。"))
     h1("逾期后果")
-    out.append(("para", L._sentence(d.escalation_zh)))
+    out.append(("para", sentence(d.escalation_zh)))
     out.append(("para", "特此通知。"))
     return out
 
@@ -110,9 +134,9 @@ def english(d: NoticeData) -> list[tuple[str, str]]:
     out = [("para", "For reference only: the Chinese notice above is the document that counts. Names of persons, "
                     "units and projects are kept in Chinese.")]
     out.append(("para", f"{d.title_en} from {d.issuer_en} ({d.issuer_zh}), document number {d.doc_number}, "
-                        f"dated {d.date.day} {L.MONTHS[d.date.month - 1]} {d.date.year}; correction case "
-                        f"{d.case_number} on the project {L._quoted(d.project_zh)} ({d.project_code})."))
-    out.append(("para", f"Rules applied: {L._book(d.pack_title_zh)}, policy pack {d.pack_ref}, content hash "
+                        f"dated {d.date.day} {MONTHS[d.date.month - 1]} {d.date.year}; correction case "
+                        f"{d.case_number} on the project {quoted(d.project_zh)} ({d.project_code})."))
+    out.append(("para", f"Rules applied: {book(d.pack_title_zh)}, policy pack {d.pack_ref}, content hash "
                         f"{d.pack_hash}."))
     if d.findings:
         out.append(("head", "Problems found"))
@@ -147,24 +171,24 @@ def render_notice_docx(d: NoticeData) -> bytes:
     sec.page_width, sec.page_height = Mm(210), Mm(297)
     sec.top_margin, sec.bottom_margin, sec.left_margin, sec.right_margin = Mm(37), Mm(35), Mm(28), Mm(26)
     sec.header_distance, sec.footer_distance = Mm(15), Mm(21)
-    width_pt = L.TEXT_WIDTH_MM * L.MM
+    width_pt = TEXT_WIDTH_MM * MM
 
     def set_fonts(rpr: Any, zh: str) -> None:
         fonts = rpr.get_or_add_rFonts()
-        for attr, name in (("w:ascii", L.LATIN), ("w:hAnsi", L.LATIN), ("w:cs", L.LATIN), ("w:eastAsia", zh)):
+        for attr, name in (("w:ascii", LATIN), ("w:hAnsi", LATIN), ("w:cs", LATIN), ("w:eastAsia", zh)):
             fonts.set(qn(attr), name)
         fonts.set(qn("w:hint"), "eastAsia")
 
     normal = doc.styles["Normal"]
-    normal.font.size = Pt(L.BODY_PT)
-    set_fonts(normal.element.get_or_add_rPr(), L.FANGSONG)
+    normal.font.size = Pt(BODY_PT)
+    set_fonts(normal.element.get_or_add_rPr(), FANGSONG)
     npf = normal.paragraph_format
     npf.space_before = npf.space_after = Pt(0)
     npf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-    npf.line_spacing = Pt(L.LINE_PT)
+    npf.line_spacing = Pt(LINE_PT)
     npf.widow_control = False
 
-    def para(align: Any = None, *, first: float | None = None, line: float | None = L.LINE_PT,
+    def para(align: Any = None, *, first: float | None = None, line: float | None = LINE_PT,
              before: float = 0.0, right: float = 0.0) -> Any:
         p = doc.add_paragraph()
         pf = p.paragraph_format
@@ -182,8 +206,8 @@ def render_notice_docx(d: NoticeData) -> bytes:
             pf.right_indent = Pt(right)
         return p
 
-    def run(p: Any, text: str, *, zh: str = L.FANGSONG, size: float = L.BODY_PT, bold: bool = False,
-            color: str | None = None, latin: str = L.LATIN) -> Any:
+    def run(p: Any, text: str, *, zh: str = FANGSONG, size: float = BODY_PT, bold: bool = False,
+            color: str | None = None, latin: str = LATIN) -> Any:
         r = p.add_run(text)
         r.font.size = Pt(size)
         r.font.bold = bold
@@ -194,8 +218,8 @@ def render_notice_docx(d: NoticeData) -> bytes:
 
     center = WD_ALIGN_PARAGRAPH.CENTER
     # 版头
-    p = para(center, line=None, before=35 * L.MM)
-    run(p, d.issuer_zh, zh=L.SONGTI, size=L._logo_size(d.issuer_zh, width_pt), bold=True, color=L.RED)
+    p = para(center, line=None, before=35 * MM)
+    run(p, d.issuer_zh, zh=SONGTI, size=logo_size(d.issuer_zh, width_pt), bold=True, color=RED)
     para()
     para()
     p = para(center)
@@ -203,54 +227,54 @@ def render_notice_docx(d: NoticeData) -> bytes:
     ppr = p._p.get_or_add_pPr()
     bdr = OxmlElement("w:pBdr")
     bottom = OxmlElement("w:bottom")
-    for k, v in (("w:val", "single"), ("w:sz", "18"), ("w:space", "11"), ("w:color", L.RED)):
+    for k, v in (("w:val", "single"), ("w:sz", "18"), ("w:space", "11"), ("w:color", RED)):
         bottom.set(qn(k), v)
     bdr.append(bottom)
     ppr.insert_element_before(bdr, "w:spacing", "w:ind", "w:jc", "w:rPr")
     para()
     para()
     # 标题
-    title = f"关于{L._quoted(d.project_zh)}项目的{d.title_zh}"
-    for line in L._title_lines(title, width_pt / L.TITLE_PT):
-        run(para(center, line=L.TITLE_PT * 1.6), line, zh=L.SONGTI, size=L.TITLE_PT, bold=True)
+    title = f"关于{quoted(d.project_zh)}项目的{d.title_zh}"
+    for line in title_lines(title, width_pt / TITLE_PT):
+        run(para(center, line=TITLE_PT * 1.6), line, zh=SONGTI, size=TITLE_PT, bold=True)
     para()
     for kind, text in body(d):
         if kind == "recipient":
             run(para(), text)
         elif kind == "h1":
-            run(para(first=2 * L.BODY_PT), text, zh=L.HEITI)
+            run(para(first=2 * BODY_PT), text, zh=HEITI)
         else:
-            p = para(WD_ALIGN_PARAGRAPH.JUSTIFY, first=2 * L.BODY_PT)
+            p = para(WD_ALIGN_PARAGRAPH.JUSTIFY, first=2 * BODY_PT)
             run(p, text)
     p.paragraph_format.keep_with_next = True
     # 署名、成文日期
-    date_text = L.chinese_date(d.date)
-    sig, date_indent = L._signature_indents(d.issuer_zh, date_text)
+    date_text = chinese_date(d.date)
+    sig, date_indent = signature_indents(d.issuer_zh, date_text)
     para().paragraph_format.keep_with_next = True
-    p = para(WD_ALIGN_PARAGRAPH.RIGHT, right=sig * L.BODY_PT)
+    p = para(WD_ALIGN_PARAGRAPH.RIGHT, right=sig * BODY_PT)
     run(p, d.issuer_zh)
     p.paragraph_format.keep_with_next = True
-    run(para(WD_ALIGN_PARAGRAPH.RIGHT, right=date_indent * L.BODY_PT), date_text)
+    run(para(WD_ALIGN_PARAGRAPH.RIGHT, right=date_indent * BODY_PT), date_text)
     # 版记
     rows: list[tuple[str, float]] = []
     if d.cc_zh and d.cc_zh.strip():
-        rows.append((f"抄送：{L._sentence(d.cc_zh.strip().removeprefix('抄送：'))}", 3 * L.SMALL_PT))
+        rows.append((f"抄送：{sentence(d.cc_zh.strip().removeprefix('抄送：'))}", 3 * SMALL_PT))
     rows.append((f"{d.issuer_zh}\t{date_text}印发", 0.0))
     table = doc.add_table(rows=len(rows), cols=1)
-    L._version_block(table, width_pt, OxmlElement, qn)
+    version_block(table, width_pt, OxmlElement, qn)
     for row, (text, hanging) in zip(table.rows, rows, strict=True):
         cp = row.cells[0].paragraphs[0]
         cpf = cp.paragraph_format
-        cpf.left_indent = Pt(L.SMALL_PT + hanging)
-        cpf.right_indent = Pt(L.SMALL_PT)
+        cpf.left_indent = Pt(SMALL_PT + hanging)
+        cpf.right_indent = Pt(SMALL_PT)
         if hanging:
             cpf.first_line_indent = Pt(-hanging)
-        cpf.tab_stops.add_tab_stop(Pt(width_pt - L.SMALL_PT), WD_TAB_ALIGNMENT.RIGHT)
-        run(cp, text, size=L.SMALL_PT)
+        cpf.tab_stops.add_tab_stop(Pt(width_pt - SMALL_PT), WD_TAB_ALIGNMENT.RIGHT)
+        run(cp, text, size=SMALL_PT)
     # English summary on a page of its own
     doc.add_section(WD_SECTION.NEW_PAGE)
     p = para(center, line=None)
-    run(p, "English summary", bold=True, zh=L.SONGTI)
+    run(p, "English summary", bold=True, zh=SONGTI)
     p.paragraph_format.space_after = Pt(12)
     for kind, text in english(d):
         p = para(line=None)
@@ -264,12 +288,12 @@ def render_notice_docx(d: NoticeData) -> bytes:
         fp.paragraph_format.alignment = align
         fp.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
         if side == "right":
-            fp.paragraph_format.right_indent = Pt(L.SMALL_PT)
+            fp.paragraph_format.right_indent = Pt(SMALL_PT)
         else:
-            fp.paragraph_format.left_indent = Pt(L.SMALL_PT)
-        run(fp, "— ", zh=L.SONGTI, size=L.SMALL_PT)
-        L._page_field(fp, run, OxmlElement, qn)
-        run(fp, " —", zh=L.SONGTI, size=L.SMALL_PT)
+            fp.paragraph_format.left_indent = Pt(SMALL_PT)
+        run(fp, "— ", zh=SONGTI, size=SMALL_PT)
+        page_field(fp, run, OxmlElement, qn)
+        run(fp, " —", zh=SONGTI, size=SMALL_PT)
 
     props = doc.core_properties
     props.title = title
@@ -283,4 +307,4 @@ def render_notice_docx(d: NoticeData) -> bytes:
     props.revision = 1
     buf = io.BytesIO()
     doc.save(buf)
-    return L._normalise_zip(buf.getvalue(), d.date)
+    return normalise_zip(buf.getvalue(), d.date)

@@ -8,11 +8,15 @@ see their own project's monitoring records and corrections, report on them and s
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+
+from django.utils import timezone
 
 from rongcuo.cases import permissions as perm
 from rongcuo.common.errors import Forbidden, NotFound
 from rongcuo.monitoring.models import CorrectionCase
+from rongcuo.monitoring.packs import monitoring_pack
 from rongcuo.registry.models import OrgKind, Project, Role
 
 READ_ONLY_ROLES = {"auditor"}
@@ -75,18 +79,17 @@ def visible_bureaus(user: Any) -> set[int] | None:
                                       or g.role == Role.committee)}
 
 
-def may_see_dashboard(user: Any) -> bool:
+def may_see_dashboard(user: Any, on: dt.date | None = None) -> bool:
     """Whether the site's navigation links the monitoring dashboard: for administrators and auditors, and for
     those who may read a bureau's dashboard when one of their bureaus applies a pack that monitors projects
-    (monitoring.yaml). Read from the user's role grants and the packs in memory: no query of its own."""
+    (monitoring.yaml) in force `on` (default today). Read from the user's role grants and the packs in memory:
+    no query of its own."""
     mine = visible_bureaus(user)
     if mine is None:
         return True
     if not mine:
         return False
-    from rongcuo.monitoring.services import monitoring_pack, today
-
-    on = today()
+    on = on or timezone.localdate()
     return any(monitoring_pack(g.organisation, on, need="inspection") is not None
                for g in perm.grants(user) if g.organisation_id in mine)
 

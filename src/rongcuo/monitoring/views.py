@@ -29,7 +29,7 @@ ESCALATION_TEXT = {"deadline_missed": ("逾期未整改", "Deadline missed"),
 
 
 def _state_text(state: str) -> tuple[str, str]:
-    label = svc._state_label(state)
+    label = svc.state_label(state)
     return label["zh"], label["en"]
 
 

@@ -20,7 +20,8 @@ class ReviewConfig(AppConfig):
         post_delete.connect(grants_changed, sender=Expert, dispatch_uid="grants-changed-delete-Expert")
         # The procedure's steps the review builds on, and what it shows on the case page.
         hooks.register(hooks.ON_DECISION_REOPENED, services.decision_supersede)
-        hooks.register(hooks.ON_CASE_DECIDED, services.case_archive)
+        hooks.register(hooks.ON_CASE_DECIDED, hooks.Decided(prepare=services.case_archive_prepare,
+                                                            record=services.case_archive))
         hooks.register(hooks.CASE_PAGE_SECTIONS, case_review_context)
         hooks.CASE_RECORDS.update(panel=lambda: (Panel, "case", "id"), letters=lambda: (Letter, "case", "id"),
                                   obligations=lambda: (Obligation, "case", "id"),

@@ -94,9 +94,7 @@ def decision_stage(case: Case, pack: Pack | None) -> bool:
     """Whether the case is in a stage from which a transition records the collective decision."""
     if pack is None or pack.procedure is None or case.disposition != Disposition.open:
         return False
-    terminal = {s.id for s in pack.procedure.stages if s.terminal}
-    return any(t.records_decision and (t.from_ == case.stage or (t.from_ == "*" and case.stage not in terminal))
-               for t in pack.procedure.transitions)
+    return any(t.records_decision for t in pack.procedure.transitions_from(case.stage))
 
 
 def case_review_context(case: Case, roles: set[str], pack: Pack | None) -> dict[str, Any]:

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from rongcuo.workdays import services
 from rongcuo.workdays.models import CalendarDay, CalendarYear, Origin
 from rongcuo.workdays.services import (
     CalendarFileError,
@@ -24,6 +23,7 @@ from rongcuo.workdays.services import (
     remove_calendar_change_hook,
     working_days_between,
 )
+from rongcuo.workdays.services import hooks as calendar_hooks
 from rongcuo.workdays.tests.brief_calendar import brief_calendar
 
 D = date
@@ -313,7 +313,7 @@ def test_a_failing_hook_does_not_stop_the_others(
     def broken(years: frozenset[int]) -> None:
         raise RuntimeError("boom")
 
-    services._hooks.insert(0, broken)
+    calendar_hooks._hooks.insert(0, broken)
     try:
         with django_capture_on_commit_callbacks(execute=True):
             calendar_set_day(day=D(2027, 1, 1), is_workday=False, note="x", actor="bob")
@@ -324,7 +324,7 @@ def test_a_failing_hook_does_not_stop_the_others(
 
 
 def test_registering_twice_calls_once(django_capture_on_commit_callbacks: Callable[..., Any], calls: list) -> None:
-    on_calendar_change(services._hooks[-1])
+    on_calendar_change(calendar_hooks._hooks[-1])
     with django_capture_on_commit_callbacks(execute=True):
         calendar_set_day(day=D(2027, 1, 1), is_workday=False, note="x", actor="bob")
     assert calls == [frozenset({2027})]

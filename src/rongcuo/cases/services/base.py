@@ -1,0 +1,89 @@
+"""The case record itself, for every service of the package: the row lock and version, the snapshot the audit
+events keep, the pinned pack's procedure, the current findings and the engine's determination."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import F
+
+from rongcuo.cases import permissions as perm
+from rongcuo.cases.models import Case, CaseFact
+from rongcuo.common.errors import Conflict, Forbidden, Invalid
+from rongcuo.common.packs import pack_of
+from rongcuo.engine.decide import Result, decide
+from rongcuo.engine.facts import parse_facts
+from rongcuo.engine.model import Procedure, Stage
+from rongcuo.engine.pack import Pack
+from rongcuo.engine.render import result_json
+
+
+def case_lock(case: Case, expected_version: int | None, actor: Any = None) -> Case:
+    """Re-read the case under a row lock; a stale `expected_version` is a 409, never a lost update.
+
+    With `actor`, someone who may not change this case at all is refused first, so a refusal never
+    reveals the case's version or state.
+    """
+    if actor is not None and not (perm.roles_on_case(actor, case) - perm.READ_ONLY_ROLES):
+        raise Forbidden("您无权修改本案", "you may not change this case", field="role")
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise Conflict(f"案件已被他人修改（当前版本 {locked.version}，您提交的是 {expected_version}），请刷新后重试",
+                       f"the case was changed by someone else (version {locked.version}, you sent "
+                       f"{expected_version}); reload and try again", field="version")
+    return locked
+
+
+def case_bump(case: Case) -> None:
+    Case.objects.filter(pk=case.pk).update(version=F("version") + 1)
+    case.version += 1
+
+
+def case_snapshot(case: Case) -> dict[str, Any]:
+    return {"stage": case.stage, "disposition": case.disposition, "outcome": case.outcome, "version": case.version,
+            "awaiting_supplement_since": case.awaiting_supplement_since, "routed_to": case.routed_to}
+
+
+def pack_procedure(pack: Pack) -> Procedure:
+    if pack.procedure is None:
+        raise Invalid(f"政策包 {pack.ref} 未规定认定程序，不能立案", f"pack {pack.ref} defines no procedure; "
+                      "cases cannot be filed under it", field="pack_id")
+    return pack.procedure
+
+
+def procedure_stage(proc: Procedure, stage_id: str) -> Stage:
+    for s in proc.stages:
+        if s.id == stage_id:
+            return s
+    raise Invalid(f"未知阶段 {stage_id}", f"unknown stage {stage_id}", field="stage")
+
+
+def current_facts(case: Case) -> dict[str, CaseFact]:
+    return {f.fact_id: f for f in case.facts.filter(current=True).select_related("established_by")
+            .prefetch_related("evidence")}
+
+
+def case_fact_input(case: Case) -> dict[str, Any]:
+    """The engine's input: current findings with their provenance."""
+    out: dict[str, Any] = {}
+    for f in current_facts(case).values():
+        if f.value is None:
+            continue
+        out[f.fact_id] = {"value": f.value, "by": f.established_by.get_username(), "role": f.role,
+                          "at": f.established_at.isoformat(), "stage": f.stage,
+                          "evidence": [e.sha256[:12] + ":" + e.original_name for e in f.evidence.all()]}
+    return out
+
+
+def case_evaluate(case: Case, *, assume_in_scope: bool = False) -> Result:
+    pack = pack_of(case, verify=True)  # decided under the text pinned at filing, or not at all
+    facts = parse_facts(pack.facts, case_fact_input(case), accepted=pack.accepted_facts)
+    return decide(pack, facts, case.relevant_date, case.determination_id, assume_in_scope=assume_in_scope)
+
+
+def case_redecide(case: Case) -> None:
+    """Recompute the engine's determination (after any fact change) and the routing it implies."""
+    res = case_evaluate(case)
+    case.outcome = res.outcome
+    case.determination = result_json(res)
+    case.routed_to = "；".join(f"{r.handled_by.zh} {r.handled_by.en}" for r in res.routed_to)[:200]
