@@ -100,6 +100,8 @@ def test_case_page_shows_the_projects_correction_history_read_only(world, today)
     monitoring_demo_load(world)
     u = world.users
     escalated = CorrectionCase.objects.get(project__code="ZJ-2024-303")
+    escalated.project.lead = world.people["chen"]  # an applicant with an account, who leads the project
+    escalated.project.save(update_fields=["lead"])
     case = case_create(actor=u["zj_caseworker"], project=escalated.project, applicant=world.people["chen"],
                        failure_explanation="核心算法路线经论证后仍未达到预期指标。")
     url = f"/cases/{case.pk}/"

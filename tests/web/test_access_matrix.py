@@ -251,3 +251,34 @@ def test_lists_do_not_show_other_peoples_cases(sz_case, as_user, role) -> None:
     assert code == 200 and sz_case["id"] not in [c["id"] for c in cases]
     code, deadlines = as_user(role).get("/deadlines")
     assert code == 200 and all(d["case_id"] != sz_case["id"] for d in deadlines)
+
+
+def test_the_api_files_only_as_the_page_does(world, as_user, today) -> None:
+    """Filing on someone else's project answered 201 through the API (the page /my/apply/ refuses it), and a
+    caseworker could name any person as applicant, who then saw the case and the project (security review, hole 1).
+    Now the API applies the page's rule: the applicant leads the project."""
+    import datetime as dt
+
+    from rongcuo.cases.models import Case
+
+    today.set(dt.date(2025, 9, 10))
+    chens = world.projects["zj_material"].pk
+    before = Case.objects.count()
+    code, err = as_user("wang").post("/cases", {"project_id": chens, "failure_explanation": "x"})
+    assert code == 403 and err["field"] == "project_id" and "您负责的项目" in err["message"]["zh"]
+    code, err = as_user("wang").post("/cases", {"project_id": chens, "applicant_id": world.people["wang"].pk,
+                                                "failure_explanation": "x"})
+    assert code == 403 and err["field"] == "project_id"
+    code, err = as_user("zj_caseworker").post("/cases", {"project_id": chens,
+                                                         "applicant_id": world.people["wang"].pk,
+                                                         "failure_explanation": "x"})
+    assert code == 400 and err["field"] == "applicant_id" and "负责人" in err["message"]["zh"]
+    assert Case.objects.count() == before
+    code, _ = as_user("wang").get(f"/registry/projects/{chens}")  # and so wang never reads chen's project
+    assert code == 404
+    # The lead, and the bureau's caseworker for the lead, still file.
+    code, case = as_user("chen").post("/cases", {"project_id": chens, "failure_explanation": "技术路线失误"})
+    assert code == 201 and case["applicant_id"] == world.people["chen"].pk
+    code, case = as_user("zj_caseworker").post("/cases", {"project_id": chens, "applicant_id": world.people["chen"].pk,
+                                                          "failure_explanation": "纸质申请录入"})
+    assert code == 201

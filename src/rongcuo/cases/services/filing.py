@@ -49,6 +49,11 @@ def case_create(*, actor: Any, project: Project, applicant: Person, failure_expl
     if not may:
         raise Forbidden("只有申请人本人或主管部门经办人可以提出申请",
                         "only the applicant or a caseworker of the bureau may file", field="applicant")
+    if applicant.pk != project.lead_id:  # the rule the applicant's page applies, for every way of filing
+        if person is not None and person.pk == applicant.pk:
+            raise Forbidden("只能为您负责的项目提出申请", "you may file only for a project you lead",
+                            field="project_id")
+        raise Invalid("申请人须为该项目的负责人", "the applicant must be the project's lead", field="applicant_id")
     if not failure_explanation or not failure_explanation.strip():
         raise Invalid("请填写失败情况说明", "the failure explanation is required", field="failure_explanation")
     if len(failure_explanation) > 20000:
