@@ -10,6 +10,7 @@ import pytest
 
 from rongcuo.common.errors import Invalid
 from rongcuo.common.uploads import upload_check
+from rongcuo.demo.documents import sample_pdf
 
 
 def named(content: bytes, name: str) -> io.BytesIO:
@@ -27,7 +28,7 @@ def docx(parts: dict[str, bytes]) -> bytes:
 
 
 def test_a_good_file_passes_with_its_hash_and_a_safe_name() -> None:
-    content = b"%PDF-1.7\n" + b"x" * 100
+    content = sample_pdf()
     f = named(content, "C:\\材料\\情况 说明;rm -rf.pdf")
     got = upload_check(f)
     assert got.name == "情况 说明;rm -rf.pdf" and got.safe_name == "情况_说明_rm_-rf.pdf"
@@ -58,7 +59,7 @@ def test_the_size_limit_is_the_setting(settings) -> None:
 
 
 def test_the_name_given_is_the_one_judged() -> None:
-    assert upload_check(named(b"\x89PNG\r\n\x1a\n....", "upload"), name="photo.png").content_type == "image/png"
+    assert upload_check(named(_png(), "upload"), name="photo.png").content_type == "image/png"
 
 
 def test_no_app_keeps_its_own_copy_of_the_check() -> None:
@@ -71,3 +72,33 @@ def test_no_app_keeps_its_own_copy_of_the_check() -> None:
         if path.name != "uploads.py":
             text = path.read_text(encoding="utf-8")
             assert "EXECUTABLE_MAGIC" not in text and 'b"%PDF-"' not in text, path
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (4, 4), "white").save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(("content", "name", "zh"), [
+    (b"%PDF-1.7\n" + b"x" * 100, "report.pdf", "不是有效的 PDF 文件"),  # starts like a PDF, holds something else
+    (b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "report.pdf", "不是有效的 PDF 文件"),  # no catalogue
+    (b"%PDF-1.4\n<html><script>alert(1)</script></html>\n%%EOF\n", "report.pdf", "不是有效的 PDF 文件"),
+    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "photo.png", "不是有效的图片文件"),
+    (b"\xff\xd8\xff\xe0" + b"x" * 40, "photo.jpg", "不是有效的图片文件"),
+])
+def test_a_file_that_only_starts_like_its_type_is_refused(content, name, zh) -> None:
+    """Only the first bytes were checked: a file that started with a PDF header but held something else was accepted
+    (security review, hole 8). Now its whole structure is read with a parser."""
+    with pytest.raises(Invalid) as err:
+        upload_check(named(content, name), field="file.application_form")
+    assert zh in err.value.zh and err.value.en and err.value.field == "file.application_form"
+
+
+def test_real_pdfs_and_images_pass() -> None:
+    assert upload_check(named(sample_pdf("A real report"), "report.pdf")).content_type == "application/pdf"
+    assert upload_check(named(_png(), "photo.png")).content_type == "image/png"
+    with pytest.raises(Invalid, match="does not match the extension .jpg"):
+        upload_check(named(_png(), "photo.jpg"))  # a PNG named .jpg: its header already says otherwise

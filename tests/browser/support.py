@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 
+from rongcuo.demo.documents import sample_pdf
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-PDF = b"%PDF-1.4\n% Rongcuo browser test\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = sample_pdf("Rongcuo browser test")
 
 # Chinese characters and full-width punctuation: on an English page they may appear only in content
 # (marked lang="zh-Hans" — clause texts, names, titles) or in data never translated (translate="no").

@@ -16,6 +16,7 @@ from django.core.management import call_command
 
 from rongcuo.audit.models import AuditEvent
 from rongcuo.audit.services import audit_verify
+from rongcuo.demo.documents import sample_pdf
 from rongcuo.monitoring import services as svc
 from rongcuo.monitoring.models import CorrectionCase, CorrectionDocument, CorrectionEvent
 
@@ -88,7 +89,7 @@ def test_yunnan_correction_from_notice_to_verified_rectification(yunnan, as_user
     assert code == 200 and case["state"] == "rectification_submitted"
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    pdf = b"%PDF-1.4\n% rectification report\n%%EOF\n"
+    pdf = sample_pdf("Rectification report")
     r = zhao.client.post(f"/api/monitoring/corrections/{cid}/documents",
                          {"kind": "rectification_evidence", "file": SimpleUploadedFile("整改报告.pdf", pdf)})
     assert r.status_code == 201 and r.json()["sha256"] == hashlib.sha256(pdf).hexdigest()

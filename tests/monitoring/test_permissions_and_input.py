@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from rongcuo.audit.models import AuditEvent
+from rongcuo.demo.documents import sample_pdf
 from rongcuo.monitoring import services as svc
 from rongcuo.monitoring.models import (
     CorrectionCase,
@@ -151,6 +152,6 @@ def test_bad_input_on_correction_steps(world, as_user, today) -> None:
         "kind": "rectification_evidence", "file": SimpleUploadedFile("evil.pdf", b"MZ\x90\x00 not a pdf")})
     assert r.status_code == 400 and r.json()["field"] == "file"
     r = cw.client.post(f"/api/monitoring/corrections/{cid}/documents", {
-        "kind": "selfie", "file": SimpleUploadedFile("a.pdf", b"%PDF-1.4\n%%EOF\n")})
+        "kind": "selfie", "file": SimpleUploadedFile("a.pdf", sample_pdf())})
     assert r.status_code == 400 and r.json()["field"] == "kind"
     assert stored() == before

@@ -9,10 +9,11 @@ from django.test import Client
 
 from rongcuo.cases.models import Case
 from rongcuo.demo.cases import demo_load
+from rongcuo.demo.documents import sample_pdf
 from rongcuo.demo.world import World, build_world
 from rongcuo.workdays.services import calendar_seed
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = sample_pdf("Rongcuo test document")
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import json
 import pytest
 from django.test import Client
 
+from rongcuo.demo.documents import sample_pdf
 from rongcuo.web.api import api
 
 ON_CASE = {"wang", "szu_reviewer", "sz_caseworker", "sz_committee", "auditor", "admin"}
@@ -230,7 +231,7 @@ def test_forbidden_pairs_are_refused_and_leak_nothing(sz_case, world) -> None:
                 from django.core.files.uploadedfile import SimpleUploadedFile
 
                 r = c.post(url, {"kind": "application_form",
-                                 "file": SimpleUploadedFile("a.pdf", b"%PDF-1.4 x", "application/pdf")})
+                                 "file": SimpleUploadedFile("a.pdf", sample_pdf(), "application/pdf")})
             elif method == "GET":
                 r = c.get(url)
             else:

@@ -17,13 +17,14 @@ from django.test import Client
 from rongcuo.audit.models import AuditEvent
 from rongcuo.cases.models import Case, Evidence
 from rongcuo.common.packs import pack_of
+from rongcuo.demo.documents import sample_pdf
 from rongcuo.review.models import Obligation
 
 from .conftest import Api
 from .test_procedure_e2e import panel_review
 from .test_review_e2e import _to_panel
 
-REPORT_PDF = b"%PDF-1.4\n% failure-analysis report\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+REPORT_PDF = sample_pdf("Failure-analysis report")
 ACCEPT = 'accept=".pdf,.ofd,.docx,.xlsx,.jpg,.jpeg,.png"'
 
 

@@ -14,6 +14,7 @@ from rongcuo.cases import services as svc
 from rongcuo.cases.models import Case, CaseFact, StageChange
 from rongcuo.cases.services import facts as fact_services
 from rongcuo.cases.services import transitions as transition_services
+from rongcuo.demo.documents import sample_pdf
 
 
 @pytest.fixture
@@ -98,7 +99,7 @@ def test_parallel_transitions_cannot_skip_a_stage_and_stale_updates_conflict(wor
     case = svc.case_create(actor=world.users["wang"], project=world.projects["sz_chip"],
                            applicant=world.people["wang"], failure_explanation="并发测试",
                            relevant_date=dt.date(2025, 9, 10))
-    svc.evidence_upload(case=case, actor=world.users["wang"], file=ContentFile(b"%PDF-1.4 x", name="a.pdf"),
+    svc.evidence_upload(case=case, actor=world.users["wang"], file=ContentFile(sample_pdf(), name="a.pdf"),
                         kind="application_form", name="a.pdf")
     version = Case.objects.get(pk=case.pk).version
     barrier = threading.Barrier(2)

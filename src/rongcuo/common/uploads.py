@@ -87,6 +87,10 @@ def upload_check(file: Any, *, name: str | None = None, field: str = "file") -> 
                       f"the content does not match the extension {ext} (executables are refused)", field=field)
     if magics == ZIP_MAGIC:
         _check_zip(file, ext, field)
+    elif ext == ".pdf":
+        _check_pdf(file, field)
+    else:
+        _check_image(file, ext, field)
     digest = hashlib.sha256()
     for chunk in iter(lambda: file.read(65536), b""):
         digest.update(chunk)
@@ -108,5 +112,47 @@ def _check_zip(fh: Any, ext: str, field: str) -> None:
                 raise Invalid(f"不是有效的 {kind} 文件", f"not a valid {kind} file", field=field)
     except zipfile.BadZipFile:
         raise Invalid("文件已损坏", "the file is corrupt", field=field) from None
+    finally:
+        fh.seek(0)
+
+
+def _check_pdf(fh: Any, field: str) -> None:
+    """A PDF is read as a PDF (pypdf): its cross-reference table, its catalogue and at least one page. A file that
+    only starts like a PDF is refused, and so is an encrypted one (it cannot be examined or previewed)."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        fh.seek(0)
+        reader = PdfReader(fh, strict=False)
+        if reader.is_encrypted:
+            raise Invalid("PDF 文件已加密，无法审查；请上传未加密的文件",
+                          "the PDF is encrypted and cannot be examined; upload it unencrypted", field=field)
+        if len(reader.pages) < 1:
+            raise Invalid("PDF 文件没有页面", "the PDF has no pages", field=field)
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, OSError):
+        raise Invalid("不是有效的 PDF 文件（文件结构无法读取）", "not a valid PDF file (its structure cannot be read)",
+                      field=field) from None
+    finally:
+        fh.seek(0)
+
+
+def _check_image(fh: Any, ext: str, field: str) -> None:
+    """A JPEG or PNG is read as an image (Pillow, which the letters' renderer already needs): its structure is
+    checked and it is of the type its extension names."""
+    from PIL import Image, UnidentifiedImageError
+
+    want = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}[ext]
+    try:
+        fh.seek(0)
+        with Image.open(fh) as image:
+            kind = image.format
+            image.verify()
+        if kind != want:
+            raise Invalid(f"文件内容与扩展名 {ext} 不符", f"the content does not match the extension {ext}",
+                          field=field)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise Invalid("不是有效的图片文件（文件结构无法读取）", "not a valid image file (its structure cannot be read)",
+                      field=field) from None
     finally:
         fh.seek(0)

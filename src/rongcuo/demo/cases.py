@@ -14,13 +14,14 @@ from django.db import transaction
 
 from rongcuo.cases import services as svc
 from rongcuo.cases.models import Case
+from rongcuo.demo.documents import sample_pdf
 from rongcuo.demo.world import World, build_world, person, project, refuse_in_production
 from rongcuo.registry.models import Project
 from rongcuo.review import services as review_svc
 
 CRITERIA = ["innovativeness", "strategic_value", "necessity", "insight_for_follow_up", "records_completeness",
             "funds_compliance"]
-PDF = b"%PDF-1.4\n% Rongcuo demo document\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = sample_pdf("Rongcuo demo document")
 
 SZ_DILIGENT = {"sz_municipal_fiscal_funds": True, "followed_strategic_direction": True,
                "followed_decision_procedure": True, "sought_private_gain": False, "acted_proactively": True,
