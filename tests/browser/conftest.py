@@ -25,6 +25,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-b
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 PASSWORD = "rongcuo-demo"
 
+
 def _unavailable() -> str | None:
     if not CHROMIUM.exists():
         return (f"{CHROMIUM} is missing: install Debian's chromium and fonts-noto-cjk "
@@ -96,13 +97,10 @@ class Site:
 
 
 @pytest.fixture
-def site(live_server: Any, transactional_db: Any, settings: Any, tmp_path: Path) -> Site:
-    from rongcuo.registry.world import build_world
-    from rongcuo.workdays.services import calendar_seed
-
-    settings.MEDIA_ROOT = tmp_path / "media"
-    calendar_seed(years=[2025, 2026])
-    return Site(live_server.url, build_world())
+def site(live_server: Any, transactional_db: Any, world: Any) -> Site:
+    """The live server on the test database: the registry world, or the whole demo with `demo` (loaded once per
+    session and put back after each of these tests, which commit: conftest.py at the root)."""
+    return Site(live_server.url, world)
 
 
 @pytest.fixture
@@ -118,11 +116,9 @@ def demo(site: Site, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     code (SZ-2024-100…103, ZJ-2024-200…205)."""
     import datetime as dt
 
-    from rongcuo.cases.demo import demo_load
     from rongcuo.cases.models import Case
 
     from .support import Today
 
     Today(monkeypatch, dt.date(2025, 10, 9))
-    demo_load()
     return {c.project.code: c for c in Case.objects.select_related("project")}

@@ -7,18 +7,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from rongcuo.cases.demo import demo_load
 from rongcuo.cases.models import Case
-from rongcuo.registry.world import World, build_world
-from rongcuo.workdays.services import calendar_seed
+from rongcuo.registry.world import World
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-@pytest.fixture
-def world(db) -> World:
-    calendar_seed(years=[2025, 2026])
-    return build_world()
 
 
 class Today:
@@ -104,9 +96,6 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 
 @pytest.fixture
-def demo(db: Any, settings: Any, tmp_path: Any, clock: Clock) -> dict[str, Case]:
-    """The demo data (rongcuo.cases.demo), its cases by project code."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    calendar_seed(years=[2025, 2026])
-    demo_load()
+def demo(db: Any, clock: Clock) -> dict[str, Case]:
+    """The demo data (rongcuo.cases.demo, loaded once per session), its cases by project code."""
     return {c.project.code: c for c in Case.objects.select_related("project")}
