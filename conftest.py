@@ -172,6 +172,14 @@ def _enter(request: pytest.FixtureRequest) -> None:
         _run(Shared.steps[stage])
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest first, so that no worker is left alone with one at the end: the `slow` tests, then the browser
+    journeys (marked in tests/browser/conftest.py), then the rest in the order pytest-django gave them."""
+    items.sort(key=lambda item: 0 if item.get_closest_marker("slow") else 1 if item.get_closest_marker("browser")
+               else 2)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
     """The test database with the demo, loaded once (pytest-django: populate the database in django_db_setup)."""

@@ -26,6 +26,15 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-b
 PASSWORD = "rongcuo-demo"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The journeys are marked `browser` and, under xdist, run by one worker (one Chromium for them all)."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+            if config.pluginmanager.hasplugin("xdist"):
+                item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 def _unavailable() -> str | None:
     if not CHROMIUM.exists():
         return (f"{CHROMIUM} is missing: install Debian's chromium and fonts-noto-cjk "

@@ -203,6 +203,7 @@ def sz_case(world, as_user, today, funds):
     return case
 
 
+@pytest.mark.slow
 def test_forbidden_pairs_are_refused_and_leak_nothing(sz_case, world) -> None:
     from rongcuo.registry.models import Organisation
 
