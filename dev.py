@@ -190,8 +190,12 @@ def cmd_test(args: list[str]) -> None:
     run(BIN / "mypy")
     say("import-linter (the engine is pure; apps import only the layers below them; no import cycles)")
     run(BIN / "lint-imports", "--no-cache")
+    # On every core (pytest-xdist): the browser journeys on one worker (one Chromium), the longest tests first
+    # (conftest.py); `dev.py test -n 0` (or any -n) decides the number of processes instead.
+    parallel = [] if any(a.startswith(("-n", "--numprocesses")) or a == "no:xdist" for a in args) else [
+        "-n", "auto", "--dist", "loadgroup"]
     say("pytest")
-    code = run(PY, "-m", "pytest", *args, check=False)
+    code = run(PY, "-m", "pytest", *parallel, *args, check=False)
     if code == 5:  # no tests collected is a failure for us, never a silent pass
         say("pytest collected no tests")
         sys.exit(1)

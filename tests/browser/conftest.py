@@ -25,6 +25,16 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-b
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 PASSWORD = "rongcuo-demo"
 
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The journeys are marked `browser` and, under xdist, run by one worker (one Chromium for them all)."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+            if config.pluginmanager.hasplugin("xdist"):
+                item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 def _unavailable() -> str | None:
     if not CHROMIUM.exists():
         return (f"{CHROMIUM} is missing: install Debian's chromium and fonts-noto-cjk "
@@ -96,13 +106,10 @@ class Site:
 
 
 @pytest.fixture
-def site(live_server: Any, transactional_db: Any, settings: Any, tmp_path: Path) -> Site:
-    from rongcuo.demo.world import build_world
-    from rongcuo.workdays.services import calendar_seed
-
-    settings.MEDIA_ROOT = tmp_path / "media"
-    calendar_seed(years=[2025, 2026])
-    return Site(live_server.url, build_world())
+def site(live_server: Any, transactional_db: Any, world: Any) -> Site:
+    """The live server on the test database: the registry world, or the whole demo with `demo` (loaded once per
+    session and put back after each of these tests, which commit: conftest.py at the root)."""
+    return Site(live_server.url, world)
 
 
 @pytest.fixture
@@ -119,10 +126,8 @@ def demo(site: Site, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     import datetime as dt
 
     from rongcuo.cases.models import Case
-    from rongcuo.demo.cases import demo_load
 
     from .support import Today
 
     Today(monkeypatch, dt.date(2025, 10, 9))
-    demo_load()
     return {c.project.code: c for c in Case.objects.select_related("project")}

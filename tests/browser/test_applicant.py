@@ -59,7 +59,8 @@ def test_applicant_files_an_application_with_the_form(site: Any, page: Any, pdf_
     assert Path(dl.value.path()).read_bytes().startswith(b"%PDF-")
     shot(page, "case-filed-by-applicant")
 
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="我的申请").click()
+    with page.expect_navigation():  # count the rows of the page opened, not of the page left (under load)
+        page.get_by_role("navigation", name="主导航").get_by_role("link", name="我的申请").click()
     row = page.locator("section[aria-labelledby='mine-head'] tbody tr")
     assert row.count() == 1 and case.number in row.inner_text() and "启动程序" in row.inner_text()
     shot(page, "my-applications")

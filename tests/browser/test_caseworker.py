@@ -69,7 +69,8 @@ def test_caseworker_queue_upload_and_accept(site: Any, queue: dict[str, Any], ne
     shot(page, "work-queue")
 
     page.get_by_label(re.compile("搜索")).fill("深海探测")
-    page.get_by_role("button", name="筛选").click()
+    with page.expect_navigation():  # count the rows of the filtered page, not of the page left (under load)
+        page.get_by_role("button", name="筛选").click()
     rows = page.locator("section[aria-labelledby='cases-head'] tbody tr")
     assert rows.count() == 1
     rows.first.get_by_role("link", name=fresh.number).click()

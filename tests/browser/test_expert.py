@@ -33,7 +33,8 @@ def test_expert_scores_and_the_caseworker_concludes(site: Any, demo: dict[str, C
 
     page = new_page()
     site.login(page, "expert_li")
-    page.get_by_role("link", name="专家评审").click()
+    with page.expect_navigation():  # count the rows of the page opened, not of the page left (under load)
+        page.get_by_role("link", name="专家评审").click()
     assert page.url.endswith("/expert/")
     rows = page.locator("main tbody tr")
     assert rows.count() == len(seats)  # only the cases she was drawn for

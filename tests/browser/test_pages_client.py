@@ -10,19 +10,16 @@ from django.core.files.base import ContentFile
 from django.test import Client
 
 from rongcuo.cases import services as svc
-from rongcuo.demo.world import World, build_world
-from rongcuo.workdays.services import calendar_seed
+from rongcuo.demo.world import World
 
 from .support import PDF
 from .test_self_check import SHENZHEN
 
 
 @pytest.fixture
-def world(db: Any, settings: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> World:
-    settings.MEDIA_ROOT = tmp_path / "media"
+def world(world: World, monkeypatch: pytest.MonkeyPatch) -> World:
     monkeypatch.setattr("rongcuo.cases.services.today", lambda: dt.date(2025, 10, 9))
-    calendar_seed(years=[2025, 2026])
-    return build_world()
+    return world
 
 
 @pytest.fixture

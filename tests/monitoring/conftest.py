@@ -6,7 +6,7 @@ import pytest
 
 from rongcuo.demo.monitoring import add_yunnan
 from rongcuo.demo.world import World
-from tests.web.conftest import Api, world  # noqa: F401 - the shared registry fixture
+from tests.web.conftest import Api
 
 
 class Today:
@@ -21,19 +21,13 @@ class Today:
         self.value = value
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path) -> None:
-    """Notices and uploads go to a scratch directory, not the repository's media/."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def today(monkeypatch: pytest.MonkeyPatch) -> Today:
     return Today(monkeypatch)
 
 
 @pytest.fixture
-def yunnan(world: World) -> World:  # noqa: F811
+def yunnan(world: World) -> World:
     """A Yunnan department, a host unit, a researcher and two running projects, added to the world."""
     return add_yunnan(world)
 
@@ -42,7 +36,7 @@ URLS = "tests.monitoring.urls"
 
 
 @pytest.fixture
-def as_user(world: World):  # noqa: F811
+def as_user(world: World):
     def make(name: str | None) -> Api:
         return Api(world.users[name] if name else None)
     return make

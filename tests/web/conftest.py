@@ -8,18 +8,10 @@ import pytest
 from django.test import Client
 
 from rongcuo.cases.models import Case
-from rongcuo.demo.cases import demo_load
 from rongcuo.demo.documents import sample_pdf
-from rongcuo.demo.world import World, build_world
-from rongcuo.workdays.services import calendar_seed
+from rongcuo.demo.world import World
 
 PDF = sample_pdf("Rongcuo test document")
-
-
-@pytest.fixture
-def world(db) -> World:
-    calendar_seed(years=[2025, 2026])
-    return build_world()
 
 
 class Today:
@@ -105,9 +97,6 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 
 @pytest.fixture
-def demo(db: Any, settings: Any, tmp_path: Any, clock: Clock) -> dict[str, Case]:
-    """The demo data (rongcuo.demo.cases), its cases by project code."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    calendar_seed(years=[2025, 2026])
-    demo_load()
+def demo(db: Any, clock: Clock) -> dict[str, Case]:
+    """The demo data (rongcuo.demo.cases, loaded once per session), its cases by project code."""
     return {c.project.code: c for c in Case.objects.select_related("project")}

@@ -3,6 +3,7 @@ is our JSON error shape."""
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
@@ -12,6 +13,7 @@ from rongcuo.web.api import token_create
 ROLES = ["wang", "zju_reviewer", "sz_caseworker", "expert_li", "zj_committee", "auditor", "admin", None]
 
 
+@pytest.mark.slow
 def test_no_server_errors_for_any_role(world, settings, tmp_path) -> None:
     from rongcuo.web.wsgi import application
 

@@ -318,6 +318,7 @@ def writes() -> tuple[Any, ...]:
 PRINTED_OBJECT = re.compile(r"(bound method |&lt;function |&lt;[\w.]+ object at 0x)[^\s\"]*")
 
 
+@pytest.mark.slow
 def test_forbidden_pages_are_refused_and_leak_nothing(objects: Objects, world) -> None:
     from django.contrib.auth import get_user_model
     from django.core.cache import cache

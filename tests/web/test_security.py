@@ -325,7 +325,10 @@ def theirs_grants(user: object) -> list:
 @pytest.mark.django_db
 def test_health_check_answers_without_login() -> None:
     r = Client().get("/healthz")
-    assert (r.status_code == 200 and r.content == b"ok\n") or r.content.strip() == b"ok"
+    assert r.status_code == 200
+    assert r.content == b"ok"
+    assert r["Content-Type"] == "text/plain; charset=utf-8"
+    assert "no-cache" in r["Cache-Control"]  # a balancer must never see a cached answer
 
 
 def test_behind_trusted_proxies_the_client_is_the_address_the_outermost_proxy_saw(settings) -> None:
