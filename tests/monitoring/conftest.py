@@ -6,7 +6,7 @@ import pytest
 
 from rongcuo.demo.monitoring import add_yunnan
 from rongcuo.demo.world import World
-from tests.web.conftest import Api
+from tests.factories import Api
 
 
 class Today:

@@ -30,7 +30,8 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 
-from .conftest import PDF
+from tests.factories import PDF
+
 from .test_access_matrix import EVERYONE as API_ROLES
 from .test_access_matrix import ON_CASE as API_ON_CASE
 

@@ -16,7 +16,7 @@ stand-ins are. It remembers the SQL, those positions and the compiler (which kno
 joined models and the annotations). Each call then puts its
 values where the stand-ins were and reads the rows through Django's own iterable with a copy of that compiler:
 model instances, objects of `select_related`, annotations and the database's converters are made exactly as the
-ORM makes them (tests/web/test_prepared.py compares both for every demo case). `known` names objects the caller
+ORM makes them (tests/common/test_prepared.py compares both for every demo case). `known` names objects the caller
 already holds (`case` for its findings), as a related manager (`case.facts`) sets them, so that reading
 `finding.case` asks nothing.
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from rongcuo.cli import app
 from rongcuo.engine.pack import default_root
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "milestone-failure.json"
 SZ = "shenzhen-tolerance-guideline"
 runner = CliRunner()

@@ -10,34 +10,10 @@ from django.utils import translation
 
 from rongcuo.common.i18n import pick
 from rongcuo.workdays.services import calendar_load_file
-
-from .conftest import file_case
-
-CRITERIA = ["innovativeness", "strategic_value", "necessity", "insight_for_follow_up", "records_completeness",
-            "funds_compliance"]
-
-
-def panel_review(world, caseworker, cid: int, *, findings: dict, size: int | None = None,
-                 override_reason: str = "") -> dict:
-    """Draw the panel, have every member review, and conclude; returns the panel."""
-    from .conftest import Api
-
-    code, panel = caseworker.post(f"/cases/{cid}/panel", {"size": size, "override_reason": override_reason})
-    assert code == 201, panel
-    for m in panel["members"]:
-        username = next(u for u, acc in world.users.items() if getattr(acc, "expert_profile", None)
-                        and acc.expert_profile.pk == m["expert_id"])
-        code, r = Api(world.users[username]).post(f"/cases/{cid}/reviews", {
-            "scores": dict.fromkeys(CRITERIA, 8), "findings": findings,
-            "opinion": "原始记录完整，技术路线选择失误属探索性风险。"})
-        assert code == 201, r
-    code, panel = caseworker.post(f"/cases/{cid}/panel/conclude")
-    assert code == 200 and panel["concluded"], panel
-    return panel
+from tests.factories import file_case, panel_review
 
 DILIGENT = {"followed_strategic_direction": True, "followed_decision_procedure": True, "sought_private_gain": False,
             "acted_proactively": True, "corrected_proactively": True}
-
 
 
 def test_zhejiang_case_from_application_to_public_notice(world, as_user, today) -> None:

@@ -1,3 +1,5 @@
+"""Builders the tests share: a JSON client acting as one user, the clocks the services read, filing a case
+through the API, a sample PDF."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,7 +9,6 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from rongcuo.cases.models import Case
 from rongcuo.demo.documents import sample_pdf
 from rongcuo.demo.world import World
 
@@ -23,11 +24,6 @@ class Today:
 
     def set(self, value: dt.date) -> None:
         self.value = value
-
-
-@pytest.fixture
-def today(monkeypatch: pytest.MonkeyPatch) -> Today:
-    return Today(monkeypatch)
 
 
 class Api:
@@ -58,13 +54,6 @@ class Api:
         return r.status_code, r.json()
 
 
-@pytest.fixture
-def as_user(world: World):
-    def make(name: str | None) -> Api:
-        return Api(world.users[name] if name else None)
-    return make
-
-
 def file_case(api: Api, world: World, project: str, person: str, pack: str, on: str,
               explanation: str = "技术路线选择失误，三年未达预期目标。") -> dict[str, Any]:
     """File a case through the API as `api`'s user; the case as the API returns it."""
@@ -75,14 +64,6 @@ def file_case(api: Api, world: World, project: str, person: str, pack: str, on: 
     return case
 
 
-@pytest.fixture
-def sz_case(world: World, as_user: Any, today: Today) -> dict[str, Any]:
-    """A Shenzhen case filed by wang on 2025-09-10 (a milestone assessment failed)."""
-    today.set(dt.date(2025, 9, 10))
-    return file_case(as_user("wang"), world, "sz_chip", "wang", "shenzhen-tolerance-guideline", "2025-09-10",
-                     "里程碑考核未通过")
-
-
 class Clock:
     """Sets the date the services see as today (the demo data is loaded on 2025-10-09)."""
 
@@ -91,12 +72,25 @@ class Clock:
         monkeypatch.setattr("rongcuo.cases.services.today", lambda: self.value)
 
 
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    return Clock(monkeypatch, dt.date(2025, 10, 9))
+CRITERIA = ["innovativeness", "strategic_value", "necessity", "insight_for_follow_up", "records_completeness",
+            "funds_compliance"]
 
 
-@pytest.fixture
-def demo(db: Any, clock: Clock) -> dict[str, Case]:
-    """The demo data (rongcuo.demo.cases, loaded once per session), its cases by project code."""
-    return {c.project.code: c for c in Case.objects.select_related("project")}
+def panel_review(world, caseworker, cid: int, *, findings: dict, size: int | None = None,
+                 override_reason: str = "") -> dict:
+    """Draw the panel, have every member review, and conclude; returns the panel."""
+    code, panel = caseworker.post(f"/cases/{cid}/panel", {"size": size, "override_reason": override_reason})
+    assert code == 201, panel
+    for m in panel["members"]:
+        username = next(u for u, acc in world.users.items() if getattr(acc, "expert_profile", None)
+                        and acc.expert_profile.pk == m["expert_id"])
+        code, r = Api(world.users[username]).post(f"/cases/{cid}/reviews", {
+            "scores": dict.fromkeys(CRITERIA, 8), "findings": findings,
+            "opinion": "原始记录完整，技术路线选择失误属探索性风险。"})
+        assert code == 201, r
+    code, panel = caseworker.post(f"/cases/{cid}/panel/conclude")
+    assert code == 200 and panel["concluded"], panel
+    return panel
+
+DILIGENT = {"followed_strategic_direction": True, "followed_decision_procedure": True, "sought_private_gain": False,
+            "acted_proactively": True, "corrected_proactively": True}

@@ -14,9 +14,7 @@ from typer.testing import CliRunner
 from rongcuo.cli import app
 from rongcuo.registry.models import ExemptionMark
 from rongcuo.review.models import Expert, Letter
-
-from .conftest import Api
-from .test_procedure_e2e import CRITERIA, panel_review
+from tests.factories import CRITERIA, Api, panel_review
 
 CLEAN = {"major_risk_unreported": False, "violated_prohibitions": False, "research_misconduct": False,
          "research_dishonesty": False}

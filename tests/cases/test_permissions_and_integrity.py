@@ -13,8 +13,7 @@ from django.core.management import CommandError, call_command
 from rongcuo.audit.models import AuditEvent
 from rongcuo.audit.services import audit_verify
 from rongcuo.cases.models import Case, Evidence
-
-from .conftest import Api
+from tests.factories import Api
 
 
 def test_anonymous_gets_401_and_packs_are_public(world) -> None:

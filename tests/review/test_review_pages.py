@@ -22,8 +22,7 @@ from rongcuo.registry.models import Person, Project
 from rongcuo.registry.services import PEOPLE_COLUMNS, PROJECT_COLUMNS, ImportRow, registry_import
 from rongcuo.registry.spreadsheet import workbook
 from rongcuo.review.models import Expert, MemberStatus, Obligation, Panel
-
-from .conftest import Clock
+from tests.factories import Clock
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -19,8 +19,7 @@ from rongcuo.cases import services as svc
 from rongcuo.cases.models import Case
 from rongcuo.review import services as review_svc
 from rongcuo.review.models import Letter
-
-from .conftest import Clock
+from tests.factories import Clock
 
 HEAD = AuditHead._meta.db_table
 

@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from rongcuo.demo.world import World
-
-from .conftest import file_case
+from tests.factories import file_case
 
 
 def _codes(rows: list[dict[str, Any]]) -> set[str]:

@@ -19,9 +19,8 @@ from rongcuo.cases.models import Case, Evidence
 from rongcuo.common.packs import pack_of
 from rongcuo.demo.documents import sample_pdf
 from rongcuo.review.models import Obligation
+from tests.factories import Api, panel_review
 
-from .conftest import Api
-from .test_procedure_e2e import panel_review
 from .test_review_e2e import _to_panel
 
 REPORT_PDF = sample_pdf("Failure-analysis report")

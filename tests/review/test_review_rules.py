@@ -19,9 +19,8 @@ from rongcuo.review import services as svc
 from rongcuo.review.models import Decision, Expert, MemberStatus, Panel, Review
 from rongcuo.review.services import panels as panel_services
 from rongcuo.review.services import reviews as review_services
+from tests.factories import CRITERIA, Api, panel_review
 
-from .conftest import Api
-from .test_procedure_e2e import CRITERIA, panel_review
 from .test_review_e2e import FINDINGS, _to_panel
 
 

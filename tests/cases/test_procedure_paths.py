@@ -13,8 +13,7 @@ import pytest
 from rongcuo.cases.models import Case, CaseFact, Deadline, DeadlineStatus
 from rongcuo.common import packs as case_packs
 from rongcuo.engine.pack import default_root
-
-from .conftest import file_case
+from tests.factories import file_case
 
 ZJ, SZ = "zhejiang-implementing-opinion", "shenzhen-tolerance-guideline"
 ZJ_MATERIALS = ["application_form", "situation_statement", "host_unit_certificate", "audit_report",
