@@ -23,7 +23,7 @@ from django.db import transaction
 
 T = TypeVar("T")
 
-GRANTS = "grants"  # role grants and organisations (rongcuo.cases.permissions)
+GRANTS = "grants"  # role grants and organisations (rongcuo.registry.permissions)
 CALENDAR = "calendar"  # the working-day calendar shown on pages (rongcuo.workdays.services)
 RECORDS = "records"  # anything recorded with an audit event: replaced by every audit_append (public notices)
 ACCOUNTS = "accounts"  # users, their people and API tokens (the bearer-token lookup, rongcuo.web.api)
