@@ -24,6 +24,7 @@ import io
 import os
 import random
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -68,7 +69,8 @@ def configure(database: str) -> tuple[str, str]:
     os.environ.update({
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}", "RONGCUO_PRODUCTION": "1",
         "RONGCUO_SECRET_KEY": "bench", "RONGCUO_ALLOWED_HOSTS": "127.0.0.1", "RONGCUO_SSL_REDIRECT": "0",
-        "DJANGO_SETTINGS_MODULE": "rongcuo.web.settings", "RONGCUO_CACHE_PREFIX": prefix})
+        "DJANGO_SETTINGS_MODULE": "rongcuo.web.settings", "RONGCUO_CACHE_PREFIX": prefix,
+        "RONGCUO_AUDIT_ANCHOR_DIR": str(Path(tempfile.gettempdir()) / f"rongcuo-bench-audit-{database}")})
     sys.path.insert(0, str(ROOT / "bench"))
     from web_load import redis_url
 

@@ -413,7 +413,9 @@ def bench_env() -> dict[str, str]:
     env.setdefault("DJANGO_SETTINGS_MODULE", "rongcuo.web.settings")
     env.update({"DATABASE_URL": DB_URL, "RONGCUO_PRODUCTION": "1", "RONGCUO_DEBUG": "0",
                 "RONGCUO_SECRET_KEY": "bench", "RONGCUO_ALLOWED_HOSTS": "127.0.0.1",
-                "RONGCUO_SSL_REDIRECT": "0", "PYTHONUNBUFFERED": "1"})
+                "RONGCUO_SSL_REDIRECT": "0", "PYTHONUNBUFFERED": "1",
+                # the bench database's audit anchors, apart from the checkout's own (var/audit)
+                "RONGCUO_AUDIT_ANCHOR_DIR": str(Path(tempfile.gettempdir()) / f"rongcuo-bench-audit-{DB_NAME}")})
     return env
 
 
@@ -928,7 +930,9 @@ def main(argv: list[str] | None = None) -> int:
         run([PY, "manage.py", "migrate", "--noinput"], env, "manage.py migrate")
         run([PY, "manage.py", "calendar_load", "--seed"], env, "manage.py calendar_load --seed")
         log(f"loading {n:,} cases in bulk (not through the services: no audit events)")
-        build = run_internal(["--_seed", str(n)], env, "seeding", echo=True)
+        # The seed builds the registry world with its accounts: the demo loaders refuse production settings (their
+        # password is published), and this is a benchmark's own database, so the seeding runs without them.
+        build = run_internal(["--_seed", str(n)], {**env, "RONGCUO_PRODUCTION": "0"}, "seeding", echo=True)
         database_analyze()
         log(f"loaded: {json.dumps(build, ensure_ascii=False)}")
     run([PY, "manage.py", "check", "--deploy", "--fail-level", "CRITICAL"], env, "manage.py check --deploy")
