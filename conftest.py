@@ -20,6 +20,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import shutil
+import threading
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -184,13 +186,28 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
     """The test database with the demo, loaded once (pytest-django: populate the database in django_db_setup)."""
     from django.conf import settings
+    from django.db.backends.signals import connection_created
 
+    opened: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    def track(sender: Any, connection: Any, **kwargs: Any) -> None:
+        opened.add(connection)
+
+    connection_created.connect(track, weak=False)
     Shared.media = Path(settings.MEDIA_ROOT)  # the demo's documents (_test_settings: a directory of the session)
     with django_db_blocker.unblock():
         _load_demo()
     Shared.blocker = django_db_blocker
     yield
     Shared.blocker = None  # the test database is going away
+    connection_created.disconnect(track)
+    # Django keeps a connection per thread and per async context: after the browser journeys (Playwright runs an event
+    # loop in this thread) a second connection of this thread stayed open, not the one pytest-django closes, and
+    # PostgreSQL refuses to drop the test database while it is open. Every connection this thread opened is closed.
+    with django_db_blocker.unblock():
+        for wrapper in list(opened):
+            if wrapper._thread_ident == threading.get_ident():
+                wrapper.close()
 
 
 @pytest.fixture
