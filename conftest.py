@@ -31,6 +31,7 @@ import pytest
 DEMO_DAY = dt.date(2025, 10, 9)  # "today" while the demo is loaded, as `python3 dev.py run` does it on that day
 CALENDAR_YEARS = [2025, 2026]
 WORLD_PARTS = ("orgs", "users", "people", "projects")
+SQLITE_SEQUENCE = "sqlite_sequence"  # SQLite's next ids (AUTOINCREMENT): a stage has the ids a fresh database has
 
 Rows = dict[str, tuple[list[str], dict[Any, tuple[Any, ...]]]]  # table → (columns, primary key → row)
 
@@ -52,8 +53,11 @@ def _tables() -> dict[str, str]:
     from django.db import connection
 
     existing = set(connection.introspection.table_names())
-    return {m._meta.db_table: m._meta.pk.column for m in apps.get_models(include_auto_created=True)
-            if m._meta.managed and not m._meta.proxy and m._meta.db_table in existing}
+    tables = {m._meta.db_table: m._meta.pk.column for m in apps.get_models(include_auto_created=True)
+              if m._meta.managed and not m._meta.proxy and m._meta.db_table in existing}
+    if connection.vendor == "sqlite":  # the next id of each table, as a rollback restores it: last, after the rows
+        tables[SQLITE_SEQUENCE] = "name"
+    return tables
 
 
 def _read() -> Rows:
@@ -78,6 +82,11 @@ def _steps(now: Rows, then: Rows) -> list[tuple[str, list[Any], bool]]:
     steps: list[tuple[str, list[Any], bool]] = []
     for table, (cols, rows) in now.items():
         wanted = then[table][1]
+        if table == SQLITE_SEQUENCE:  # not a table of ours (no key): replaced whole, after the rows moved it
+            if rows != wanted:
+                steps.append((f"DELETE FROM {table}", [], False))
+                steps.append((f"INSERT INTO {table} ({', '.join(cols)}) VALUES (%s, %s)", list(wanted.values()), True))
+            continue
         pk = q(Shared.tables[table])
         gone = [k for k, row in rows.items() if wanted.get(k) != row]
         back = [row for k, row in wanted.items() if rows.get(k) != row]
