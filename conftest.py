@@ -192,9 +192,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+def django_db_setup(django_db_setup: None, django_db_blocker: Any, django_db_keepdb: bool) -> Iterator[None]:
     """The test database with the demo, loaded once (pytest-django: populate the database in django_db_setup)."""
     from django.conf import settings
+    from django.core.management import call_command
     from django.db.backends.signals import connection_created
 
     opened: weakref.WeakSet[Any] = weakref.WeakSet()
@@ -205,6 +206,8 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
     connection_created.connect(track, weak=False)
     Shared.media = Path(settings.MEDIA_ROOT)  # the demo's documents (_test_settings: a directory of the session)
     with django_db_blocker.unblock():
+        if django_db_keepdb:  # --reuse-db: the database kept from the last run holds its demo; start from none
+            call_command("flush", interactive=False, verbosity=0)
         _load_demo()
     Shared.blocker = django_db_blocker
     yield
