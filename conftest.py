@@ -22,6 +22,8 @@ import itertools
 import os
 import shutil
 import tempfile
+import threading
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,7 @@ os.environ["RONGCUO_AUDIT_ANCHOR_DIR"] = tempfile.mkdtemp(prefix="rongcuo-test-a
 DEMO_DAY = dt.date(2025, 10, 9)  # "today" while the demo is loaded, as `python3 dev.py run` does it on that day
 CALENDAR_YEARS = [2025, 2026]
 WORLD_PARTS = ("orgs", "users", "people", "projects")
+SQLITE_SEQUENCE = "sqlite_sequence"  # SQLite's next ids (AUTOINCREMENT): a stage has the ids a fresh database has
 
 Rows = dict[str, tuple[list[str], dict[Any, tuple[Any, ...]]]]  # table → (columns, primary key → row)
 
@@ -57,8 +60,11 @@ def _tables() -> dict[str, str]:
     from django.db import connection
 
     existing = set(connection.introspection.table_names())
-    return {m._meta.db_table: m._meta.pk.column for m in apps.get_models(include_auto_created=True)
-            if m._meta.managed and not m._meta.proxy and m._meta.db_table in existing}
+    tables = {m._meta.db_table: m._meta.pk.column for m in apps.get_models(include_auto_created=True)
+              if m._meta.managed and not m._meta.proxy and m._meta.db_table in existing}
+    if connection.vendor == "sqlite":  # the next id of each table, as a rollback restores it: last, after the rows
+        tables[SQLITE_SEQUENCE] = "name"
+    return tables
 
 
 def _read() -> Rows:
@@ -83,6 +89,11 @@ def _steps(now: Rows, then: Rows) -> list[tuple[str, list[Any], bool]]:
     steps: list[tuple[str, list[Any], bool]] = []
     for table, (cols, rows) in now.items():
         wanted = then[table][1]
+        if table == SQLITE_SEQUENCE:  # not a table of ours (no key): replaced whole, after the rows moved it
+            if rows != wanted:
+                steps.append((f"DELETE FROM {table}", [], False))
+                steps.append((f"INSERT INTO {table} ({', '.join(cols)}) VALUES (%s, %s)", list(wanted.values()), True))
+            continue
         pk = q(Shared.tables[table])
         gone = [k for k, row in rows.items() if wanted.get(k) != row]
         back = [row for k, row in wanted.items() if rows.get(k) != row]
@@ -188,16 +199,34 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+def django_db_setup(django_db_setup: None, django_db_blocker: Any, django_db_keepdb: bool) -> Iterator[None]:
     """The test database with the demo, loaded once (pytest-django: populate the database in django_db_setup)."""
     from django.conf import settings
+    from django.core.management import call_command
+    from django.db.backends.signals import connection_created
 
+    opened: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    def track(sender: Any, connection: Any, **kwargs: Any) -> None:
+        opened.add(connection)
+
+    connection_created.connect(track, weak=False)
     Shared.media = Path(settings.MEDIA_ROOT)  # the demo's documents (_test_settings: a directory of the session)
     with django_db_blocker.unblock():
+        if django_db_keepdb:  # --reuse-db: the database kept from the last run holds its demo; start from none
+            call_command("flush", interactive=False, verbosity=0)
         _load_demo()
     Shared.blocker = django_db_blocker
     yield
     Shared.blocker = None  # the test database is going away
+    connection_created.disconnect(track)
+    # Django keeps a connection per thread and per async context: after the browser journeys (Playwright runs an event
+    # loop in this thread) a second connection of this thread stayed open, not the one pytest-django closes, and
+    # PostgreSQL refuses to drop the test database while it is open. Every connection this thread opened is closed.
+    with django_db_blocker.unblock():
+        for wrapper in list(opened):
+            if wrapper._thread_ident == threading.get_ident():
+                wrapper.close()
 
 
 @pytest.fixture

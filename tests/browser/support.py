@@ -39,6 +39,9 @@ CJK_CHECK = r"""() => {
 def shot(page: Any, name: str, *, full_page: bool = True) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    # A click that opens a page returns once the page is committed, before it has loaded: Chromium can refuse to
+    # capture it then ("Unable to capture screenshot"), and the picture would not be the page's anyway.
+    page.wait_for_load_state()
     page.screenshot(path=str(path), full_page=full_page)
     return path
 
