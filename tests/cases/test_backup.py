@@ -23,19 +23,25 @@ def snapshot() -> dict:
     }
 
 
-@pytest.mark.django_db(transaction=True)
-def test_backup_restore_round_trip(settings, tmp_path, capsys) -> None:
+def _backed_up_then_emptied(settings, tmp_path):  # type: ignore[no-untyped-def]
+    """The demo, backed up; then the database flushed and the media folder emptied: (the archive, the snapshot)."""
     settings.MEDIA_ROOT = tmp_path / "media"
     calendar_seed(years=[2025, 2026])
     call_command("demo_load")
     before = snapshot()
-    assert before["cases"] and before["documents"] and before["letters"]
     archive = tmp_path / "backup.tar.gz"
     call_command("backup", str(archive))
     call_command("flush", "--no-input")
     for f in (tmp_path / "media").rglob("*"):
         if f.is_file():
             f.unlink()
+    return archive, before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_backup_restore_round_trip(settings, tmp_path, capsys) -> None:
+    archive, before = _backed_up_then_emptied(settings, tmp_path)
+    assert before["cases"] and before["documents"] and before["letters"]
     assert not Case.objects.exists()
     call_command("restore", str(archive))
     assert snapshot() == before
@@ -74,15 +80,7 @@ def test_a_tampered_backup_is_refused_before_anything_is_written(settings, tmp_p
 
     from django.core.management.base import CommandError
 
-    settings.MEDIA_ROOT = tmp_path / "media"
-    calendar_seed(years=[2025, 2026])
-    call_command("demo_load")
-    archive = tmp_path / "backup.tar.gz"
-    call_command("backup", str(archive))
-    call_command("flush", "--no-input")
-    for f in (tmp_path / "media").rglob("*"):
-        if f.is_file():
-            f.unlink()
+    archive, _ = _backed_up_then_emptied(settings, tmp_path)
 
     def outcome_changed(name: str, content: bytes) -> bytes:
         return content.replace(b'"outcome": "not_exempt"', b'"outcome": "exempt"') if name == "data.json" else content
