@@ -17,7 +17,7 @@ from ninja.files import UploadedFile
 
 from rongcuo.cases import permissions as case_perm
 from rongcuo.common.api import Number, Whole
-from rongcuo.common.errors import Forbidden, Invalid, NotFound
+from rongcuo.common.errors import Forbidden, Invalid, NotFound, check_page
 from rongcuo.monitoring import permissions as perm
 from rongcuo.monitoring import services as svc
 from rongcuo.monitoring.models import (
@@ -223,8 +223,7 @@ def warnings(request: HttpRequest, bureau_id: int | None = None, rule: str | Non
              limit: int = 200, offset: int = 0) -> Any:
     if status not in ("open", "resolved", "all"):
         raise Invalid("status 须为 open、resolved 或 all", "status must be open, resolved or all", field="status")
-    if not 1 <= limit <= 1000 or offset < 0:
-        raise Invalid("limit 须在 1–1000 之间", "limit must be 1–1000 and offset ≥ 0", field="limit")
+    check_page(limit, offset, most=1000)  # an offset past a database integer was a 500
     qs = _visible(request.user, EarlyWarning.objects.select_related("project", "project__host_unit"), bureau_id)
     if status != "all":
         qs = qs.filter(status=status)
