@@ -14,7 +14,7 @@ from django.db import connection
 
 from rongcuo.audit.models import AuditEvent, AuditHead
 from rongcuo.audit.services import audit_verify
-from rongcuo.cases import letters
+from rongcuo.cases import clock, letters
 from rongcuo.cases import services as svc
 from rongcuo.cases.models import Case
 from rongcuo.review import services as review_svc
@@ -96,12 +96,12 @@ def test_a_number_taken_while_rendering_goes_to_the_next_letter(demo: dict[str, 
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     case, other = demo["SZ-2024-102"], demo["SZ-2024-103"]
     watch = Watch(monkeypatch)
-    year = svc.today().year
+    year = clock.today().year
 
     def another_letter_is_issued() -> None:  # as another transaction would, between rendering and storing
         if len(watch.renders) == 1:
             Letter.objects.create(case=other, doc_number=f"其他〔{year}〕99号", docx="letters/other.docx",
-                                  docx_sha256="0" * 64, issued_on=svc.today())
+                                  docx_sha256="0" * 64, issued_on=clock.today())
 
     watch.before_render = another_letter_is_issued
     taken = Letter.objects.filter(issued_on__year=year).count()

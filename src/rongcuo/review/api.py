@@ -16,6 +16,7 @@ from ninja.files import UploadedFile
 from ninja.renderers import JSONRenderer
 from pydantic import ValidationError as PydanticValidationError
 
+from rongcuo.cases import clock as case_clock
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as case_svc
 from rongcuo.cases.models import Case, Disposition, Objection
@@ -278,7 +279,7 @@ def notice_cases(*, case_id: int | None = None, offset: int = 0,
     for (pid, version), notice in notice_stage.items():
         where |= Q(case__pack_id=pid, case__pack_version=version, case__stage=notice.stage,
                    key=f"stage:{notice.stage}")
-    today = case_svc.today()
+    today = case_clock.today()
     qs = (Deadline.objects.filter(where, status="open", due_date__gte=today, case__disposition=Disposition.open)
           .order_by("due_date", "id")
           .values("case_id", **{k: F(v) for k, v in NOTICE_COLUMNS.items() if k != "case_id"}))
@@ -330,7 +331,7 @@ def notices_cached(key: str, compute: Callable[[], T]) -> T:
     loaded packs' content (their notice rules and published fields)."""
     from rongcuo.common.packs import registry
 
-    full = f"notices:{case_svc.today().isoformat()}:{_packs_digest(registry())}:{key}"
+    full = f"notices:{case_clock.today().isoformat()}:{_packs_digest(registry())}:{key}"
     return generations.cached(generations.RECORDS, full, NOTICES_TTL, compute)
 
 

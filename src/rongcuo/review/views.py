@@ -17,7 +17,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from rongcuo.cases import clock as case_clock
 from rongcuo.cases import permissions as perm
+from rongcuo.cases import selectors as case_sel
 from rongcuo.cases import services as case_svc
 from rongcuo.cases.models import Case, Disposition, Objection, ObjectionStatus
 from rongcuo.cases.views.case import refused
@@ -101,7 +103,7 @@ def case_review_context(case: Case, roles: set[str], pack: Pack | None) -> dict[
     """What the case page's review sections need (review/_case_review.html)."""
     acting = roles - perm.READ_ONLY_ROLES
     is_open = case.disposition == Disposition.open
-    ctx: dict[str, Any] = {"today": case_svc.today()}
+    ctx: dict[str, Any] = {"today": case_clock.today()}
     rules = _rules(pack)
     if rules is not None and roles & PANEL_VIEW_ROLES:  # a pack without panel rules never has a panel: no query
         panel = _panel(case) if may_have(case, "panel") else None
@@ -329,7 +331,7 @@ def _review_context(request: HttpRequest, case: Case, member: PanelMember, error
     pack = pack_or_none(case)
     rules = _rules(pack)
     posted = posted or {}
-    current = case_svc.current_facts(case)
+    current = case_sel.current_facts(case)
     field = (error or {}).get("field") or ""
     message = (error or {}).get("message", "")
     findings = []

@@ -12,7 +12,8 @@ from django.utils import timezone
 from rongcuo.audit.services import audit_append
 from rongcuo.cases import permissions as perm
 from rongcuo.cases.models import Case, CaseFact, Disposition, Evidence
-from rongcuo.cases.services.base import case_bump, case_lock, case_redecide, current_facts
+from rongcuo.cases.selectors import current_facts
+from rongcuo.cases.services.base import case_bump, case_lock, case_redecide
 from rongcuo.common.errors import Conflict, Forbidden, Invalid
 from rongcuo.common.packs import pack_of
 from rongcuo.engine.facts import InputError, parse_facts

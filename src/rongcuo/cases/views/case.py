@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import F
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from rongcuo.audit.models import AuditEvent
 from rongcuo.cases import hooks
 from rongcuo.cases import permissions as perm
+from rongcuo.cases import selectors as sel
 from rongcuo.cases import services as svc
-from rongcuo.cases.models import Case, CaseFact, Disposition, Evidence, StageChange
+from rongcuo.cases.models import Case, Disposition
+from rongcuo.cases.selectors import records
 from rongcuo.cases.views.common import (
     ACCEPT,
     AUDIT_ROLES,
@@ -33,39 +32,10 @@ from rongcuo.cases.views.common import (
 from rongcuo.common.errors import Invalid, NotFound, ServiceError
 from rongcuo.common.explain import determination_view, stage_label, value_text
 from rongcuo.common.i18n import pick, tr
-from rongcuo.common.prepared import Prepared
 from rongcuo.common.presence import may_have
 from rongcuo.engine.model import FactType, Text
 from rongcuo.engine.pack import Pack
 from rongcuo.engine.render import OUTCOME_TEXT
-
-
-@lru_cache(maxsize=1)
-def _case_page_presence() -> dict[str, Any]:
-    """Which kinds of the case's records exist, read with the case (`rongcuo.common.presence`): the case page asks
-    only for those (most cases have no letters, obligations, decisions, panel, objections or corrections). The
-    apps built on cases add their kinds (`hooks.CASE_RECORDS`)."""
-    from rongcuo.cases.models import Objection
-    from rongcuo.common.presence import exists_columns
-
-    return exists_columns(evidence=(Evidence, "case", "id"), objections=(Objection, "case", "id"),
-                          **{name: relation() for name, relation in hooks.CASE_RECORDS.items()})
-
-
-# The case page's reads, compiled once per process (rongcuo.common.prepared): each is the query the ORM would run for
-# `perm.case_for` with the presence columns (`_case_page_presence`), `case.facts`, `case.evidence`,
-# `case.stage_changes` and the case's audit events (its deadlines: `svc.case_deadlines`), without building its SQL
-# on every request.
-_PAGE_CASE = Prepared(lambda pk: Case.objects.select_related(*perm.CASE_JOINED)
-                      .annotate(**_case_page_presence()).filter(pk=pk).order_by())
-_FINDINGS = Prepared(lambda case_id: CaseFact.objects.filter(case_id=case_id)
-                     .annotate(by_name=_by_name("established_by")))
-_UPLOADS = Prepared(lambda case_id: Evidence.objects.filter(case_id=case_id).annotate(by_name=_by_name("uploaded_by")))
-_STAGE_CHANGES = Prepared(lambda case_id: StageChange.objects.filter(case_id=case_id)
-                          .annotate(by_name=_by_name("actor")))
-_AUDIT_EVENTS = Prepared(lambda subject_id: AuditEvent.objects.filter(
-    subject_type="cases.case", subject_id=subject_id).only("at", "actor_name", "action", "seq", "hash"),
-    kinds=(str,))  # not the before / after documents
 
 
 def _fact_input(fdef: Any) -> str:
@@ -76,24 +46,6 @@ def _fact_input(fdef: Any) -> str:
     if fdef.type is FactType.date:
         return "date"
     return "number"
-
-
-def _evidence_of(uploaded: list[Evidence]) -> dict[int, list[Evidence]]:
-    """The case's uploaded materials by the finding that rests on them (finding id -> materials, upload order)."""
-    if not uploaded:
-        return {}
-    linked: dict[int, set[int]] = {}
-    for fact_id, evidence_id in CaseFact.evidence.through.objects.filter(
-            evidence_id__in=[e.pk for e in uploaded]).values_list("casefact_id", "evidence_id"):
-        linked.setdefault(fact_id, set()).add(evidence_id)
-    return {fact_id: [e for e in uploaded if e.pk in ids] for fact_id, ids in linked.items()}
-
-
-def _by_name(field: str) -> F:
-    """The user name of a row's `field` (a user) as one column: a page shows who, not the whole account."""
-    from django.contrib.auth import get_user_model
-
-    return F(f"{field}__{get_user_model().USERNAME_FIELD}")
 
 
 def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None = None,
@@ -109,9 +61,9 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
     # Current findings and the superseded ones in one read. The materials a finding rests on are among the case's
     # uploads (read below for the materials list): their links are read as id pairs, and not at all when the case
     # has no uploads.
-    findings = _FINDINGS(case.pk, known={"case": case})
-    uploaded = _UPLOADS(case.pk, known={"case": case}) if may_have(case, "evidence") else []
-    evidence_of = _evidence_of(uploaded)
+    findings = records.FINDINGS(case.pk, known={"case": case})
+    uploaded = records.UPLOADS(case.pk, known={"case": case}) if may_have(case, "evidence") else []
+    evidence_of = records.evidence_of(uploaded)
     current = {f.fact_id: f for f in findings if f.current}
     fact_rows = []
     for fid, f in sorted(current.items(), key=lambda kv: kv[1].established_at):
@@ -137,14 +89,14 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
                  for s in (pack.procedure.stages if pack and pack.procedure else []) for m in s.materials]
 
     timeline: list[dict[str, Any]] = []
-    for sc in _STAGE_CHANGES(case.pk, known={"case": case}):
+    for sc in records.STAGE_CHANGES(case.pk, known={"case": case}):
         timeline.append({"at": sc.at, "kind": "stage", "who": sc.by_name, "role": sc.role,
                          "text": tr("{a} → {b}", "{a} → {b}", a=pick(stage_label(pack, sc.from_stage)),
                                     b=pick(stage_label(pack, sc.to_stage))),
                          "action": sc.action, "reason": sc.reason})
     show_audit = bool(roles & AUDIT_ROLES)
     if show_audit:
-        for ev in _AUDIT_EVENTS(str(case.pk)):
+        for ev in records.AUDIT_EVENTS(str(case.pk)):
             if ev.action.startswith("case.transition."):
                 continue  # shown as a stage change above
             timeline.append({"at": ev.at, "kind": "audit", "who": ev.actor_name,
@@ -153,7 +105,7 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
     timeline.sort(key=lambda x: x["at"])
 
     transitions = []
-    for t, unmet in svc.available_transitions(case, user):
+    for t, unmet in sel.available_transitions(case, user):
         via_committee = bool(getattr(t, "records_decision", None))
         reason = unmet
         if via_committee and not unmet:
@@ -185,7 +137,7 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
         "materials": [(m.id, m.label) for s in (pack.procedure.stages if pack and pack.procedure else [])
                       for m in s.materials],
         "stage": stage_label(pack, case.stage), "disposition": DISPOSITION_TEXT.get(case.disposition),
-        "deadlines": deadline_table(svc.case_deadlines(case.pk, known={"case": case})), "is_open": is_open,
+        "deadlines": deadline_table(sel.case_deadlines(case.pk, known={"case": case})), "is_open": is_open,
         "accept": ACCEPT, "error": error, "posted": posted or {},
         **_review_sections(case, roles, pack),
     }
@@ -203,7 +155,7 @@ def _review_sections(case: Case, roles: set[str], pack: Pack | None) -> dict[str
 @login_required
 def case_page(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        case = perm.readable(request.user, _PAGE_CASE.first(pk))
+        case = perm.readable(request.user, records.PAGE_CASE.first(pk))
     except NotFound:
         raise Http404("no such case") from None
     return render(request, "cases/case.html", case_context(request, case))

@@ -12,8 +12,9 @@ from typing import Any
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 
+from rongcuo.cases import clock
 from rongcuo.cases import permissions as perm
-from rongcuo.cases import services as svc
+from rongcuo.cases import selectors as sel
 from rongcuo.cases.models import Case
 from rongcuo.common.errors import NotFound, ServiceError
 from rongcuo.common.i18n import lang, pick
@@ -115,11 +116,11 @@ def deadline_table(deadlines: list[Any], cal: Any = None) -> list[dict[str, Any]
     language (`state_name`, `label_text`) and the due date as text (`due`): the work queue lists dozens."""
     if not deadlines:
         return []
-    cal, today = cal or svc.display_calendar(deadlines), svc.today()
+    cal, today = cal or sel.display_calendar(deadlines), clock.today()
     en = lang() == "en"
     rows = []
     for d in deadlines:
-        state = svc.deadline_state(d, today, cal)
+        state = sel.deadline_state(d, today, cal)
         label = (d.label_zh, d.label_en or d.label_zh)  # (zh, en), as `|tr` reads a pair
         rows.append({"d": d, "state": state, "state_text": STATE_TEXT[state], "label": label,
                      "state_name": pick(STATE_TEXT[state]), "label_text": label[1] if en else label[0],

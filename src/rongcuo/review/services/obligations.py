@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from rongcuo.audit.services import audit_append
+from rongcuo.cases import clock as case_clock
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as case_svc
 from rongcuo.cases.models import Case
@@ -42,7 +43,7 @@ def obligation_fulfil(*, obligation: Obligation, actor: Any, note: str, file: An
         evidence = case_svc.evidence_store(case, actor, file, obligation.document_kind,
                                             getattr(file, "name", None))
     try:
-        obligation.status, obligation.fulfilled_on = ObligationStatus.fulfilled, case_svc.today()
+        obligation.status, obligation.fulfilled_on = ObligationStatus.fulfilled, case_clock.today()
         obligation.note, obligation.document = note, evidence
         obligation.save()
         after: dict[str, Any] = {"key": obligation.key, "on": obligation.fulfilled_on, "note": note}
