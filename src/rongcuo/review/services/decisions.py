@@ -20,6 +20,7 @@ from rongcuo.common.errors import Conflict, Invalid
 from rongcuo.common.packs import pack_of
 from rongcuo.engine.model import Text
 from rongcuo.registry.models import Role, RoleGrant
+from rongcuo.review import permissions as review_perm
 from rongcuo.review.models import Decision, Panel
 
 
@@ -35,7 +36,7 @@ def committee_decide(*, case: Case, actor: Any, decision: str, reasons: str, mem
     # Who decides is the pack's: the roles of its decision transitions (e.g. 深圳 组织决定 by the department).
     proc0 = case_sel.pack_procedure(pack_of(case))
     deciders = {r for t in proc0.transitions if t.records_decision for r in t.by}
-    perm.require_any(actor, case, deciders or {"committee"}, "作出集体审定", "record the collective decision")
+    perm.require_any(actor, case, deciders or review_perm.DECIDERS, "作出集体审定", "record the collective decision")
     case = case_svc.case_lock(case, expected_version)
     if decision not in ("exempt", "not_exempt"):
         raise Invalid("决定应为 exempt（免责）或 not_exempt（不予免责）", "decision must be exempt or not_exempt",
