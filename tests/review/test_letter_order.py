@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from rongcuo.audit.models import AuditEvent, AuditHead
-from rongcuo.audit.services import audit_verify
+from rongcuo.audit.selectors import audit_verify
 from rongcuo.cases import clock, letters
 from rongcuo.cases import services as svc
 from rongcuo.cases.models import Case

@@ -13,8 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from rongcuo.audit.models import AuditEvent
-from rongcuo.audit.services import audit_verify
+from rongcuo.audit import selectors as audit_selectors
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import selectors as sel
 from rongcuo.cases import services as svc
@@ -343,7 +342,7 @@ def cases_audit(request: HttpRequest, case_id: int) -> Any:
     case = perm.case_for(request.user, case_id)
     perm.require_any(request.user, case, {"caseworker", "auditor", "committee"}, "查看审计日志",
                      "read the audit trail", reading=True)
-    return AuditEvent.objects.filter(subject_type="cases.case", subject_id=str(case.pk))
+    return audit_selectors.events_of(case)
 
 
 @cases_router.post("/{case_id}/objections/{objection_id}/answer", response=ObjectionOut)
@@ -377,7 +376,7 @@ audit_router = Router(tags=["audit"])
 def audit_verify_api(request: HttpRequest) -> Any:
     if not (perm.is_admin(request.user) or perm.is_auditor(request.user)):
         raise Forbidden("仅限审计人员或管理员", "auditors and administrators only", field="role")
-    r = audit_verify()
+    r = audit_selectors.audit_verify()
     return {"ok": r.ok, "checked": r.checked, "first_broken": r.first_broken, "reason": r.reason}
 
 

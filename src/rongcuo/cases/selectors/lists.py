@@ -15,6 +15,7 @@ from django.db.models import Count, F, Q
 from rongcuo.cases import clock
 from rongcuo.cases import permissions as perm
 from rongcuo.cases.models import Case, Deadline, DeadlineStatus
+from rongcuo.cases.selectors import needs
 from rongcuo.cases.selectors.deadlines import deadline_state, due_soon_until
 from rongcuo.common import generations
 from rongcuo.common.errors import Invalid
@@ -34,10 +35,13 @@ DEADLINE_STATES = ("overdue", "due_soon", "on_track", "paused")
 _QUERIES = PreparedFamily()
 
 
-def _case_ids(user: Any, page: int, stage: str = "", outcome: str = "", q: str = "") -> Any:
+def _case_ids(user: Any, page: int, stage: str = "", outcome: str = "", q: str = "", awaiting: bool = False) -> Any:
     """The ids (as rows) of the work queue's page `page` of the cases the user may read, newest first, one more
-    than fit on a page (to know whether there is a next)."""
+    than fit on a page (to know whether there is a next); with `awaiting`, only those waiting for the user's
+    findings (`permissions.awaiting_q`)."""
     qs = perm.visible_cases(user)
+    if awaiting:
+        qs = qs.filter(perm.awaiting_q(user))
     if stage:
         qs = qs.filter(stage=stage)
     if outcome:
@@ -68,17 +72,20 @@ class WorkQueue:
     overdue: int
     due_soon: int
     calendar: Any
+    awaiting: int  # how many open cases wait for the user's findings
+    waiting_facts: dict[int, int]  # listed case id -> facts it waits for from the user (only cases that wait)
 
 
-def work_queue(user: Any, *, page: int = 1, stage: str = "", outcome: str = "", q: str = "") -> WorkQueue:
+def work_queue(user: Any, *, page: int = 1, stage: str = "", outcome: str = "", q: str = "",
+               awaiting: bool = False) -> WorkQueue:
     """The work queue's page for `user`. Reads only the listed columns: a bureau's queue may hold tens of thousands
     of cases, and the page must not load their determinations to show their numbers. The page's ids come first (the
     ids alone walk the primary key backwards and stop after a page), then only those rows; a search's pattern is not
     a key of the compiled queries, so a search builds its query as usual."""
     shape = perm.visibility_shape(user)
     chosen = {name: value for name, value in (("stage", stage), ("outcome", outcome)) if value}
-    if q:
-        ids = [r["id"] for r in _case_ids(user, page, q=q, **chosen)]
+    if q or awaiting:  # a search's pattern, or the cases waiting for the user: built as usual
+        ids = [r["id"] for r in _case_ids(user, page, q=q, awaiting=awaiting, **chosen)]
     else:
         ids = [r["id"] for r in _QUERIES(("ids", shape, tuple(chosen), page, WORK_PAGE), lambda: Prepared(
             lambda *keys: _case_ids(user, page, **dict(zip(chosen, keys, strict=True))),
@@ -112,7 +119,8 @@ def work_queue(user: Any, *, page: int = 1, stage: str = "", outcome: str = "", 
         "next", [c.pk for c in cases], lambda *pks: Deadline.objects.filter(status=DeadlineStatus.open, case__in=pks)
         .order_by(F("due_date").asc(nulls_last=True), "id").values(*DEADLINE_ROW_FIELDS))]
     return WorkQueue(cases=cases, has_next=len(ids) > WORK_PAGE, deadlines=deadlines, next_of_listed=next_of_listed,
-                     overdue=counts["overdue"], due_soon=counts["due_soon"], calendar=cal)
+                     overdue=counts["overdue"], due_soon=counts["due_soon"], calendar=cal,
+                     awaiting=needs.awaiting_cases(user).count(), waiting_facts=needs.awaiting_counts(user, listed))
 
 
 def case_rows(user: Any, filters: Mapping[str, str], fields: Iterable[str], *, limit: int,

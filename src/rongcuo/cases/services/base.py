@@ -8,10 +8,12 @@ from typing import Any
 from django.db.models import F
 
 from rongcuo.cases import permissions as perm
-from rongcuo.cases.models import Case
+from rongcuo.cases.models import Case, CaseNeed
 from rongcuo.cases.selectors import case_evaluate
 from rongcuo.common.errors import Conflict, Forbidden
+from rongcuo.engine.pack import Pack
 from rongcuo.engine.render import result_json
+from rongcuo.engine.tasks import needed_facts
 
 
 def case_lock(case: Case, expected_version: int | None, actor: Any = None) -> Case:
@@ -46,3 +48,16 @@ def case_redecide(case: Case) -> None:
     case.outcome = res.outcome
     case.determination = result_json(res)
     case.routed_to = "；".join(f"{r.handled_by.zh} {r.handled_by.en}" for r in res.routed_to)[:200]
+    case_needs_rebuild(case, res.pack, res.needed)
+
+
+def case_needs_rebuild(case: Case, pack: Pack, needed: list[str]) -> None:
+    """Store who may establish each fact the determination still needs (`CaseNeed`), replacing what was there."""
+    want = {(n.fact.id, p.value) for n in needed_facts(pack, needed) for p in n.parties}
+    have = set(CaseNeed.objects.filter(case=case).values_list("fact_id", "party"))
+    if want == have:
+        return
+    CaseNeed.objects.filter(case=case).exclude(
+        pk__in=[pk for pk, f, p in CaseNeed.objects.filter(case=case).values_list("pk", "fact_id", "party")
+                if (f, p) in want]).delete()
+    CaseNeed.objects.bulk_create([CaseNeed(case=case, fact_id=f, party=p) for f, p in sorted(want - have)])

@@ -15,13 +15,13 @@ from rongcuo.cases import permissions as perm
 from rongcuo.cases import selectors as sel
 from rongcuo.cases import services as svc
 from rongcuo.cases.models import Case, Disposition
+from rongcuo.cases.selectors import needs as needs_sel
 from rongcuo.cases.selectors import records
 from rongcuo.cases.views.common import (
     ACCEPT,
     AUDIT_ROLES,
     AUDIT_TEXT,
     DISPOSITION_TEXT,
-    FINDING_ORDER,
     UPLOAD_ROLES,
     case_or_404,
     deadline_table,
@@ -36,6 +36,16 @@ from rongcuo.common.presence import may_have
 from rongcuo.engine.model import FactType, Text
 from rongcuo.engine.pack import Pack
 from rongcuo.engine.render import OUTCOME_TEXT
+from rongcuo.engine.tasks import parties_of
+
+
+def _raw(fdef: Any, value: Any) -> str:
+    """A stored value as the fact form's input holds it (what `_posted_facts` reads back)."""
+    if fdef.type is FactType.bool:
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _fact_input(fdef: Any) -> str:
@@ -114,25 +124,28 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
         transitions.append({"t": t, "to": stage_label(pack, t.to), "unmet": pick(reason) if reason else "",
                             "disabled": bool(reason)})
 
-    may_record = set().union(*(perm.FINDING_ROLES.get(r, set()) for r in acting)) if acting else set()
-    finding_roles = [r for r in FINDING_ORDER if r in may_record]
+    # The facts this user establishes (the kinds of finding their roles are asked for; an administrator: all),
+    # needed ones first, each pre-filled with its current finding. Other parties' facts are listed read-only in
+    # "still needed, by whom".
+    asked = perm.parties_of(acting)
     fact_form = []
-    if is_open and finding_roles and pack:
+    if is_open and pack and (asked or "admin" in acting):
         for fid, fdef in pack.facts.items():
-            by = {e.value for e in fdef.established_by}
-            if "admin" in acting or by & set(finding_roles):
-                cur = current.get(fid)
-                fact_form.append({"def": fdef, "input": _fact_input(fdef), "needed": fid in needed,
-                                  "current": value_text(fdef, cur.value) if cur and cur.value is not None else "",
-                                  "roles": sorted(by & set(finding_roles))})
-        fact_form.sort(key=lambda x: (not x["needed"], x["def"].id not in current))
-        used = set().union(*(set(x["roles"]) for x in fact_form)) if fact_form else set()
-        finding_roles = [r for r in finding_roles if r in used] or finding_roles
+            by = [p.value for p in parties_of(fdef)]
+            kind = next((k for k in by if k in asked), by[0] if "admin" in acting and by else None)
+            if kind is None:
+                continue
+            cur = current.get(fid)
+            fact_form.append({"def": fdef, "input": _fact_input(fdef), "needed": fid in needed, "kind": kind,
+                              "current": value_text(fdef, cur.value) if cur and cur.value is not None else "",
+                              "raw": _raw(fdef, cur.value) if cur and cur.value is not None else ""})
+        fact_form.sort(key=lambda x: (not x["needed"], x["def"].id in current))
+    needs = needs_sel.case_needs(case, pack, roles) if is_open else []
 
     return {
         "case": case, "pack": pack, "roles": sorted(roles), "det": det, "facts": fact_rows, "history": history_rows,
         "evidence": evidence, "checklist": checklist, "timeline": timeline, "show_audit": show_audit,
-        "transitions": transitions, "fact_form": fact_form, "finding_roles": finding_roles,
+        "transitions": transitions, "fact_form": fact_form, "needs": needs,
         "can_upload": is_open and bool(acting & UPLOAD_ROLES),
         "materials": [(m.id, m.label) for s in (pack.procedure.stages if pack and pack.procedure else [])
                       for m in s.materials],
@@ -181,6 +194,13 @@ def case_transition(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("case", pk=case.pk)
 
 
+def _same(stored: Any, posted: Any) -> bool:
+    """Whether a posted value is the stored finding again (numbers compared as numbers, dates as text)."""
+    if isinstance(stored, int | float) and isinstance(posted, int | float) and not isinstance(stored, bool):
+        return float(stored) == float(posted)
+    return bool(stored == posted)
+
+
 def _posted_facts(request: HttpRequest, pack: Pack | None) -> dict[str, Any]:
     """Only the facts the user changed: blank means keep, "null" retracts (the fact becomes unknown)."""
     out: dict[str, Any] = {}
@@ -212,12 +232,19 @@ def _posted_facts(request: HttpRequest, pack: Pack | None) -> dict[str, Any]:
 @require_POST
 def case_facts(request: HttpRequest, pk: int) -> HttpResponse:
     case = case_or_404(request.user, pk)
-    facts = _posted_facts(request, pack_or_none(case))
+    pack = pack_or_none(case)
+    # The form is pre-filled with the current findings: only what differs from them is a new finding.
+    now = {f.fact_id: f.value for f in sel.current_facts(case).values()}
+    facts = {k: v for k, v in _posted_facts(request, pack).items()
+             if not (k in now and now[k] is not None and v is not None and _same(now[k], v))}
     ids = [int(x) for x in request.POST.getlist("evidence_ids") if x.isdigit()]
-    posted = {"facts": {k: request.POST.get(f"fact.{k}") for k in facts}, "role": request.POST.get("role", ""),
+    posted = {"facts": {k[5:]: v for k, v in request.POST.items() if k.startswith("fact.")},
               "note": request.POST.get("note", ""), "evidence_ids": ids}
     try:
-        case = svc.case_set_facts(case=case, actor=request.user, facts=facts, role=request.POST.get("role") or None,
+        if not facts:
+            raise Invalid("没有改动任何事实：请填写新的认定后再提交", "nothing was changed: enter a new finding first",
+                          field="facts")
+        case = svc.case_set_facts(case=case, actor=request.user, facts=facts,
                                   evidence_ids=ids, note=request.POST.get("note", ""),
                                   expected_version=posted_version(request))
     except ServiceError as exc:

@@ -25,8 +25,6 @@ from rongcuo.engine.pack import Pack, UnknownPack
 UPLOAD_ROLES = {"applicant", "host_unit_reviewer", "caseworker", "nsf_office", "expert", "admin"}
 AUDIT_ROLES = {"caseworker", "auditor", "committee", "admin"}  # as the API's audit endpoint
 # The order a finding role is offered in: the one a user most likely acts in first.
-FINDING_ORDER = ["applicant_declaration", "host_unit_attestation", "investigation_finding", "expert_panel_finding",
-                 "committee", "system_computed"]
 ACCEPT = ".pdf,.ofd,.docx,.xlsx,.jpg,.jpeg,.png"
 
 DISPOSITION_TEXT = {
@@ -105,7 +103,9 @@ def error_context(exc: ServiceError, form: str, pack: Pack | None = None, **extr
     label = FIELD_TEXT.get(field)
     if label is None and pack is not None and field in pack.facts:
         label = pack.facts[field].label
-    return {"form": form, "message": exc.en if lang() == "en" else exc.zh, "code": exc.code,
+    en = lang() == "en"
+    problems = {p["field"]: p["message"]["en" if en else "zh"] for p in getattr(exc, "problems", [])}
+    return {"form": form, "message": exc.en if en else exc.zh, "code": exc.code, "problems": problems,
             "status": exc.status, "field": field, "field_label": pick(label) if label else field,
             "stale": exc.code == "conflict" and field == "version", **extra}
 

@@ -56,7 +56,8 @@ def work(request: HttpRequest) -> HttpResponse:
     stage, outcome, q = request.GET.get("stage", ""), request.GET.get("outcome", ""), request.GET.get("q", "").strip()
     raw_page = request.GET.get("page", "1")
     page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) <= 100_000 else 1
-    queue = lists.work_queue(user, page=page, stage=stage, outcome=outcome, q=q)
+    awaiting = request.GET.get("view") == "awaiting"
+    queue = lists.work_queue(user, page=page, stage=stage, outcome=outcome, q=q, awaiting=awaiting)
     cases, cal = queue.cases, queue.calendar
     url_of = case_url_pattern(get_script_prefix()).format  # (the script prefix read once for the page's links)
     deadline_rows = deadline_table(queue.deadlines, cal)
@@ -79,8 +80,10 @@ def work(request: HttpRequest) -> HttpResponse:
             stage_text = stage_texts[(*key, c.stage)] = pick(stage_label(packs[key], c.stage))
         rows.append({"case": c, "url": url_of(c.pk), "next": next_due.get(c.pk), "stage_text": stage_text,
                      "pack_text": pack_texts[key], "outcome_text": outcome_texts.get(c.outcome, ""),
-                     "disposition_text": disposition_texts.get(c.disposition, "")})
-    keep = {k: v for k, v in (("stage", stage), ("outcome", outcome), ("q", q)) if v}
+                     "disposition_text": disposition_texts.get(c.disposition, ""),
+                     "waiting": queue.waiting_facts.get(c.pk, 0)})
+    keep = {k: v for k, v in (("view", "awaiting" if awaiting else ""), ("stage", stage), ("outcome", outcome),
+                              ("q", q)) if v}
     return render(request, "cases/work.html", {
         "rows": rows, "deadlines": deadline_rows, "stage": stage, "outcome": outcome, "q": q,
         "stages": _stage_options(user), "outcomes": list(OUTCOME_TEXT.items()),
@@ -89,7 +92,9 @@ def work(request: HttpRequest) -> HttpResponse:
         "prev_query": urlencode({**keep, "page": page - 1}), "next_query": urlencode({**keep, "page": page + 1}),
         "first_query": urlencode({**keep, "page": 1}),
         "more_deadlines": len(deadline_rows) == lists.WORK_DEADLINES,
-        "overdue": queue.overdue, "due_soon": queue.due_soon,
+        "overdue": queue.overdue, "due_soon": queue.due_soon, "awaiting": awaiting, "awaiting_count": queue.awaiting,
+        "all_query": urlencode({k: v for k, v in keep.items() if k != "view"}),
+        "awaiting_query": urlencode({**{k: v for k, v in keep.items() if k != "view"}, "view": "awaiting"}),
     })
 
 
