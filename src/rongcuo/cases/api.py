@@ -18,7 +18,8 @@ from rongcuo.cases import permissions as perm
 from rongcuo.cases import selectors as sel
 from rongcuo.cases import services as svc
 from rongcuo.cases.models import Case, Deadline, DeadlineStatus, Objection
-from rongcuo.cases.selectors import lists, records
+from rongcuo.cases.selectors import lists, needs, records
+from rongcuo.cases.selectors.record import pack_or_none
 from rongcuo.common.api import Whole, listed
 from rongcuo.common.errors import Forbidden, Invalid, NotFound, check_page
 from rongcuo.registry.models import Person, Project
@@ -129,6 +130,20 @@ class TransitionOut(Schema):
     unmet: str | None
 
 
+class NeededFactOut(Schema):
+    fact_id: str
+    label: dict[str, str]
+    question: dict[str, str]
+    clauses: list[str]
+
+
+class NeededOut(Schema):
+    party: str  # the kind of finding (established_by) that may establish these facts
+    label: dict[str, str]
+    yours: bool  # whether the signed-in user is asked for it
+    facts: list[NeededFactOut]
+
+
 class CaseDetailOut(CaseOut):
     failure_explanation: str
     facts: list[FactOut]
@@ -136,6 +151,7 @@ class CaseDetailOut(CaseOut):
     history: list[StageChangeOut]
     transitions: list[TransitionOut]
     roles: list[str]
+    needed: list[NeededOut]
 
 
 class FactsIn(Schema):
@@ -215,6 +231,12 @@ def _case_detail(case: Case, user: Any) -> dict[str, Any]:
                            "reason_required": t.reason_required, "possible": unmet is None, "unmet": unmet}
                           for t, unmet in sel.available_transitions(case, user)]
     out["roles"] = sorted(perm.roles_on_case(user, case))
+    out["needed"] = [{"party": g["party"], "label": g["label"].model_dump(), "yours": g["mine"],
+                      "facts": [{"fact_id": f["id"], "label": f["label"].model_dump(),
+                                 "question": f["question"].model_dump(), "clauses": [c.id for c in f["clauses"]]}
+                                for f in g["facts"]]}
+                     for g in needs.case_needs(case, pack_or_none(case), out["roles"])] \
+        if case.disposition == "open" else []
     return out
 
 
@@ -227,10 +249,15 @@ cases_router = Router(tags=["cases"])
 
 @cases_router.get("", response=list[CaseOut])
 def cases_list(request: HttpRequest, stage: str | None = None, outcome: str | None = None,
-               disposition: str | None = None, limit: int = 100, offset: int = 0) -> Any:
+               disposition: str | None = None, awaiting: bool = False, limit: int = 100, offset: int = 0) -> Any:
+    """The cases you may see, newest first; `awaiting=true`: only the open ones waiting for a finding you are
+    asked for (the work queue's "awaiting me")."""
     check_page(limit, offset)
     chosen = {name: value for name, value in (("stage", stage), ("outcome", outcome), ("disposition", disposition))
               if value}
+    if awaiting:
+        qs = needs.awaiting_cases(request.user).filter(**chosen).order_by("-id")[offset:offset + limit]
+        return listed(request, list(qs.values(*CaseOut.model_fields)))
     return listed(request, lists.case_rows(request.user, chosen, CaseOut.model_fields, limit=limit, offset=offset))
 
 

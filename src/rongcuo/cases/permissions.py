@@ -58,9 +58,24 @@ PARTIES_OF_ROLE: dict[str, tuple[str, ...]] = {
 STAGE_GATED_ROLES = ("expert", "committee")
 
 
-def parties_of(roles: set[str]) -> set[str]:
-    """The kinds of finding these roles are asked for."""
-    return {p for r in roles for p in PARTIES_OF_ROLE.get(r, ())}
+# Where a pack's procedure has no stage at which the experts (or the committee) act on the platform, the caseworker
+# records their findings as their clerk, and is asked for them.
+CLERKED = {"expert": "expert_panel_finding", "committee": "committee"}
+CLERKS = ("caseworker", "nsf_office")
+
+
+def clerked_parties(pack: Any) -> set[str]:
+    """The kinds of finding the caseworker records for a body that has no stage of its own in the pack's procedure."""
+    stages = pack.procedure.stages if pack is not None and pack.procedure else []
+    return {party for role, party in CLERKED.items() if not any(role in s.actors for s in stages)}
+
+
+def parties_of(roles: set[str], pack: Any = None) -> set[str]:
+    """The kinds of finding these roles are asked for (under `pack`, with what a caseworker records as clerk)."""
+    out = {p for r in roles for p in PARTIES_OF_ROLE.get(r, ())}
+    if pack is not None and roles & set(CLERKS):
+        out |= clerked_parties(pack)
+    return out
 
 def nsf_bureaus(user: Any) -> set[int]:
     """Bureaus whose routed cases this user handles as an NSF-office caseworker."""
@@ -269,6 +284,17 @@ def awaiting_q(user: Any) -> Q:
     def need(role: str) -> Q:
         return Q(Exists(CaseNeed.objects.filter(case=OuterRef("pk"), party__in=PARTIES_OF_ROLE[role])))
 
+    def clerked() -> Q:  # the panel's or committee's findings a caseworker records where those bodies have no stage
+        from rongcuo.common.packs import registry
+
+        q = Q(pk__in=[])
+        for pack in registry().all():
+            parties = sorted(clerked_parties(pack))
+            if parties:
+                q |= Q(pack_id=pack.id, pack_version=pack.version) & Q(Exists(CaseNeed.objects.filter(
+                    case=OuterRef("pk"), party__in=parties)))
+        return q
+
     none = Q(pk__in=[])
     if not getattr(user, "is_authenticated", False):
         return none
@@ -281,10 +307,10 @@ def awaiting_q(user: Any) -> Q:
         q |= Q(host_unit_id__in=sorted(units)) & need("host_unit_reviewer")
     bureaus = org_ids(user, Role.caseworker, OrgKind.bureau)
     if bureaus:
-        q |= Q(bureau_id__in=sorted(bureaus)) & need("caseworker")
+        q |= Q(bureau_id__in=sorted(bureaus)) & (need("caseworker") | clerked())
     nsf = nsf_bureaus(user)
     if nsf:
-        q |= Q(bureau_id__in=sorted(nsf)) & ~Q(routed_to="") & need("nsf_office")
+        q |= Q(bureau_id__in=sorted(nsf)) & ~Q(routed_to="") & (need("nsf_office") | clerked())
     committees = org_ids(user, Role.committee)
     if committees:
         q |= Q(bureau_id__in=sorted(committees)) & _acting_stages("committee") & need("committee")
@@ -313,4 +339,7 @@ def asked_parties(user: Any) -> set[str]:
         roles.add("committee")
     if _assigned(user):
         roles.add("expert")
-    return parties_of(roles)
+    out = parties_of(roles)
+    if roles & set(CLERKS):
+        out |= set(CLERKED.values())  # recorded as clerk under some packs (counted only on cases that wait)
+    return out

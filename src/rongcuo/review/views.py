@@ -22,8 +22,9 @@ from rongcuo.cases import permissions as perm
 from rongcuo.cases import selectors as case_sel
 from rongcuo.cases import services as case_svc
 from rongcuo.cases.models import Case, Disposition, Objection, ObjectionStatus
+from rongcuo.cases.selectors.record import pack_or_none
 from rongcuo.cases.views.case import refused
-from rongcuo.cases.views.common import case_or_404, error_context, pack_or_none, posted_version
+from rongcuo.cases.views.common import case_or_404, error_context, posted_version
 from rongcuo.common.errors import Invalid, ServiceError
 from rongcuo.common.explain import determination_view, stage_label, value_text
 from rongcuo.common.i18n import pick, tr

@@ -31,7 +31,7 @@ def case_needs(case: Case, pack: Pack | None, roles: Iterable[str]) -> list[dict
     it serves. Empty when the determination is settled or the pack is not loaded."""
     if pack is None or not case.determination:
         return []
-    mine = perm.parties_of(set(roles) - perm.READ_ONLY_ROLES)
+    mine = perm.parties_of(set(roles) - perm.READ_ONLY_ROLES, pack)
     return [{"party": g.party.value, "label": g.label, "who": PARTY_WHO[g.party.value], "mine": g.party.value in mine,
              "facts": [{"id": f.fact.id, "label": f.fact.label, "question": f.fact.question, "clauses": f.clauses,
                         "shared": len(f.parties) > 1} for f in g.facts]}

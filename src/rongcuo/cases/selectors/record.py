@@ -11,7 +11,7 @@ from rongcuo.common.packs import pack_of
 from rongcuo.engine.decide import Result, decide
 from rongcuo.engine.facts import parse_facts
 from rongcuo.engine.model import Procedure, Stage
-from rongcuo.engine.pack import Pack
+from rongcuo.engine.pack import Pack, UnknownPack
 
 
 def pack_procedure(pack: Pack) -> Procedure:
@@ -55,3 +55,11 @@ def application_materials(pack: Pack) -> list[Any]:
     """The materials an application is filed with: those of the first stage of the pack's procedure."""
     proc = pack.procedure
     return list(proc.stages[0].materials) if proc and proc.stages else []
+
+
+def pack_or_none(case: Case) -> Pack | None:
+    """The pack version the case was filed under, or None when it is no longer loaded."""
+    try:
+        return pack_of(case)
+    except UnknownPack:
+        return None

@@ -47,7 +47,7 @@ def case_set_facts(*, case: Case, actor: Any, facts: Mapping[str, Any], role: st
         raise Forbidden(f"您不能以“{role_text(role).zh}”的身份认定事实（可用：{'、'.join(x.zh for x in allowed)}）",
                         f"you may not record findings as “{role_text(role).en}” (you may: "
                         f"{', '.join(x.en for x in allowed)})", field="role")
-    asked = perm.parties_of(roles - perm.READ_ONLY_ROLES)
+    asked = perm.parties_of(roles - perm.READ_ONLY_ROLES, pack)
     roles_of: dict[str, str] = {}
     problems: list[tuple[str, str, str]] = []
     not_theirs = 0

@@ -17,7 +17,8 @@ from rongcuo.cases import permissions as perm
 from rongcuo.cases import selectors as sel
 from rongcuo.cases import services as svc
 from rongcuo.cases.models import Deadline, DeadlineStatus, Disposition
-from rongcuo.cases.views.common import ACCEPT, DISPOSITION_TEXT, deadline_table, error_context, pack_or_none
+from rongcuo.cases.selectors.record import pack_or_none
+from rongcuo.cases.views.common import ACCEPT, DISPOSITION_TEXT, deadline_table, error_context
 from rongcuo.common.errors import Invalid, NotFound, ServiceError
 from rongcuo.common.explain import stage_label
 from rongcuo.common.i18n import pick, tr

@@ -17,6 +17,7 @@ from rongcuo.cases import services as svc
 from rongcuo.cases.models import Case, Disposition
 from rongcuo.cases.selectors import needs as needs_sel
 from rongcuo.cases.selectors import records
+from rongcuo.cases.selectors.record import pack_or_none
 from rongcuo.cases.views.common import (
     ACCEPT,
     AUDIT_ROLES,
@@ -26,7 +27,6 @@ from rongcuo.cases.views.common import (
     case_or_404,
     deadline_table,
     error_context,
-    pack_or_none,
     posted_version,
 )
 from rongcuo.common.errors import Invalid, NotFound, ServiceError
@@ -127,7 +127,7 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
     # The facts this user establishes (the kinds of finding their roles are asked for; an administrator: all),
     # needed ones first, each pre-filled with its current finding. Other parties' facts are listed read-only in
     # "still needed, by whom".
-    asked = perm.parties_of(acting)
+    asked = perm.parties_of(acting, pack)
     fact_form = []
     if is_open and pack and (asked or "admin" in acting):
         for fid, fdef in pack.facts.items():

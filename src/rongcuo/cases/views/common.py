@@ -18,9 +18,8 @@ from rongcuo.cases import selectors as sel
 from rongcuo.cases.models import Case
 from rongcuo.common.errors import NotFound, ServiceError
 from rongcuo.common.i18n import lang, pick
-from rongcuo.common.packs import pack_of
 from rongcuo.engine.model import Text
-from rongcuo.engine.pack import Pack, UnknownPack
+from rongcuo.engine.pack import Pack
 
 UPLOAD_ROLES = {"applicant", "host_unit_reviewer", "caseworker", "nsf_office", "expert", "admin"}
 AUDIT_ROLES = {"caseworker", "auditor", "committee", "admin"}  # as the API's audit endpoint
@@ -89,13 +88,6 @@ def case_or_404(user: Any, pk: int) -> Case:
         return perm.case_for(user, pk)
     except NotFound:
         raise Http404("no such case") from None
-
-
-def pack_or_none(case: Case) -> Pack | None:
-    try:
-        return pack_of(case)
-    except UnknownPack:
-        return None
 
 
 def error_context(exc: ServiceError, form: str, pack: Pack | None = None, **extra: Any) -> dict[str, Any]:

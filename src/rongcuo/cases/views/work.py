@@ -12,7 +12,8 @@ from django.urls import get_script_prefix
 
 from rongcuo.cases import permissions as perm
 from rongcuo.cases.selectors import lists
-from rongcuo.cases.views.common import DISPOSITION_TEXT, case_url_pattern, deadline_table, pack_or_none
+from rongcuo.cases.selectors.record import pack_or_none
+from rongcuo.cases.views.common import DISPOSITION_TEXT, case_url_pattern, deadline_table
 from rongcuo.common.explain import stage_label
 from rongcuo.common.i18n import pick
 from rongcuo.common.packs import registry
