@@ -56,10 +56,13 @@ class ReviewIn(Schema):
 class DecisionIn(Schema):
     decision: str
     reasons: str = ""
-    members_present: list[str]
-    votes: dict[str, str] = {}
     clauses: list[str] | None = None
     version: Whole | None = None
+
+
+class VoteIn(Schema):
+    vote: str
+    reasons: str
 
 
 class FulfilIn(Schema):
@@ -137,18 +140,45 @@ def panel_conclude(request: HttpRequest, case_id: int) -> Any:
 
 @router.post("/{case_id}/decision", response={201: dict})
 def decide(request: HttpRequest, case_id: int, payload: DecisionIn) -> Any:
+    """Take the collective decision the members' votes carry (quorum and majority as on the committee page)."""
     case = perm.case_for(request.user, case_id)
     d = svc.committee_decide(case=case, actor=request.user, decision=payload.decision, reasons=payload.reasons,
-                             members_present=payload.members_present, votes=payload.votes, clauses=payload.clauses,
-                             expected_version=payload.version)
+                             clauses=payload.clauses, expected_version=payload.version)
     return Status(201, _decision_out(d))
 
 
 def _decision_out(d: Any) -> dict[str, Any]:
     return {"decision": d.decision, "engine_outcome": d.engine_outcome, "departs_from_engine": d.departs_from_engine,
-            "reasons": d.reasons, "clauses": d.clauses, "members_present": d.members_present, "votes": d.votes,
+            "reasons": d.reasons, "clauses": d.clauses, "members": [m["name"] for m in d.members], "rule": d.rule,
+            "votes": [_vote_out(v) for v in d.vote_records.order_by("cast_at", "id")],
             "decided_on": d.decided_on, "pack_hash": d.determination["pack"]["content_hash"],
             "panel_findings": d.panel_findings}
+
+
+def _vote_out(v: Any) -> dict[str, Any]:
+    return {"id": v.id, "member": v.member_name, "vote": v.vote, "reasons": v.reasons, "cast_at": v.cast_at,
+            "replaced": v.replaced_at is not None}
+
+
+@router.post("/{case_id}/votes", response={201: dict})
+def vote(request: HttpRequest, case_id: int, payload: VoteIn) -> Any:
+    """A committee member's own vote with reasons: exempt (agree), not_exempt (disagree) or abstain. A second
+    vote before the decision replaces the first (kept, marked replaced)."""
+    case = perm.case_for(request.user, case_id)
+    return Status(201, _vote_out(svc.committee_vote(case=case, actor=request.user, vote=payload.vote,
+                                                    reasons=payload.reasons)))
+
+
+@router.get("/{case_id}/votes")
+def votes(request: HttpRequest, case_id: int) -> Any:
+    """The committee, the rule, the tally and every vote of the round now open (before the decision)."""
+    case = perm.case_for(request.user, case_id)
+    perm.require_any(request.user, case, {"committee", "caseworker", "nsf_office", "auditor"},
+                     "查看集体审议表决", "read the committee's votes", reading=True)
+    tally = svc.committee_tally(case)
+    return {"members": [m.name for m in tally.members], "rule": tally.record(),
+            "quorum_met": tally.quorum_met, "carries": tally.result,
+            "votes": [_vote_out(v) for v in svc.open_votes(case)]}
 
 
 @router.get("/{case_id}/decision")

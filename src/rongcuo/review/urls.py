@@ -3,7 +3,7 @@ the public notices."""
 
 from django.urls import path
 
-from rongcuo.review import notice_views
+from rongcuo.review import committee_views, notice_views
 from rongcuo.review import views as review_views
 
 urlpatterns = [
@@ -26,5 +26,6 @@ urlpatterns = [
     path("expert/cases/<int:pk>/review/", review_views.expert_review, name="expert_review"),
     path("expert/cases/<int:pk>/decline/", review_views.expert_decline, name="expert_decline"),
     # The collective decision.
-    path("committee/cases/<int:pk>/", review_views.committee_case, name="committee_case"),
+    path("committee/cases/<int:pk>/", committee_views.committee_case, name="committee_case"),
+    path("committee/cases/<int:pk>/vote/", committee_views.committee_vote, name="committee_vote"),
 ]
