@@ -81,7 +81,7 @@ def test_members_vote_in_person_and_the_decision_follows_the_majority(world, as_
     assert _stored(cid) == stored
 
     # A second vote by the same member replaces the first; the first stays in the record, marked replaced.
-    code, v2 = as_user("zj_committee2").post(f"/cases/{cid}/votes", {"vote": "exempt",
+    code, _ = as_user("zj_committee2").post(f"/cases/{cid}/votes", {"vote": "exempt",
                                                                      "reasons": "经核对原件，补记不影响真实性。"})
     assert code == 201
     code, round_ = zj.get(f"/cases/{cid}/votes")

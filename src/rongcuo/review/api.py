@@ -18,7 +18,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as case_svc
-from rongcuo.cases.models import Case, Disposition, Objection
+from rongcuo.cases.models import Case, Disposition
 from rongcuo.common import generations
 from rongcuo.common.api import Whole
 from rongcuo.common.errors import Invalid, NotFound, ServiceError, check_page
@@ -379,24 +379,85 @@ class ObjectionIn(Schema):
     text: str
 
 
+class ObjectionLookupIn(Schema):
+    receipt_number: str
+    lookup_code: str
+
+
 OBJECTION_LIMIT = (5, 600)  # at most 5 objections per client address (security.client_address) per 10 minutes
+LOOKUP_LIMIT = (20, 600)  # at most 20 status look-ups per address per 10 minutes: guessing codes goes nowhere
 
 
-def objection_rate_limit(request: HttpRequest) -> None:
-    key = f"objection:{client_address(request)}"
-    n = cache.get_or_set(key, 0, OBJECTION_LIMIT[1])
-    if n >= OBJECTION_LIMIT[0]:
-        raise TooManyRequests("提交过于频繁，请稍后再试", "too many objections from this address; try again later",
-                              field="contact")
+def _limited(request: HttpRequest, what: str, limit: tuple[int, int], field: str) -> None:
+    key = f"{what}:{client_address(request)}"
+    n = cache.get_or_set(key, 0, limit[1])
+    if n >= limit[0]:
+        raise TooManyRequests("提交过于频繁，请稍后再试", "too many requests from this address; try again later",
+                              field=field)
     cache.incr(key)
 
 
-@public.post("/{case_id}/objections", auth=None, response={201: dict})
-def object_to(request: HttpRequest, case_id: int, payload: ObjectionIn) -> Any:
+def objection_rate_limit(request: HttpRequest) -> None:
+    _limited(request, "objection", OBJECTION_LIMIT, "contact")
+
+
+def lookup_rate_limit(request: HttpRequest) -> None:
+    _limited(request, "objection-lookup", LOOKUP_LIMIT, "lookup_code")
+
+
+def filed_out(filed: Any) -> dict[str, Any]:
+    o = filed.objection
+    return {"id": o.id, "receipt_number": o.receipt_number, "lookup_code": filed.lookup_code, "status": o.status,
+            "filed_at": o.filed_at, "answer_due": o.answer_due, "answer_due_provisional": o.answer_due_provisional,
+            "attachments": [a.original_name for a in o.attachments.all()]}
+
+
+# Filing is JSON {"name", "contact", "text"} or a form (multipart/form-data) with the same fields and up to five
+# `attachments`, each checked as evidence is.
+OBJECTION_JSON = {"requestBody": {"content": {"application/json": {"schema": {
+    "title": "ObjectionIn", "type": "object", "required": ["name", "contact", "text"],
+    "properties": {k: {"type": "string"} for k in ("name", "contact", "text")}}}}}}
+
+
+@public.post("/{case_id}/objections", auth=None, response={201: dict}, openapi_extra=OBJECTION_JSON)
+def object_to(request: HttpRequest, case_id: int, name: Form[str] = "", contact: Form[str] = "",
+              text: Form[str] = "", attachments: File[list[UploadedFile]] | None = None) -> Any:
+    """File an objection to a decision under notice: the answer gives the receipt number, the lookup code (shown
+    this once; only its hash is kept) and the day by which the objection will be answered."""
     case = Case.objects.filter(pk=case_id).first()
     if case is None or not notice_cases(case_id=case_id):
         raise NotFound("该案件不在公示期内", "no such case under public notice", field="case_id")
+    if request.content_type == "application/json":
+        payload = _json(request, ObjectionIn)
+        name, contact, text, attachments = payload.name, payload.contact, payload.text, None
     objection_rate_limit(request)
-    o: Objection = case_svc.objection_file(case=case, name=payload.name, contact=payload.contact, text=payload.text)
-    return Status(201, {"id": o.id, "status": o.status, "filed_at": o.filed_at})
+    filed = case_svc.objection_file(case=case, name=name, contact=contact, text=text, attachments=attachments or [])
+    return Status(201, filed_out(filed))
 
+
+def status_out(view: Any) -> dict[str, Any]:
+    return {"receipt_number": view.receipt_number, "filed_on": view.filed_on, "status": view.status,
+            "answer_due": view.answer_due, "answer_due_provisional": view.answer_due_provisional,
+            "answer": view.answer, "sustained": view.sustained, "answered_on": view.answered_on}
+
+
+@public.post("/objections/status", auth=None)
+def objection_status(request: HttpRequest, payload: ObjectionLookupIn) -> Any:
+    """An objection's status and answer, for whoever holds its receipt number and lookup code (nothing about the
+    objector or other objections; a wrong number or code is 404 either way; look-ups are rate-limited)."""
+    lookup_rate_limit(request)
+    return status_out(case_svc.objection_lookup(receipt_number=payload.receipt_number,
+                                                lookup_code=payload.lookup_code))
+
+
+def _json(request: HttpRequest, schema: Any) -> Any:
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        raise Invalid("请求格式有误（请发送合法的 JSON）", "malformed request (send valid JSON)",
+                      field="body") from None
+    try:
+        return schema.model_validate(data)
+    except PydanticValidationError as exc:
+        missing = next((str(e["loc"][0]) for e in exc.errors() if e.get("loc")), "body")
+        raise Invalid("此项必填，应为文字", "this field is required, as text", field=missing) from None

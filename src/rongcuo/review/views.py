@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as case_svc
-from rongcuo.cases.models import Case, Disposition, Objection
+from rongcuo.cases.models import Case, Disposition, Objection, ObjectionAttachment
 from rongcuo.cases.views.case import refused
 from rongcuo.cases.views.common import case_or_404, error_context, pack_or_none
 from rongcuo.common.errors import Invalid, ServiceError
@@ -128,7 +128,8 @@ def case_review_context(case: Case, roles: set[str], pack: Pack | None) -> dict[
             }
     notice = pack.procedure.public_notice if pack and pack.procedure else None
     if roles & OBJECTION_VIEW_ROLES and notice and notice.objections:  # objections come only through a notice
-        objections = list(case.objections.select_related("answered_by").order_by("filed_at", "id")) \
+        objections = list(case.objections.select_related("answered_by").prefetch_related("attachments")
+                          .order_by("filed_at", "id")) \
             if may_have(case, "objections") else []
         if objections or case.stage == notice.stage:
             ctx["objections"] = objections
@@ -250,6 +251,19 @@ def objection_answer(request: HttpRequest, pk: int, objection_pk: int) -> HttpRe
                                  s=tr("成立", "sustained") if answered.sustained
                                  else tr("不成立", "not sustained")))
     return redirect(reverse("case", args=[pk]) + "#objections-form")
+
+
+@login_required
+def objection_attachment(request: HttpRequest, pk: int, objection_pk: int, attachment_pk: int) -> FileResponse:
+    """A document filed with an objection, for those who read the case's objections."""
+    case = case_or_404(request.user, pk)
+    if not perm.roles_on_case(request.user, case) & OBJECTION_VIEW_ROLES:
+        raise Http404("no such attachment")
+    att = ObjectionAttachment.objects.filter(pk=attachment_pk, objection_id=objection_pk,
+                                             objection__case=case).first()
+    if att is None:
+        raise Http404("no such attachment")
+    return FileResponse(att.file.open("rb"), as_attachment=True, filename=att.original_name)
 
 
 @login_required
@@ -427,6 +441,6 @@ def expert_decline(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("expert_home")
 
 
-__all__ = ["case_review_context", "decision_stage", "expert_decline", "expert_home",
-           "expert_review", "letter_download", "objection_answer", "obligation_fulfil", "panel_conclude",
+__all__ = ["case_review_context", "decision_stage", "expert_decline", "expert_home", "expert_review",
+           "letter_download", "objection_answer", "objection_attachment", "obligation_fulfil", "panel_conclude",
            "panel_draw", "panel_override", "panel_summary", "panel_withdraw"]

@@ -48,7 +48,16 @@ from rongcuo.cases.services.drafts import (
 from rongcuo.cases.services.evidence import evidence_store, evidence_upload
 from rongcuo.cases.services.facts import case_set_facts
 from rongcuo.cases.services.filing import case_create, case_update
-from rongcuo.cases.services.objections import contact_valid, expert_assign, objection_answer, objection_file
+from rongcuo.cases.services.objections import (
+    FiledObjection,
+    ObjectionStatusView,
+    contact_valid,
+    expert_assign,
+    objection_answer,
+    objection_answer_period,
+    objection_file,
+    objection_lookup,
+)
 from rongcuo.cases.services.transitions import available_transitions, case_transition
 
 
@@ -59,6 +68,8 @@ def today() -> dt.date:
 
 __all__ = [
     "MAX_DRAFTS_PER_APPLICANT",
+    "FiledObjection",
+    "ObjectionStatusView",
     "application_file",
     "application_materials",
     "available_transitions",
@@ -88,7 +99,9 @@ __all__ = [
     "expert_assign",
     "limit_days",
     "objection_answer",
+    "objection_answer_period",
     "objection_file",
+    "objection_lookup",
     "pack_procedure",
     "today",
 ]
