@@ -421,7 +421,7 @@ OBJECTION_JSON = {"requestBody": {"content": {"application/json": {"schema": {
 
 @public.post("/{case_id}/objections", auth=None, response={201: dict}, openapi_extra=OBJECTION_JSON)
 def object_to(request: HttpRequest, case_id: int, name: Form[str] = "", contact: Form[str] = "",
-              text: Form[str] = "", attachments: File[list[UploadedFile]] | None = None) -> Any:
+              text: Form[str] = "", attachments: File[list[UploadedFile]] = None) -> Any:  # type: ignore[assignment]
     """File an objection to a decision under notice: the answer gives the receipt number, the lookup code (shown
     this once; only its hash is kept) and the day by which the objection will be answered."""
     case = Case.objects.filter(pk=case_id).first()
@@ -430,6 +430,8 @@ def object_to(request: HttpRequest, case_id: int, name: Form[str] = "", contact:
     if request.content_type == "application/json":
         payload = _json(request, ObjectionIn)
         name, contact, text, attachments = payload.name, payload.contact, payload.text, None
+    else:
+        attachments = request.FILES.getlist("attachments")
     objection_rate_limit(request)
     filed = case_svc.objection_file(case=case, name=name, contact=contact, text=text, attachments=attachments or [])
     return Status(201, filed_out(filed))
