@@ -179,3 +179,27 @@ def test_committee_rules_in_a_pack_are_checked_when_it_loads() -> None:
     with pytest.raises(ValidationError, match="not a share"):
         CommitteeRules(majority="half")
     assert CommitteeRules(quorum="2/3").quorum == "2/3"
+
+
+def test_an_administrator_keeps_the_committee_in_the_admin(world, as_user, today) -> None:
+    from django.test import Client
+
+    from rongcuo.registry.models import Person, RoleGrant
+
+    cid, _, _ = _at_decision(world, as_user, today)
+    newcomer = user("zj_newcomer")
+    admin = Client()
+    admin.force_login(world.users["admin"])
+    r = admin.post("/admin/registry/rolegrant/add/", {"user": newcomer.pk, "role": "committee",
+                                                     "organisation": world.orgs["zj_dept"].pk})
+    assert r.status_code == 302, r.content.decode()[:500]
+    r = admin.post("/admin/registry/person/add/", {"name": "王新", "title": "处长", "unit": world.orgs["zj_dept"].pk,
+                                                   "user": newcomer.pk})
+    assert r.status_code == 302 and Person.objects.get(user=newcomer).name == "王新"
+    assert "王新" in [m.name for m in svc.committee_roster(Case.objects.get(pk=cid))]
+    grant = RoleGrant.objects.get(user=newcomer, role="committee")
+    assert admin.post(f"/admin/registry/rolegrant/{grant.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert "王新" not in [m.name for m in svc.committee_roster(Case.objects.get(pk=cid))]
+    assert [e.action for e in AuditEvent.objects.filter(action__in=["role_grant.save", "role_grant.delete",
+                                                                    "person.save"]).order_by("id")] == [
+        "role_grant.save", "person.save", "role_grant.delete"]
