@@ -94,3 +94,15 @@ def panel_review(world, caseworker, cid: int, *, findings: dict, size: int | Non
 
 DILIGENT = {"followed_strategic_direction": True, "followed_decision_procedure": True, "sought_private_gain": False,
             "acted_proactively": True, "corrected_proactively": True}
+
+
+def committee_votes(world: World, cid: int, bureau: str, votes: list[str] | str,
+                    reasons: str = "依调查核实和专家评审意见表决。") -> None:
+    """The bureau's demo committee members ("sz", "zj", "yn") vote through the API, in member order: `votes` is
+    one vote for every member, or a list (a shorter list leaves the rest silent)."""
+    from rongcuo.demo.world import COMMITTEES
+
+    members = [u for u, _, _ in COMMITTEES[bureau]]
+    for username, vote in zip(members, [votes] * len(members) if isinstance(votes, str) else votes, strict=False):
+        code, v = Api(world.users[username]).post(f"/cases/{cid}/votes", {"vote": vote, "reasons": reasons})
+        assert code == 201, v

@@ -1,7 +1,8 @@
 """Journey: a Zhejiang committee member opens a case awaiting the collective decision from its case page, sees
-the engine's determination and trace beside the panel's findings, is refused a departure from the engine
-without reasons (the service's message beside the reasons field), and records the decision with attendance,
-votes, reasons and the clauses relied on (prefilled with the engine's decisive clauses)."""
+the engine's determination and trace beside the panel's findings, finds the decision form with nothing chosen,
+is refused a decision without quorum, records their own vote with reasons (refused without), sees a second
+member's vote carry the majority, is refused a decision the votes do not carry, and records the decision; the
+record lists every vote by the member's name."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from rongcuo.cases import services as svc
 from rongcuo.cases.models import Case
+from rongcuo.review import services as review_svc
 
 from .support import shot
 
@@ -38,23 +40,48 @@ def test_committee_decides(site: Any, demo: dict[str, Case], new_page: Any) -> N
     assert left and right and right["x"] > left["x"] + 200 and abs(right["y"] - left["y"]) < 5  # side by side
     ticked = page.locator("input[name=clauses]:checked")
     assert sorted(ticked.evaluate_all("els => els.map(e => e.value)")) == sorted(decisive)
-    assert page.get_by_label(re.compile("出席 zj_committee")).is_checked()
+    assert page.locator("input[name=decision]:checked").count() == 0  # nothing chosen in advance
+    beside = page.locator("aside[aria-labelledby='beside-head']")
+    assert "免责" in beside.locator(".badge").inner_text() and beside.locator("table.scores tr").count() == 6
+    form, aside = page.locator(f"form[action$='/committee/cases/{case.pk}/']").bounding_box(), beside.bounding_box()
+    assert form and aside and aside["x"] > form["x"] + 200  # beside the decision form
+    assert "平台默认" in page.locator("section[aria-labelledby='votes-head']").inner_text()
     shot(page, "committee-page")
 
-    # Departing from the engine without reasons is refused, with the service's message beside the field.
-    page.get_by_role("radio", name="不予免责").check()
-    page.get_by_label(re.compile("表决：zj_committee")).select_option("not_exempt")
+    # No choice, then no quorum: refused beside the decision, nothing recorded.
     with page.expect_response(lambda r: r.request.method == "POST") as resp:
         page.get_by_role("button", name="记录集体审定").click()
-    assert resp.value.status == 400
-    assert "必须书面说明理由" in page.locator("#reasons-error").inner_text()
-    assert page.get_by_label("理由", exact=True).get_attribute("aria-invalid") == "true"
-    assert page.evaluate("document.activeElement.id") == "error-summary"
-    assert page.get_by_role("radio", name="不予免责").is_checked()  # the choice is kept
-    shot(page, "committee-refused-without-reasons", full_page=False)
-
+    assert resp.value.status == 400 and "请选择决定" in page.locator("#decision-error").inner_text()
     page.get_by_role("radio", name=re.compile("^免责")).check()
-    page.get_by_label(re.compile("表决：zj_committee")).select_option("exempt")
+    with page.expect_response(lambda r: r.request.method == "POST") as resp:
+        page.get_by_role("button", name="记录集体审定").click()
+    assert resp.value.status == 409 and "法定人数" in page.locator("#decision-error").inner_text()
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+
+    # The member's own vote: refused without reasons, then recorded.
+    page.get_by_role("radio", name="同意免责", exact=True).check()
+    with page.expect_response(lambda r: r.request.method == "POST") as resp:
+        page.get_by_role("button", name="记录我的表决").click()
+    assert resp.value.status == 400 and "表决理由" in page.locator("#vote-reasons-error").inner_text()
+    assert page.get_by_role("radio", name="同意免责", exact=True).is_checked()  # the choice is kept
+    page.get_by_label("表决理由").fill("专家组认定原始记录证明已勤勉尽责。")
+    page.get_by_role("button", name="记录我的表决").click()
+    assert "您的表决已记录：同意免责" in page.locator(".messages").inner_text()
+    votes = page.locator("section[aria-labelledby='votes-head']")
+    assert "钱志远" in votes.inner_text() and "未达法定人数" in votes.inner_text()
+    review_svc.committee_vote(case=case, actor=site.world.users["zj_committee2"], vote="exempt",
+                              reasons="技术路线失误属探索性风险。")
+    page.reload()
+    assert "表决形成多数：免责" in page.locator("section[aria-labelledby='votes-head']").inner_text()
+    shot(page, "committee-votes", full_page=False)
+
+    # A decision the votes do not carry is refused; the one they carry is recorded.
+    page.get_by_role("radio", name="不予免责").check()
+    page.get_by_label("理由", exact=True).fill("x")
+    with page.expect_response(lambda r: r.request.method == "POST") as resp:
+        page.get_by_role("button", name="记录集体审定").click()
+    assert resp.value.status == 409 and "多数" in page.locator("#decision-error").inner_text()
+    page.get_by_role("radio", name=re.compile("^免责")).check()
     page.get_by_label("理由", exact=True).fill("技术路线选择失误属探索性风险，专家组认定原始记录证明已勤勉尽责。")
     page.get_by_role("button", name="记录集体审定").click()
     assert page.url.endswith(f"/cases/{case.pk}/")
@@ -63,6 +90,9 @@ def test_committee_decides(site: Any, demo: dict[str, Case], new_page: Any) -> N
     case.refresh_from_db()
     d = case.decision
     assert d.decision == "exempt" and not d.departs_from_engine and sorted(d.clauses) == sorted(decisive)
-    assert d.members_present == ["zj_committee"] and d.votes == {"zj_committee": "exempt"}
+    assert [(v.member_name, v.vote) for v in d.vote_records.all()] == [("钱志远", "exempt"), ("孙丽华", "exempt")]
     assert d.panel_findings and d.panel_findings["findings"]["original_records_prove_diligence"] is True
+    page.goto(site.url(f"/committee/cases/{case.pk}/"))
+    record = page.locator("section[aria-labelledby='record-head']").inner_text()
+    assert "钱志远" in record and "孙丽华" in record and "冯卫东" in record and "zj_committee" not in record
     shot(page, "committee-decided", full_page=False)

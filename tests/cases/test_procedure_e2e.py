@@ -10,7 +10,7 @@ from django.utils import translation
 
 from rongcuo.common.i18n import pick
 from rongcuo.workdays.services import calendar_load_file
-from tests.factories import file_case, panel_review
+from tests.factories import committee_votes, file_case, panel_review
 
 DILIGENT = {"followed_strategic_direction": True, "followed_decision_procedure": True, "sought_private_gain": False,
             "acted_proactively": True, "corrected_proactively": True}
@@ -67,7 +67,7 @@ def test_zhejiang_case_from_application_to_public_notice(world, as_user, today) 
     assert code == 200 and case["stage"] == "collective_decision"
 
     today.set(dt.date(2025, 9, 26))
-    code, err = committee.post(f"/cases/{cid}/decision", {"decision": "exempt", "members_present": ["zj_committee"]})
+    code, err = committee.post(f"/cases/{cid}/decision", {"decision": "exempt"})
     assert code == 409 and err["message"] == {  # the facts still needed by their labels, not their ids
         "zh": "引擎结论仍为待定，请先查明：规定明确应追究责任的其他情形",
         "en": "The determination is still undetermined; establish first: Another case where the rules require "
@@ -77,8 +77,8 @@ def test_zhejiang_case_from_application_to_public_notice(world, as_user, today) 
     # The decision transition cannot be taken around the committee's recorded decision.
     code, err = committee.post(f"/cases/{cid}/transitions", {"action": "decide_exempt", "reason": "x"})
     assert code == 400 and err["field"] == "action"
-    code, d = committee.post(f"/cases/{cid}/decision", {"decision": "exempt", "members_present": ["zj_committee"],
-                                                        "votes": {"zj_committee": "exempt"},
+    committee_votes(world, cid, "zj", "exempt")
+    code, d = committee.post(f"/cases/{cid}/decision", {"decision": "exempt",
                                                         "reasons": "符合二(二)2，专家组认定已勤勉尽责"})
     assert code == 201 and d["engine_outcome"] == "exempt" and not d["departs_from_engine"]
     code, case = committee.get(f"/cases/{cid}")
@@ -142,8 +142,8 @@ def test_shenzhen_case_through_four_stages_with_working_day_deadlines(world, as_
     today.set(dt.date(2025, 11, 20))
     code, err = committee.post(f"/cases/{cid}/transitions", {"action": "decide", "reason": "x"})
     assert code == 400 and err["field"] == "action"  # only through the recorded collective decision
-    code, _ = committee.post(f"/cases/{cid}/decision", {"decision": "exempt", "members_present": ["sz_committee"],
-                                                        "votes": {"sz_committee": "exempt"},
+    committee_votes(world, cid, "sz", "exempt")
+    code, _ = committee.post(f"/cases/{cid}/decision", {"decision": "exempt",
                                                         "reasons": "里程碑式项目未通过考核"})
     assert code == 201
     code, case = committee.get(f"/cases/{cid}")

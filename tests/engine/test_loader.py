@@ -198,3 +198,25 @@ def test_an_obligation_has_one_due_period(packs: Path) -> None:
     with pytest.raises(PackErrors) as exc:
         load_pack(packs / yn, packs)
     assert any("give at most one of due_days, parameter" in str(e) for e in exc.value.errors), exc.value.errors
+
+
+def test_committee_rules_and_the_answer_period_are_checked_and_hashed_only_when_given(packs: Path) -> None:
+    zj = "zhejiang-implementing-opinion"
+    shutil.copytree(default_root() / zj, packs / zj)
+    shipped = load_pack(packs / zj, packs)
+    assert shipped.procedure is not None and shipped.procedure.committee is None  # the text is silent
+    procedure = packs / zj / "procedure.yaml"
+    text = procedure.read_text(encoding="utf-8")
+    procedure.write_text(text + '\ncommittee: {quorum: {param: committee_quorum}, majority: "1/2"}\n',
+                         encoding="utf-8")
+    with pytest.raises(PackErrors) as exc:
+        load_pack(packs / zj, packs)
+    assert any("unknown parameter 'committee_quorum'" in str(e) for e in exc.value.errors), exc.value.errors
+    procedure.write_text(text + '\ncommittee: {quorum: "3/2"}\n', encoding="utf-8")
+    with pytest.raises(PackErrors) as exc:
+        load_pack(packs / zj, packs)
+    assert any("not a share" in str(e) for e in exc.value.errors), exc.value.errors
+    procedure.write_text(text + '\ncommittee: {quorum: "1/2", majority_of: voting}\n', encoding="utf-8")
+    given = load_pack(packs / zj, packs)
+    assert given.procedure is not None and given.procedure.committee is not None
+    assert given.procedure.committee.quorum == "1/2" and given.content_hash != shipped.content_hash

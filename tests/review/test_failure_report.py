@@ -19,7 +19,7 @@ from rongcuo.cases.models import Case, Evidence
 from rongcuo.common.packs import pack_of
 from rongcuo.demo.documents import sample_pdf
 from rongcuo.review.models import Obligation
-from tests.factories import Api, panel_review
+from tests.factories import Api, committee_votes, panel_review
 
 from .test_review_e2e import _to_panel
 
@@ -45,8 +45,8 @@ def _decided(world: Any, as_user: Any, today: Any) -> int:
     assert zj.post(f"/cases/{cid}/transitions", {"action": "submit_panel_opinion"})[0] == 200
     assert committee.post(f"/cases/{cid}/facts", {"facts": {"liability_required_by_law": False}})[0] == 200
     today.set(dt.date(2025, 10, 13))
-    code, d = committee.post(f"/cases/{cid}/decision", {"decision": "exempt", "members_present": ["zj_committee"],
-                                                        "votes": {"zj_committee": "exempt"}})
+    committee_votes(world, cid, "zj", "exempt")
+    code, d = committee.post(f"/cases/{cid}/decision", {"decision": "exempt"})
     assert code == 201 and d["decision"] == "exempt", d
     today.set(dt.date(2025, 10, 21))
     code, case = zj.post(f"/cases/{cid}/transitions", {"action": "close_notice"})

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from rongcuo.cli import app
 from rongcuo.registry.models import ExemptionMark
 from rongcuo.review.models import Expert, Letter
-from tests.factories import CRITERIA, Api, panel_review
+from tests.factories import CRITERIA, Api, committee_votes, panel_review
 
 CLEAN = {"major_risk_unreported": False, "violated_prohibitions": False, "research_misconduct": False,
          "research_dishonesty": False}
@@ -91,8 +91,8 @@ def test_zhejiang_case_from_application_to_archive(world, as_user, today) -> Non
     # Collective decision, with the engine's determination frozen beside it.
     assert committee.post(f"/cases/{cid}/facts", {"facts": {"liability_required_by_law": False}})[0] == 200
     today.set(dt.date(2025, 10, 13))
-    code, d = committee.post(f"/cases/{cid}/decision", {"decision": "exempt", "members_present": ["zj_committee"],
-                                                        "votes": {"zj_committee": "exempt"}})
+    committee_votes(world, cid, "zj", "exempt")
+    code, d = committee.post(f"/cases/{cid}/decision", {"decision": "exempt"})
     assert code == 201 and d["clauses"] == ["zj.diligence.records_prove", "zj.situation.technical_route"]
     assert d["panel_findings"]["reviews"] == 5
 
@@ -158,12 +158,11 @@ def test_refused_case_letter_carries_reasons_and_clauses(world, as_user, today) 
     panel_review(world, zj, cid, findings={"original_records_prove_diligence": True, "failure_technical_route": True,
                                            "zj_covered_activity": True})
     assert zj.post(f"/cases/{cid}/transitions", {"action": "submit_panel_opinion"})[0] == 200
-    code, err = committee.post(f"/cases/{cid}/decision",
-                               {"decision": "not_exempt", "members_present": ["zj_committee"],
-                                "votes": {"zj_committee": "not_exempt"}})
+    committee_votes(world, cid, "zj", "not_exempt")
+    code, err = committee.post(f"/cases/{cid}/decision", {"decision": "not_exempt"})
     assert code == 400 and err["field"] == "reasons"
     code, d = committee.post(f"/cases/{cid}/decision", {
-        "decision": "not_exempt", "members_present": ["zj_committee"], "votes": {"zj_committee": "not_exempt"},
+        "decision": "not_exempt",
         "reasons": "调查核实发现存在科研失信行为，依据实施意见二(三)3不适用容错免责。"})
     assert code == 201 and d["clauses"] == ["zj.exclusion.misconduct"]
     code, case = zj.get(f"/cases/{cid}")
@@ -179,8 +178,8 @@ def test_committee_departing_from_engine_needs_reasons(world, as_user, today) ->
     panel_review(world, zj, cid, findings={"original_records_prove_diligence": True, "failure_technical_route": True,
                                            "zj_covered_activity": True})
     zj.post(f"/cases/{cid}/transitions", {"action": "submit_panel_opinion"})
-    code, err = committee.post(f"/cases/{cid}/decision", {"decision": "exempt", "members_present": ["zj_committee"],
-                                                          "votes": {"zj_committee": "exempt"}})
+    committee_votes(world, cid, "zj", "exempt")
+    code, err = committee.post(f"/cases/{cid}/decision", {"decision": "exempt"})
     assert code == 400 and err["field"] == "reasons"
 
 
@@ -210,8 +209,8 @@ def test_sustained_objection_sends_the_case_back_and_a_second_round_decides_it(w
     assert zj.post(f"/cases/{cid}/transitions", {"action": "submit_panel_opinion"})[0] == 200
     assert committee.post(f"/cases/{cid}/facts", {"facts": {"liability_required_by_law": False}})[0] == 200
     today.set(dt.date(2025, 10, 13))
-    code, _ = committee.post(f"/cases/{cid}/decision", {"decision": "exempt", "members_present": ["zj_committee"],
-                                                         "votes": {"zj_committee": "exempt"}})
+    committee_votes(world, cid, "zj", "exempt")
+    code, _ = committee.post(f"/cases/{cid}/decision", {"decision": "exempt"})
     assert code == 201
 
     # The objection form takes a phone number or an e-mail address, and names the field otherwise.
@@ -244,7 +243,8 @@ def test_sustained_objection_sends_the_case_back_and_a_second_round_decides_it(w
     assert code == 200 and case["stage"] == "investigation" and case["disposition"] == "open"
     old = Decision.objects.get(for_case_id=cid)
     assert old.case_id is None and old.superseded_at is not None and "异议成立" in old.superseded_reason
-    assert old.votes == {"zj_committee": "exempt"} and old.determination["outcome"] == "exempt"
+    assert [(v.member_name, v.vote) for v in old.vote_records.all()] == [
+        ("钱志远", "exempt"), ("孙丽华", "exempt"), ("冯卫东", "exempt")] and old.determination["outcome"] == "exempt"
     assert AuditEvent.objects.filter(action="decision.supersede", subject_id=str(cid)).count() == 1
     assert zj.get(f"/cases/{cid}/decision")[0] == 404
 
@@ -258,8 +258,9 @@ def test_sustained_objection_sends_the_case_back_and_a_second_round_decides_it(w
     assert zj.get(f"/cases/{cid}/panel")[1]["seed"] == second["seed"]
     assert zj.post(f"/cases/{cid}/transitions", {"action": "submit_panel_opinion"})[0] == 200
     today.set(dt.date(2025, 11, 3))
+    committee_votes(world, cid, "zj", "exempt")
     code, d2 = committee.post(f"/cases/{cid}/decision", {
-        "decision": "exempt", "members_present": ["zj_committee"], "votes": {"zj_committee": "exempt"},
+        "decision": "exempt",
         "reasons": "重新调查核实：补记不影响原始记录的真实性，仍属勤勉尽责。"})
     assert code == 201 and d2["decided_on"] == "2025-11-03"
 

@@ -1,4 +1,4 @@
-"""The review procedure's rules one by one: aggregation methods, the committee record's checks, conflicts of
+"""The review procedure's rules one by one: aggregation methods, conflicts of
 interest, replaying a draw after the expert records changed, using a panel that declines left short, the
 objection's contact details, the expert pool in the admin, and integrity records seen on a later case."""
 
@@ -14,12 +14,11 @@ from rongcuo.cases.models import Case
 from rongcuo.cases.services import contact_valid
 from rongcuo.common.packs import pack_of
 from rongcuo.demo.world import user
-from rongcuo.registry.models import Role
 from rongcuo.review import services as svc
-from rongcuo.review.models import Decision, Expert, MemberStatus, Panel, Review
+from rongcuo.review.models import Expert, MemberStatus, Panel, Review
 from rongcuo.review.services import panels as panel_services
 from rongcuo.review.services import reviews as review_services
-from tests.factories import CRITERIA, Api, panel_review
+from tests.factories import CRITERIA, Api, committee_votes, panel_review
 
 from .test_review_e2e import FINDINGS, _to_panel
 
@@ -64,54 +63,6 @@ def test_panel_aggregate_methods(world, as_user, today, monkeypatch, method, fin
     assert out["reviews"] == 4
     assert out["scores"]["innovativeness"] == score and out["scores"]["necessity"] == 5
     assert out["findings"] == findings
-
-
-# --- the committee record -------------------------------------------------------------------------------
-
-def _at_decision(world, as_user, today) -> tuple[int, Api, Api]:
-    cid, zj, committee = _to_panel(world, as_user, today)
-    panel_review(world, zj, cid, findings=FINDINGS)
-    assert zj.post(f"/cases/{cid}/transitions", {"action": "submit_panel_opinion"})[0] == 200
-    assert committee.post(f"/cases/{cid}/facts", {"facts": {"liability_required_by_law": False}})[0] == 200
-    return cid, zj, committee
-
-
-def test_committee_record_is_checked(world, as_user, today) -> None:
-    cid, _, committee = _at_decision(world, as_user, today)
-    user("zj_committee2", (Role.committee, world.orgs["zj_dept"]))
-    events = AuditEvent.objects.count()
-    url = f"/cases/{cid}/decision"
-    base = {"decision": "exempt", "reasons": "符合二(二)2"}
-
-    # Attendees must hold the committee role for the case's bureau; the error names those who do not.
-    code, err = committee.post(url, {**base, "members_present": ["zj_committee", "nobody", "sz_committee"],
-                                     "votes": {"zj_committee": "exempt"}})
-    assert code == 400 and err["field"] == "members_present"
-    listed = err["message"]["zh"].split("：")[-1]
-    assert "nobody" in listed and "sz_committee" in listed and "zj_committee" not in listed.replace("sz_committee", "")
-    assert "nobody" in err["message"]["en"]
-    # Every member present votes.
-    code, err = committee.post(url, {**base, "members_present": ["zj_committee", "zj_committee2"],
-                                     "votes": {"zj_committee": "exempt"}})
-    assert code == 400 and err["field"] == "votes" and "zj_committee2" in err["message"]["zh"]
-    # The decision needs more than half of the members present: a split vote or an abstention is not enough.
-    for votes in ({"zj_committee": "exempt", "zj_committee2": "not_exempt"},
-                  {"zj_committee": "exempt", "zj_committee2": "abstain"}):
-        code, err = committee.post(url, {**base, "members_present": ["zj_committee", "zj_committee2"],
-                                         "votes": votes})
-        assert code == 400 and err["field"] == "votes" and "未过出席成员半数" in err["message"]["zh"], votes
-    # A refusal must name the clauses relied on (an explicitly empty list stays empty and is refused).
-    code, err = committee.post(url, {"decision": "not_exempt", "reasons": "经集体审议认为不符合免责条件",
-                                     "clauses": [], "members_present": ["zj_committee"],
-                                     "votes": {"zj_committee": "not_exempt"}})
-    assert code == 400 and err["field"] == "clauses" and "不予认定须列明所依据的条款" in err["message"]["zh"]
-    # Nothing was stored by any refusal.
-    assert not Decision.objects.filter(for_case_id=cid).exists() and AuditEvent.objects.count() == events
-    assert Case.objects.get(pk=cid).stage == "collective_decision"
-
-    code, d = committee.post(url, {**base, "members_present": ["zj_committee", "zj_committee2"],
-                                   "votes": {"zj_committee": "exempt", "zj_committee2": "exempt"}})
-    assert code == 201 and d["members_present"] == ["zj_committee", "zj_committee2"]
 
 
 # --- conflicts of interest ------------------------------------------------------------------------------
@@ -265,8 +216,9 @@ def test_malicious_application_is_shown_to_the_caseworker_of_a_later_case(world,
                                            "facts": {"malicious_application": True}})[0] == 200
     panel_review(world, zj, cid, findings=FINDINGS)
     assert zj.post(f"/cases/{cid}/transitions", {"action": "submit_panel_opinion"})[0] == 200
+    committee_votes(world, cid, "zj", "not_exempt")
     code, _ = committee.post(f"/cases/{cid}/decision", {
-        "decision": "not_exempt", "members_present": ["zj_committee"], "votes": {"zj_committee": "not_exempt"},
+        "decision": "not_exempt",
         "reasons": "申请材料弄虚作假，属恶意申请容错免责。"})
     assert code == 201
     first = Case.objects.get(pk=cid)

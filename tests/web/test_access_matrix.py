@@ -53,6 +53,9 @@ RULES: dict[str, set[str | None]] = {
     "POST /api/cases/{case_id}/panel/override": {"sz_caseworker", "admin"},
     "POST /api/cases/{case_id}/decision": {"sz_committee", "sz_caseworker", "admin"},  # the pack: 组织决定
     "GET /api/cases/{case_id}/decision": ON_CASE,
+    "POST /api/cases/{case_id}/votes": {"sz_committee"},  # members only, in person: not even the administrator
+    "GET /api/cases/{case_id}/votes": {"sz_caseworker", "sz_committee", "auditor", "admin"},
+    "GET /api/cases/{case_id}/objections": {"sz_caseworker", "sz_committee", "auditor", "admin"},
     "GET /api/cases/{case_id}/letters": ON_CASE,
     "GET /api/cases/{case_id}/letters/{letter_id}/{fmt}": ON_CASE,
     "GET /api/cases/{case_id}/obligations": ON_CASE,
@@ -60,6 +63,7 @@ RULES: dict[str, set[str | None]] = {
     "GET /api/cases/{case_id}/integrity": {"sz_caseworker", "sz_committee", "auditor", "admin"},
     "GET /api/notices": EVERYONE,
     "POST /api/notices/{case_id}/objections": EVERYONE,  # only while under notice: 404 otherwise
+    "POST /api/notices/objections/status": EVERYONE,  # with a receipt number and its lookup code
     # State funds and technology transfers: none of these accounts works for a fund manager, its supervisor
     # or a transferring unit, so only the auditor (reading) and the administrator get in.
     "GET /api/funds": AUTHENTICATED,  # filtered
@@ -124,7 +128,8 @@ BODIES = {
     "POST /api/cases/{case_id}/transitions": {"action": "accept"},
     "POST /api/cases/{case_id}/facts": {"facts": {"sz_municipal_fiscal_funds": True}},
     "PATCH /api/cases/{case_id}": {"version": 999, "failure_explanation": "x"},
-    "POST /api/cases/{case_id}/decision": {"decision": "exempt", "members_present": ["x"]},
+    "POST /api/cases/{case_id}/decision": {"decision": "exempt"},
+    "POST /api/cases/{case_id}/votes": {"vote": "exempt", "reasons": "x"},
     "POST /api/cases/{case_id}/reviews": {"scores": {"innovativeness": 5}, "opinion": "x"},
     "POST /api/cases/{case_id}/panel": {},
     "POST /api/cases/{case_id}/panel/override": {"reason": "财务专家均回避"},

@@ -57,6 +57,7 @@ PAGE_RULES: dict[str, set[str | None]] = {
     "packs/<str:ref>/": EVERYONE,
     "notices/": EVERYONE,
     "notices/<int:case_id>/": EVERYONE,  # a Zhejiang case under public notice
+    "notices/objections/": EVERYONE,  # an objection's status, by receipt number and lookup code
     "accounts/login/": EVERYONE,
     "accounts/logout/": EVERYONE,  # POST only
     "i18n/setlang/": EVERYONE,
@@ -89,12 +90,17 @@ PAGE_RULES: dict[str, set[str | None]] = {
     # The caseworker withdraws a member; the member may withdraw (decline) themselves.
     "cases/<int:pk>/panel/members/<int:member_pk>/withdraw/": {"sz_caseworker", SEATED, "admin"},
     "cases/<int:pk>/objections/<int:objection_pk>/answer/": {"sz_caseworker", "admin"},
+    # An objection's attachment: those who read the case's objections.
+    "cases/<int:pk>/objections/<int:objection_pk>/attachments/<int:attachment_pk>/": {
+        "sz_caseworker", "sz_committee", "auditor", "admin"},
     "cases/<int:pk>/obligations/<int:obligation_pk>/fulfil/": {"wang", "sz_caseworker", "admin"},
     # Experts: only the seat's holder.
     "expert/cases/<int:pk>/review/": {SEATED},
     "expert/cases/<int:pk>/decline/": {SEATED},
     # The collective decision page: the committee, caseworkers, auditors (reading) and administrators.
     "committee/cases/<int:pk>/": {"sz_committee", "sz_caseworker", "auditor", "admin"},
+    # A member's own vote: members of the bureau's committee only, not even an administrator.
+    "committee/cases/<int:pk>/vote/": {"sz_committee"},
     # Statistics: staff (caseworkers of a bureau or an NSF office, committees, auditors, administrators).
     "dashboard/": BUREAU_STAFF | {"zj_nsf"},
     "dashboard/export.xlsx": BUREAU_STAFF | {"zj_nsf"},
@@ -112,6 +118,7 @@ PAGE_RULES: dict[str, set[str | None]] = {
 # Routes that answer GET and also take a POST, with who may post.
 POST_RULES: dict[str, set[str | None]] = {
     "notices/<int:case_id>/": EVERYONE,  # the objection form
+    "notices/objections/": EVERYONE,  # a look-up with the number and its code
     "accounts/login/": EVERYONE,  # wrong password: the form again
     "i18n/setlang/": EVERYONE,
     "my/tokens/": AUTHENTICATED,  # issuing a token for oneself
@@ -174,7 +181,8 @@ class Objects:
 @pytest.fixture
 def objects(world, as_user, today, settings, tmp_path) -> Objects:
     from rongcuo.cases import services as svc
-    from rongcuo.cases.models import Case, Deadline, Evidence, ExpertAssignment, Objection
+    from rongcuo.cases.models import Case, Deadline, Evidence, ExpertAssignment, Objection, ObjectionAttachment
+    from rongcuo.cases.services.objections import lookup_hash
     from rongcuo.cases.tokens import token_issue
     from rongcuo.demo.funds import funds_demo_load
     from rongcuo.funds.models import Fund, Investment, TransferRecord
@@ -199,7 +207,12 @@ def objects(world, as_user, today, settings, tmp_path) -> Objects:
     member = PanelMember.objects.create(panel=panel, expert=he)
     ExpertAssignment.objects.create(case=sz, expert=he.user)
     objection = Objection.objects.create(case=sz, name="张三", contact="13800000000", text="有异议",
-                                         filed_at=timezone.now())
+                                         filed_at=timezone.now(), receipt_number="YY20250910-MATRIX",
+                                         lookup_hash=lookup_hash("MATR-IXCO-DE22-2222"))
+    attachment = ObjectionAttachment(objection=objection, original_name="记录.pdf", content_type="application/pdf",
+                                     size=len(PDF), sha256="0" * 64)
+    attachment.file.save("matrix-objection.pdf", ContentFile(PDF), save=False)
+    attachment.save()
     obligation = Obligation.objects.create(case=sz, key="submit_report", clause="sz.x", label_zh="提交总结报告",
                                            label_en="Submit the final report", document_kind="final_report")
     letter = Letter(case=sz, doc_number="SZ-STIB容〔2025〕99号", docx_sha256="0" * 64, issued_on=dt.date(2025, 9, 10))
@@ -223,7 +236,8 @@ def objects(world, as_user, today, settings, tmp_path) -> Objects:
     assert investment is not None and transfer is not None
     return Objects(
         ids={"case": sz.pk, "evidence": Evidence.objects.get(case=sz).pk, "member": member.pk,
-             "objection": objection.pk, "obligation": obligation.pk, "letter": letter.pk, "notice": zj["id"],
+             "objection": objection.pk, "attachment": attachment.pk, "obligation": obligation.pk,
+             "letter": letter.pk, "notice": zj["id"],
              "project": world.projects["sz_chip"].pk, "fund": fund.pk, "investment": investment.pk,
              "transfer": transfer.pk, "sz_chip": world.projects["sz_chip"].pk, "draft": draft.pk,
              "token": token.pk},
@@ -236,6 +250,7 @@ PK_OF = [("funds/investments/", "investment"), ("funds/transfers/", "transfer"),
          ("monitoring/projects/", "project"), ("cases/", "case"), ("expert/cases/", "case"),
          ("committee/cases/", "case")]
 PARAMS = {"draft_pk": "draft", "evidence_pk": "evidence", "member_pk": "member", "objection_pk": "objection",
+          "attachment_pk": "attachment",
           "obligation_pk": "obligation", "letter_pk": "letter", "case_id": "notice",
           "token_pk": "token"}
 
@@ -282,8 +297,9 @@ def body(route: str, o: Objects, role: str | None) -> dict[str, Any]:
         "my/tokens/": {"label": "matrix"},
         "expert/cases/<int:pk>/decline/": {"reason": "近三年与申请人有合作"},
         "expert/cases/<int:pk>/review/": {"opinion": ""},
-        "committee/cases/<int:pk>/": {"decision": "exempt", "reasons": "理由", "present": "sz_committee",
-                                      "vote.sz_committee": "exempt"},
+        "committee/cases/<int:pk>/": {"decision": "exempt", "reasons": "理由"},
+        "committee/cases/<int:pk>/vote/": {"vote": "exempt", "vote_reasons": "理由"},
+        "notices/objections/": {"receipt_number": "YY20250910-MATRIX", "lookup_code": "MATR-IXCO-DE22-2222"},
         "notices/<int:case_id>/": {"name": "张三", "contact": "13800000000", "text": "有异议"},
         "accounts/login/": {"username": "wang", "password": "wrong"},
         "i18n/setlang/": {"language": "en", "next": "/"},

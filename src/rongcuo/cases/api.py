@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -191,10 +192,28 @@ class ObjectionAnswerIn(Schema):
 
 class ObjectionOut(Schema):
     id: int
+    receipt_number: str | None
     status: str
     filed_at: dt.datetime
+    answer_due: dt.date | None
+    answer_due_provisional: bool
     answer: str
     sustained: bool | None
+
+
+class AttachmentOut(Schema):
+    id: int
+    name: str
+    size: int
+    sha256: str
+    url: str
+
+
+class ObjectionFullOut(ObjectionOut):
+    name: str
+    contact: str
+    text: str
+    attachments: list[AttachmentOut]
 
 
 class AssignIn(Schema):
@@ -370,6 +389,23 @@ def cases_audit(request: HttpRequest, case_id: int) -> Any:
     perm.require_any(request.user, case, {"caseworker", "auditor", "committee"}, "查看审计日志",
                      "read the audit trail", reading=True)
     return audit_selectors.events_of(case)
+
+
+OBJECTION_READERS = {"caseworker", "nsf_office", "committee", "auditor"}  # as the case page's objections section
+
+
+@cases_router.get("/{case_id}/objections", response=list[ObjectionFullOut])
+def cases_objections(request: HttpRequest, case_id: int) -> Any:
+    """The case's objections with their receipt numbers, answer dates and attachments (bureau staff, auditors)."""
+    case = perm.case_for(request.user, case_id)
+    perm.require_any(request.user, case, OBJECTION_READERS, "查看异议", "read objections", reading=True)
+    return [{"id": o.id, "receipt_number": o.receipt_number, "status": o.status, "filed_at": o.filed_at,
+             "answer_due": o.answer_due, "answer_due_provisional": o.answer_due_provisional, "answer": o.answer,
+             "sustained": o.sustained, "name": o.name, "contact": o.contact, "text": o.text,
+             "attachments": [{"id": a.id, "name": a.original_name, "size": a.size, "sha256": a.sha256,
+                              "url": reverse("case_objection_attachment", args=[case.id, o.id, a.id])}
+                             for a in o.attachments.all()]}
+            for o in case.objections.prefetch_related("attachments").order_by("filed_at", "id")]
 
 
 @cases_router.post("/{case_id}/objections/{objection_id}/answer", response=ObjectionOut)

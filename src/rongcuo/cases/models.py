@@ -181,9 +181,17 @@ class ObjectionStatus(models.TextChoices):
 
 
 class Objection(models.Model):
-    """异议: raised against a decision under public notice; the case cannot be archived while one is open."""
+    """异议: raised against a decision under public notice; the case cannot be archived while one is open.
+
+    Filing gives a receipt number (登记号, shown to the caseworker too) and a lookup code (查询码) with which the
+    objector follows it on the public status page; only the code's SHA-256 is kept."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="objections")
+    receipt_number = models.CharField(max_length=24, unique=True, null=True, blank=True)
+    lookup_hash = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the lookup code")
+    answer_due = models.DateField(null=True, blank=True, help_text="the day by which it is answered")
+    answer_due_provisional = models.BooleanField(default=False, help_text="counted on a calendar year not yet "
+                                                                          "published")
     name = models.CharField(max_length=100)
     contact = models.CharField(max_length=200)
     text = models.TextField()
@@ -194,6 +202,20 @@ class Objection(models.Model):
     answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     answered_at = models.DateTimeField(null=True, blank=True)
+
+
+class ObjectionAttachment(models.Model):
+    """A document filed with an objection, checked as any evidence is (`rongcuo.common.uploads`)."""
+
+    objection = models.ForeignKey(Objection, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(upload_to="objections/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["id"]
 
 
 class ApplicationDraft(models.Model):

@@ -15,7 +15,7 @@ from django.db import transaction
 from rongcuo.cases import services as svc
 from rongcuo.cases.models import Case
 from rongcuo.demo.documents import sample_pdf
-from rongcuo.demo.world import World, build_world, person, project, refuse_in_production
+from rongcuo.demo.world import COMMITTEES, World, build_world, person, project, refuse_in_production
 from rongcuo.registry.models import Project
 from rongcuo.review import services as review_svc
 
@@ -72,6 +72,13 @@ def _more_projects(w: World) -> None:
                                        basic_public_welfare=basic)
 
 
+def _vote(w: World, case: Case, bureau: str, vote: str, reasons: str) -> None:
+    """Every member of the bureau's demo committee votes (the third abstains: two of three carry it)."""
+    for i, (username, _, _) in enumerate(COMMITTEES[bureau]):
+        review_svc.committee_vote(case=case, actor=w.users[username], vote=vote if i < 2 else "abstain",
+                                  reasons=reasons if i < 2 else "回避表决：本人此前参与过该项目的立项评审。")
+
+
 def _sz_case(w: World, key: str, stop: str) -> Case:
     u = w.users
     pr: Project = w.projects[key]
@@ -89,8 +96,8 @@ def _sz_case(w: World, key: str, stop: str) -> Case:
     case = _go(case, u["sz_caseworker"], "submit_for_decision")
     if stop == "decision":
         return case
+    _vote(w, case, "sz", "exempt", "五项勤勉尽责条件均已查实，符合免责情形（一）。")
     review_svc.committee_decide(case=case, actor=u["sz_committee"], decision="exempt",
-                                members_present=["sz_committee"], votes={"sz_committee": "exempt"},
                                 reasons="符合五项勤勉尽责条件及免责情形（一）")
     return Case.objects.get(pk=case.pk)
 
@@ -130,12 +137,12 @@ def _zj_case(w: World, key: str, stop: str) -> Case:
     case = _facts(case, u["zj_committee"], "committee", {"liability_required_by_law": False})
     if stop == "refused":
         case = _facts(case, u["zj_caseworker"], "investigation_finding", {"research_dishonesty": True})
+        _vote(w, case, "zj", "not_exempt", "调查发现科研失信行为，属排除情形。")
         review_svc.committee_decide(case=case, actor=u["zj_committee"], decision="not_exempt",
-                                    members_present=["zj_committee"], votes={"zj_committee": "not_exempt"},
                                     reasons="调查发现存在科研失信行为，依实施意见二(三)3 不适用容错免责。")
         return Case.objects.get(pk=case.pk)
+    _vote(w, case, "zj", "exempt", "专家组认定原始记录证明已勤勉尽责，技术路线失误属探索性风险。")
     review_svc.committee_decide(case=case, actor=u["zj_committee"], decision="exempt",
-                                members_present=["zj_committee"], votes={"zj_committee": "exempt"},
                                 reasons="技术路线选择失误，专家组认定原始记录证明已勤勉尽责。")
     return Case.objects.get(pk=case.pk)
 

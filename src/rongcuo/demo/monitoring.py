@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from rongcuo.demo.world import World, build_world, org, person, project, refuse_in_production, user
+from rongcuo.demo.world import World, build_world, committee, org, person, project, refuse_in_production, user
 from rongcuo.monitoring import services as svc
 from rongcuo.monitoring.models import CorrectionCase, EarlyWarning
 from rongcuo.registry.models import OrgKind, Role, UnitType
@@ -32,7 +32,7 @@ def add_yunnan(w: World) -> World:
     o["ynu"] = org("YNU", "云南某大学", "A Yunnan University", OrgKind.host_unit, unit_type=UnitType.university,
                    parent=o["yn_dept"])
     u["yn_caseworker"] = user("yn_caseworker", (Role.caseworker, o["yn_dept"]))
-    u["yn_committee"] = user("yn_committee", (Role.committee, o["yn_dept"]))
+    committee(w, "yn", o["yn_dept"])
     u["ynu_reviewer"] = user("ynu_reviewer", (Role.host_unit_reviewer, o["ynu"]))
     u["zhao"] = user("zhao")
     p["zhao"] = person("赵研究员", o["ynu"], birth=dt.date(1990, 4, 1), account=u["zhao"], title="副研究员")

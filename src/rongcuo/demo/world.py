@@ -109,9 +109,7 @@ def build_world() -> World:
     u = w.users
     u["admin"] = user("admin", superuser=True)
     u["sz_caseworker"] = user("sz_caseworker", (Role.caseworker, o["sz_bureau"]))
-    u["sz_committee"] = user("sz_committee", (Role.committee, o["sz_bureau"]))
     u["zj_caseworker"] = user("zj_caseworker", (Role.caseworker, o["zj_dept"]))
-    u["zj_committee"] = user("zj_committee", (Role.committee, o["zj_dept"]))
     u["zj_nsf"] = user("zj_nsf", (Role.caseworker, o["zj_nsf"]))
     u["szu_reviewer"] = user("szu_reviewer", (Role.host_unit_reviewer, o["szu"]))
     u["zju_reviewer"] = user("zju_reviewer", (Role.host_unit_reviewer, o["zju"]))
@@ -123,6 +121,8 @@ def build_world() -> World:
     p["wang"] = person("王博士", o["szu"], birth=dt.date(1988, 3, 2), account=u["wang"], title="副研究员")
     p["chen"] = person("陈研究员", o["zju"], birth=dt.date(1991, 11, 20), account=u["chen"], title="研究员")
     p["liu"] = person("刘工程师", o["sz_chip"], birth=dt.date(1980, 1, 5), title="高级工程师")
+    committee(w, "sz", o["sz_bureau"])
+    committee(w, "zj", o["zj_dept"])
     pr = w.projects
     pr["sz_chip"] = project("SZ-2023-AI-017", "人工智能芯片新架构研发", host=o["szu"], bureau=o["sz_bureau"],
                             lead=p["wang"], level="municipal", programme="深圳市科技计划 重点项目", budget=3_000_000,
@@ -133,6 +133,25 @@ def build_world() -> World:
                                 acceptance=dt.date(2026, 12, 15))
     _experts(w)
     return w
+
+
+#: Each demo bureau's committee (集体审议成员): account, name, title. Three named members each, so the demo
+#: decisions are taken by a quorum of real votes.
+COMMITTEES = {
+    "sz": [("sz_committee", "周建国", "副局长"), ("sz_committee2", "吴晓梅", "处长"),
+           ("sz_committee3", "郑立新", "调研员")],
+    "zj": [("zj_committee", "钱志远", "副厅长"), ("zj_committee2", "孙丽华", "处长"),
+           ("zj_committee3", "冯卫东", "二级巡视员")],
+    "yn": [("yn_committee", "杨光明", "副厅长"), ("yn_committee2", "段春燕", "处长"),
+           ("yn_committee3", "李学文", "调研员")],
+}
+
+
+def committee(w: World, key: str, bureau: Organisation) -> None:
+    """The bureau's committee members: an account with the committee role and a registry person each."""
+    for username, name, title in COMMITTEES[key]:
+        w.users[username] = user(username, (Role.committee, bureau))
+        w.people[username] = person(name, bureau, account=w.users[username], title=title)
 
 
 EXPERTS = [

@@ -9,6 +9,7 @@ exact node; here they are kept as plain data.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Collection, Iterable
 from enum import StrEnum
 from typing import Any, Literal, Protocol, TypeVar
@@ -360,6 +361,21 @@ class PanelRules(Strict):
     cites: Citation | None = None
 
 
+class AnswerPeriod(Strict):
+    """The time within which an objection is answered (异议答复期限), counted from the day it is filed."""
+
+    days: int | None = Field(default=None, gt=0)
+    parameter: str | None = None
+    day_kind: Literal["working", "natural"]
+    cites: Citation | None = None
+
+    @model_validator(mode="after")
+    def _period(self) -> AnswerPeriod:
+        if (self.days is None) == (self.parameter is None):
+            raise ValueError("give exactly one of days, parameter")
+        return self
+
+
 class PublicNotice(Strict):
     stage: str | None = None  # the stage during which the notice runs (its time limit is the notice period)
     days: int | None = Field(default=None, gt=0)
@@ -370,11 +386,58 @@ class PublicNotice(Strict):
     objections: bool = True
     published_fields: list[str] = Field(default_factory=list)
     cites: Citation | None = None
+    # None: the platform default (15 working days from filing; rongcuo.cases.services.objections).
+    answer_within: AnswerPeriod | None = None
 
     @model_validator(mode="after")
     def _period(self) -> PublicNotice:
         if (self.days is None) == (self.parameter is None):
             raise ValueError("give exactly one of days, parameter")
+        return self
+
+
+FRACTION = r"^[1-9][0-9]*/[1-9][0-9]*$"
+
+
+class ParamRef(Strict):
+    param: str
+
+
+def fraction_value(raw: str | float | int) -> tuple[int, int] | None:
+    """A share as (numerator, denominator): "2/3" → (2, 3); a number in (0, 1] as a fraction of 10000.
+    None when it is neither, or not in (0, 1]."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, str):
+        if not re.fullmatch(FRACTION, raw.strip()):
+            return None
+        n, d = (int(x) for x in raw.strip().split("/"))
+    else:
+        n, d = round(float(raw) * 10000), 10000
+    return (n, d) if 0 < n <= d else None
+
+
+class CommitteeRules(Strict):
+    """How the collective decision (集体审定) is taken: the quorum and the majority. Without this section (the
+    texts are silent) the platform default applies: at least two thirds of the committee's members vote
+    (abstaining counts), and the decision takes more than half of the votes cast for or against."""
+
+    # At least this share of the committee's members must vote (an abstention is a vote).
+    quorum: str | ParamRef = "2/3"
+    # More than this share of `majority_of` must vote for the decision.
+    majority: str | ParamRef = "1/2"
+    # votes_cast: the votes for and against (abstentions not counted); voting: every vote (an abstention counts
+    # as not in favour); members: every member of the committee.
+    majority_of: Literal["votes_cast", "voting", "members"] = "votes_cast"
+    cites: Citation | None = None
+
+    @model_validator(mode="after")
+    def _shares(self) -> CommitteeRules:
+        for name in ("quorum", "majority"):
+            v = getattr(self, name)
+            if isinstance(v, str) and fraction_value(v) is None:
+                raise ValueError(f"committee.{name}: {v!r} is not a share like \"2/3\" (between 0 and 1) or "
+                                 "{param: id}")
         return self
 
 
@@ -392,6 +455,7 @@ class Procedure(Strict):
     overall_time_limit: TimeLimit | None = None
     panel: PanelRules | None = None
     public_notice: PublicNotice | None = None
+    committee: CommitteeRules | None = None  # None: the platform default (CommitteeRules())
     routing: list[Routing] = Field(default_factory=list)
     filing_deadline: Text | None = None
 

@@ -376,6 +376,9 @@ def load_pack(directory: Path, root: Path | None = None) -> Pack:
                 if node is not None:
                     used_facts.update(C.facts_read(node))
                     routing_nodes.append(node)
+            for where, ref in _procedure_params(procedure):
+                if ref not in params:
+                    errors.append(proc_src.error(where, f"unknown parameter {ref!r}; declare it in parameters.yaml"))
             for where, tl in _time_limits(procedure):
                 for p in (tl.parameter, getattr(tl, "extension_parameter", None)):
                     if p and p not in params:
@@ -435,7 +438,7 @@ def load_pack(directory: Path, root: Path | None = None) -> Pack:
         "clauses": [c.clause.model_dump(mode="json") for c in compiled.values()],
         "determinations": [d.model_dump(mode="json") for d in determinations.values()],
         "parameters": [p.model_dump(mode="json", by_alias=True) for p in params.values()],
-        "procedure": procedure.model_dump(mode="json", by_alias=True) if procedure else None,
+        "procedure": _procedure_content(procedure),
     }
     if monitoring is not None:  # only when present: packs without one keep their hash
         content["monitoring"] = monitoring.model_dump(mode="json", by_alias=True)
@@ -444,6 +447,33 @@ def load_pack(directory: Path, root: Path | None = None) -> Pack:
                 determination_nodes=det_nodes, parameters=params, procedure=procedure, scenarios=scenarios,
                 content_hash=digest, monitoring=monitoring, routing_nodes=routing_nodes,
                 accepted_facts={k: v for k, v in all_facts.items() if k not in vocab})
+
+
+def _procedure_content(proc: Procedure | None) -> Any:
+    """The procedure as hashed: the optional `committee` and `public_notice.answer_within` only when given, so
+    packs without them keep the hash their cases pinned."""
+    if proc is None:
+        return None
+    exclude: dict[str, Any] = {}
+    if proc.committee is None:
+        exclude["committee"] = True
+    if proc.public_notice is not None and proc.public_notice.answer_within is None:
+        exclude["public_notice"] = {"answer_within"}
+    return proc.model_dump(mode="json", by_alias=True, exclude=exclude or None)
+
+
+def _procedure_params(proc: Procedure) -> list[tuple[tuple[str | int, ...], str]]:
+    """The parameters the committee's quorum and majority and the objection answer period name."""
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    if proc.committee is not None:
+        for name in ("quorum", "majority"):
+            v = getattr(proc.committee, name)
+            if not isinstance(v, str):
+                out.append((("committee", name), v.param))
+    notice = proc.public_notice
+    if notice is not None and notice.answer_within is not None and notice.answer_within.parameter:
+        out.append((("public_notice", "answer_within", "parameter"), notice.answer_within.parameter))
+    return out
 
 
 def _time_limits(proc: Procedure) -> list[tuple[tuple[str | int, ...], Any]]:

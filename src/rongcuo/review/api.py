@@ -14,7 +14,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as case_svc
-from rongcuo.cases.models import Case, Objection
+from rongcuo.cases.models import Case
 from rongcuo.common.api import Whole
 from rongcuo.common.errors import Invalid, NotFound, check_page
 from rongcuo.review import permissions as review_perm
@@ -52,10 +52,13 @@ class ReviewIn(Schema):
 class DecisionIn(Schema):
     decision: str
     reasons: str = ""
-    members_present: list[str]
-    votes: dict[str, str] = {}
     clauses: list[str] | None = None
     version: Whole | None = None
+
+
+class VoteIn(Schema):
+    vote: str
+    reasons: str
 
 
 class FulfilIn(Schema):
@@ -128,18 +131,45 @@ def panel_conclude(request: HttpRequest, case_id: int) -> Any:
 
 @router.post("/{case_id}/decision", response={201: dict})
 def decide(request: HttpRequest, case_id: int, payload: DecisionIn) -> Any:
+    """Take the collective decision the members' votes carry (quorum and majority as on the committee page)."""
     case = perm.case_for(request.user, case_id)
     d = svc.committee_decide(case=case, actor=request.user, decision=payload.decision, reasons=payload.reasons,
-                             members_present=payload.members_present, votes=payload.votes, clauses=payload.clauses,
-                             expected_version=payload.version)
+                             clauses=payload.clauses, expected_version=payload.version)
     return Status(201, _decision_out(d))
 
 
 def _decision_out(d: Any) -> dict[str, Any]:
     return {"decision": d.decision, "engine_outcome": d.engine_outcome, "departs_from_engine": d.departs_from_engine,
-            "reasons": d.reasons, "clauses": d.clauses, "members_present": d.members_present, "votes": d.votes,
+            "reasons": d.reasons, "clauses": d.clauses, "members": [m["name"] for m in d.members], "rule": d.rule,
+            "votes": [_vote_out(v) for v in d.vote_records.order_by("cast_at", "id")],
             "decided_on": d.decided_on, "pack_hash": d.determination["pack"]["content_hash"],
             "panel_findings": d.panel_findings}
+
+
+def _vote_out(v: Any) -> dict[str, Any]:
+    return {"id": v.id, "member": v.member_name, "vote": v.vote, "reasons": v.reasons, "cast_at": v.cast_at,
+            "replaced": v.replaced_at is not None}
+
+
+@router.post("/{case_id}/votes", response={201: dict})
+def vote(request: HttpRequest, case_id: int, payload: VoteIn) -> Any:
+    """A committee member's own vote with reasons: exempt (agree), not_exempt (disagree) or abstain. A second
+    vote before the decision replaces the first (kept, marked replaced)."""
+    case = perm.case_for(request.user, case_id)
+    return Status(201, _vote_out(svc.committee_vote(case=case, actor=request.user, vote=payload.vote,
+                                                    reasons=payload.reasons)))
+
+
+@router.get("/{case_id}/votes")
+def votes(request: HttpRequest, case_id: int) -> Any:
+    """The committee, the rule, the tally and every vote of the round now open (before the decision)."""
+    case = perm.case_for(request.user, case_id)
+    perm.require_any(request.user, case, {"committee", "caseworker", "nsf_office", "auditor"},
+                     "查看集体审议表决", "read the committee's votes", reading=True)
+    tally = svc.committee_tally(case)
+    return {"members": [m.name for m in tally.members], "rule": tally.record(),
+            "quorum_met": tally.quorum_met, "carries": tally.result,
+            "votes": [_vote_out(v) for v in svc.open_votes(case)]}
 
 
 @router.get("/{case_id}/decision")
@@ -254,12 +284,66 @@ class ObjectionIn(Schema):
     text: str
 
 
-@public.post("/{case_id}/objections", auth=None, response={201: dict})
-def object_to(request: HttpRequest, case_id: int, payload: ObjectionIn) -> Any:
+class ObjectionLookupIn(Schema):
+    receipt_number: str
+    lookup_code: str
+
+
+def filed_out(filed: Any) -> dict[str, Any]:
+    o = filed.objection
+    return {"id": o.id, "receipt_number": o.receipt_number, "lookup_code": filed.lookup_code, "status": o.status,
+            "filed_at": o.filed_at, "answer_due": o.answer_due, "answer_due_provisional": o.answer_due_provisional,
+            "attachments": [a.original_name for a in o.attachments.all()]}
+
+
+# Filing is JSON {"name", "contact", "text"} or a form (multipart/form-data) with the same fields and up to five
+# `attachments`, each checked as evidence is.
+OBJECTION_JSON = {"requestBody": {"content": {"application/json": {"schema": {
+    "title": "ObjectionIn", "type": "object", "required": ["name", "contact", "text"],
+    "properties": {k: {"type": "string"} for k in ("name", "contact", "text")}}}}}}
+
+
+@public.post("/{case_id}/objections", auth=None, response={201: dict}, openapi_extra=OBJECTION_JSON)
+def object_to(request: HttpRequest, case_id: int, name: Form[str] = "", contact: Form[str] = "",
+              text: Form[str] = "", attachments: File[list[UploadedFile]] = None) -> Any:  # type: ignore[assignment]
+    """File an objection to a decision under notice: the answer gives the receipt number, the lookup code (shown
+    this once; only its hash is kept) and the day by which the objection will be answered."""
     case = Case.objects.filter(pk=case_id).first()
     if case is None or not selectors.notice_cases(case_id=case_id):
         raise NotFound("该案件不在公示期内", "no such case under public notice", field="case_id")
+    if request.content_type == "application/json":
+        payload = _json(request, ObjectionIn)
+        name, contact, text, attachments = payload.name, payload.contact, payload.text, None
+    else:
+        attachments = request.FILES.getlist("attachments")
     review_perm.objection_rate_limit(request)
-    o: Objection = case_svc.objection_file(case=case, name=payload.name, contact=payload.contact, text=payload.text)
-    return Status(201, {"id": o.id, "status": o.status, "filed_at": o.filed_at})
+    filed = case_svc.objection_file(case=case, name=name, contact=contact, text=text, attachments=attachments or [])
+    return Status(201, filed_out(filed))
 
+
+def status_out(view: Any) -> dict[str, Any]:
+    return {"receipt_number": view.receipt_number, "filed_on": view.filed_on, "status": view.status,
+            "answer_due": view.answer_due, "answer_due_provisional": view.answer_due_provisional,
+            "answer": view.answer, "sustained": view.sustained, "answered_on": view.answered_on}
+
+
+@public.post("/objections/status", auth=None)
+def objection_status(request: HttpRequest, payload: ObjectionLookupIn) -> Any:
+    """An objection's status and answer, for whoever holds its receipt number and lookup code (nothing about the
+    objector or other objections; a wrong number or code is 404 either way; look-ups are rate-limited)."""
+    review_perm.lookup_rate_limit(request)
+    return status_out(case_svc.objection_lookup(receipt_number=payload.receipt_number,
+                                                lookup_code=payload.lookup_code))
+
+
+def _json(request: HttpRequest, schema: Any) -> Any:
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        raise Invalid("请求格式有误（请发送合法的 JSON）", "malformed request (send valid JSON)",
+                      field="body") from None
+    try:
+        return schema.model_validate(data)
+    except PydanticValidationError as exc:
+        missing = next((str(e["loc"][0]) for e in exc.errors() if e.get("loc")), "body")
+        raise Invalid("此项必填，应为文字", "this field is required, as text", field=missing) from None

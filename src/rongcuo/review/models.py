@@ -124,8 +124,9 @@ class Decision(models.Model):
     departs_from_engine = models.BooleanField(default=False)
     reasons = models.TextField()
     clauses = models.JSONField(help_text="clause ids relied on")
-    members_present = models.JSONField(help_text="usernames")
-    votes = models.JSONField(help_text="username → exempt | not_exempt | abstain")
+    members = models.JSONField(default=list, help_text="the committee when it decided: [{user, name}]")
+    rule = models.JSONField(default=dict, help_text="the quorum and majority applied, where they come from, and "
+                                                    "the tally")
     determination = models.JSONField(help_text="the engine's frozen record at the decision")
     panel_findings = models.JSONField(null=True, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -135,6 +136,36 @@ class Decision(models.Model):
         if self.for_case_id is None:  # a new decision is its case's current one
             self.for_case_id = self.case_id
         super().save(*args, **kwargs)
+
+
+class VoteChoice(models.TextChoices):
+    exempt = "exempt", "同意免责 Agree: exempt"
+    not_exempt = "not_exempt", "不同意免责 Disagree: not exempt"
+    abstain = "abstain", "弃权 Abstain"
+
+
+class CommitteeVote(models.Model):
+    """One committee member's vote (表决) on a case's collective decision, with their reasons, cast by the member.
+
+    A member's later vote before the decision replaces the earlier one, which stays with `replaced_at`. When the
+    decision is taken every vote of that round (replaced ones included) gets `decision`; a round that starts
+    after the decision was superseded has votes of its own."""
+
+    for_case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="committee_votes")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    member_name = models.CharField(max_length=100, help_text="the member's name when voting")
+    vote = models.CharField(max_length=12, choices=VoteChoice.choices)
+    reasons = models.TextField()
+    cast_at = models.DateTimeField()
+    replaced_at = models.DateTimeField(null=True, blank=True)
+    decision = models.ForeignKey(Decision, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="vote_records")
+
+    class Meta:
+        ordering = ["cast_at", "id"]
+        constraints = [models.UniqueConstraint(
+            fields=["for_case", "member"], condition=models.Q(replaced_at__isnull=True, decision__isnull=True),
+            name="one_open_vote_per_member")]
 
 
 class Letter(models.Model):

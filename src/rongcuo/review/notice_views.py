@@ -1,25 +1,27 @@
 """Public notices (结果公示), no login: the decisions under notice and an objection form for each.
 
 Only the fields the pack publishes are shown (`review.api.notice_out`, from the pack's `published_fields`);
-an objection is rate-limited per address as in the API and filed through `cases.services.objection_file`.
+an objection is rate-limited per address as in the API and filed through `cases.services.objection_file`, which
+gives the receipt number and lookup code shown on the receipt page; the status page looks one objection up by the
+two (`cases.services.objection_lookup`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from rongcuo.cases import services as case_svc
 from rongcuo.cases.models import Case
+from rongcuo.cases.views.common import error_context
 from rongcuo.common.errors import ServiceError
 from rongcuo.common.i18n import lang, tr
 from rongcuo.engine.model import Text
-from rongcuo.review.permissions import objection_rate_limit
+from rongcuo.review.permissions import lookup_rate_limit, objection_rate_limit
 from rongcuo.review.selectors import notice_cases, notice_out, notices_cached
 
 FIELD_TEXT = {
@@ -75,10 +77,18 @@ def _find(case_id: int) -> tuple[Any, dict[str, Any]]:
     return Case.objects.get(pk=case_id), notice_out(*found[0])
 
 
+def answer_period_text(case: Case) -> Text:
+    """The time within which an objection to this case is answered, as the notice page states it."""
+    days, kind = case_svc.objection_answer_period(case)
+    zh_kind, en_kind = ("个工作日", "working days") if kind == "working" else ("日", "days")
+    return Text(zh=f"异议将自提交之次日起 {days} {zh_kind}内答复。",
+                en=f"An objection is answered within {days} {en_kind} of the day it is filed.")
+
+
 def notice_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case, out = _find(case_id)
     ctx: dict[str, Any] = {"n": out, "fields": _published(out), "channel": Text(**out["channel"]), "errors": {},
-                           "posted": {}, "limits": LIMITS}
+                           "posted": {}, "limits": LIMITS, "answer_period": answer_period_text(case)}
     if request.method != "POST":
         return render(request, "review/notice.html", ctx)
     posted = {k: request.POST.get(k, "") for k in FORM_FIELDS}
@@ -87,16 +97,34 @@ def notice_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     if not errors:
         try:
             objection_rate_limit(request)
-            objection = case_svc.objection_file(case=case, name=posted["name"], contact=posted["contact"],
-                                                text=posted["text"])
+            filed = case_svc.objection_file(case=case, name=posted["name"], contact=posted["contact"],
+                                            text=posted["text"], attachments=request.FILES.getlist("attachments"))
         except ServiceError as exc:
-            key = exc.field if exc.field in FORM_FIELDS else "form"
+            key = exc.field if exc.field in (*FORM_FIELDS, "attachments") else "form"
             errors[key] = exc.en if lang() == "en" else exc.zh
             status = exc.status
         else:
-            messages.success(request, tr("您的异议已收到（登记号 {n}），经办部门将核实并答复。",
-                                         "Your objection is received (reference {n}); the bureau will verify it "
-                                         "and answer.", n=objection.pk))
-            return redirect("notice_detail", case_id=case.pk)
-    ctx.update({"errors": errors, "posted": posted, "error_fields": [k for k in FORM_FIELDS if k in errors]})
+            o = filed.objection
+            return render(request, "review/objection_receipt.html", {
+                "o": o, "code": filed.lookup_code, "case_id": case.pk,
+                "names": [a.original_name for a in o.attachments.all()]})
+    ctx.update({"errors": errors, "posted": posted,
+                "error_fields": [k for k in (*FORM_FIELDS, "attachments") if k in errors]})
     return render(request, "review/notice.html", ctx, status=status)
+
+
+def objection_status(request: HttpRequest) -> HttpResponse:
+    """The public status page: receipt number and lookup code in, the objection's status and answer out (POST,
+    so the code is never in an address or a log; rate-limited per address)."""
+    ctx: dict[str, Any] = {"posted": {}, "error": None, "found": None}
+    if request.method != "POST":
+        return render(request, "review/objection_status.html", ctx)
+    number, code = request.POST.get("receipt_number", ""), request.POST.get("lookup_code", "")
+    ctx["posted"] = {"receipt_number": number}
+    try:
+        lookup_rate_limit(request)
+        ctx["found"] = case_svc.objection_lookup(receipt_number=number, lookup_code=code)
+    except ServiceError as exc:
+        ctx["error"] = error_context(exc, "status")
+        return render(request, "review/objection_status.html", ctx, status=exc.status)
+    return render(request, "review/objection_status.html", ctx)

@@ -34,13 +34,23 @@ class TooManyRequests(ServiceError):
 
 
 OBJECTION_LIMIT = (5, 600)  # at most 5 objections per client address (security.client_address) per 10 minutes
+LOOKUP_LIMIT = (20, 600)  # at most 20 status look-ups per address per 10 minutes: guessing codes goes nowhere
+
+
+def _limited(request: HttpRequest, what: str, limit: tuple[int, int], field: str) -> None:
+    key = f"{what}:{client_address(request)}"
+    n = cache.get_or_set(key, 0, limit[1])
+    if n >= limit[0]:
+        raise TooManyRequests("提交过于频繁，请稍后再试", "too many requests from this address; try again later",
+                              field=field)
+    cache.incr(key)
 
 
 def objection_rate_limit(request: HttpRequest) -> None:
     """Refuse a sixth objection from the same address within ten minutes (the public may file without an account)."""
-    key = f"objection:{client_address(request)}"
-    n = cache.get_or_set(key, 0, OBJECTION_LIMIT[1])
-    if n >= OBJECTION_LIMIT[0]:
-        raise TooManyRequests("提交过于频繁，请稍后再试", "too many objections from this address; try again later",
-                              field="contact")
-    cache.incr(key)
+    _limited(request, "objection", OBJECTION_LIMIT, "contact")
+
+
+def lookup_rate_limit(request: HttpRequest) -> None:
+    """Refuse the 21st look-up of an objection's status from the same address within ten minutes."""
+    _limited(request, "objection-lookup", LOOKUP_LIMIT, "lookup_code")

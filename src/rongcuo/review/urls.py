@@ -3,7 +3,7 @@ the public notices."""
 
 from django.urls import path
 
-from rongcuo.review import notice_views
+from rongcuo.review import committee_views, notice_views
 from rongcuo.review import views as review_views
 
 urlpatterns = [
@@ -15,16 +15,20 @@ urlpatterns = [
          name="case_panel_withdraw"),
     path("cases/<int:pk>/objections/<int:objection_pk>/answer/", review_views.objection_answer,
          name="case_objection_answer"),
+    path("cases/<int:pk>/objections/<int:objection_pk>/attachments/<int:attachment_pk>/",
+         review_views.objection_attachment, name="case_objection_attachment"),
     path("cases/<int:pk>/obligations/<int:obligation_pk>/fulfil/", review_views.obligation_fulfil,
          name="case_obligation_fulfil"),
     path("cases/<int:pk>/letters/<int:letter_pk>/<str:fmt>/", review_views.letter_download, name="case_letter"),
     # Public notices (no login) with the objection form.
     path("notices/", notice_views.notices, name="notices"),
     path("notices/<int:case_id>/", notice_views.notice_detail, name="notice_detail"),
+    path("notices/objections/", notice_views.objection_status, name="objection_status"),
     # Experts: their own panel seats, the scoring form, declining.
     path("expert/", review_views.expert_home, name="expert_home"),
     path("expert/cases/<int:pk>/review/", review_views.expert_review, name="expert_review"),
     path("expert/cases/<int:pk>/decline/", review_views.expert_decline, name="expert_decline"),
     # The collective decision.
-    path("committee/cases/<int:pk>/", review_views.committee_case, name="committee_case"),
+    path("committee/cases/<int:pk>/", committee_views.committee_case, name="committee_case"),
+    path("committee/cases/<int:pk>/vote/", committee_views.committee_vote, name="committee_vote"),
 ]

@@ -11,7 +11,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,17 +20,17 @@ from rongcuo.cases import clock as case_clock
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import selectors as case_sel
 from rongcuo.cases import services as case_svc
-from rongcuo.cases.models import Case, Disposition, Objection, ObjectionStatus
+from rongcuo.cases.models import Case, Disposition, Objection, ObjectionAttachment
 from rongcuo.cases.selectors.record import pack_or_none
 from rongcuo.cases.views.case import refused
-from rongcuo.cases.views.common import case_or_404, error_context, posted_version
+from rongcuo.cases.views.common import case_or_404, error_context
 from rongcuo.common.errors import Invalid, ServiceError
-from rongcuo.common.explain import determination_view, stage_label, value_text
+from rongcuo.common.explain import stage_label, value_text
 from rongcuo.common.i18n import pick, tr
 from rongcuo.common.presence import may_have
-from rongcuo.engine.model import ClauseKind, FactType, Text
+from rongcuo.engine.model import FactType, Text
 from rongcuo.engine.pack import Pack
-from rongcuo.engine.render import KIND_TEXT, OUTCOME_TEXT, citation
+from rongcuo.engine.render import OUTCOME_TEXT
 from rongcuo.review import permissions as rp
 from rongcuo.review import selectors
 from rongcuo.review import services as review_svc
@@ -122,7 +121,8 @@ def case_review_context(case: Case, roles: set[str], pack: Pack | None) -> dict[
             }
     notice = pack.procedure.public_notice if pack and pack.procedure else None
     if roles & rp.OBJECTION_VIEW_ROLES and notice and notice.objections:  # objections come only through a notice
-        objections = list(case.objections.select_related("answered_by").order_by("filed_at", "id")) \
+        objections = list(case.objections.select_related("answered_by").prefetch_related("attachments")
+                          .order_by("filed_at", "id")) \
             if may_have(case, "objections") else []
         if objections or case.stage == notice.stage:
             ctx["objections"] = objections
@@ -245,6 +245,19 @@ def objection_answer(request: HttpRequest, pk: int, objection_pk: int) -> HttpRe
                                  s=tr("成立", "sustained") if answered.sustained
                                  else tr("不成立", "not sustained")))
     return redirect(reverse("case", args=[pk]) + "#objections-form")
+
+
+@login_required
+def objection_attachment(request: HttpRequest, pk: int, objection_pk: int, attachment_pk: int) -> FileResponse:
+    """A document filed with an objection, for those who read the case's objections."""
+    case = case_or_404(request.user, pk)
+    if not perm.roles_on_case(request.user, case) & rp.OBJECTION_VIEW_ROLES:
+        raise Http404("no such attachment")
+    att = ObjectionAttachment.objects.filter(pk=attachment_pk, objection_id=objection_pk,
+                                             objection__case=case).first()
+    if att is None:
+        raise Http404("no such attachment")
+    return FileResponse(att.file.open("rb"), as_attachment=True, filename=att.original_name)
 
 
 @login_required
@@ -419,95 +432,6 @@ def expert_decline(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("expert_home")
 
 
-# --- committee ----------------------------------------------------------------------------------------
-
-def _clause_options(pack: Pack | None, det_record: dict[str, Any]) -> list[dict[str, Any]]:
-    if pack is None:
-        return []
-    decisive = list(det_record.get("decisive") or [])
-    values = {item["id"]: item.get("value") for item in det_record.get("trace", [])}
-    groups: list[dict[str, Any]] = []
-    for kind in ClauseKind:
-        items = [{"id": c.id, "label": c.label, "cite": citation(pack, c.id), "value": values.get(c.id),
-                  "decisive": c.id in decisive} for c in pack.clauses_of(kind) if c.id not in decisive
-                 and c.id in values]
-        if items:
-            groups.append({"label": KIND_TEXT[kind], "items": items})
-    first = [{"id": cid, "label": pack.clauses[cid].clause.label, "cite": citation(pack, cid),
-              "value": values.get(cid), "decisive": True, "kind": KIND_TEXT.get(pack.clauses[cid].clause.kind)}
-             for cid in decisive if cid in pack.clauses]
-    return [{"label": None, "items": first}, *groups]
-
-
-def _committee_context(request: HttpRequest, case: Case, error: dict[str, Any] | None = None,
-                       posted: dict[str, Any] | None = None) -> dict[str, Any]:
-    pack = pack_or_none(case)
-    roles = perm.roles_on_case(request.user, case)
-    det = determination_view(pack, case.determination) if pack else {}
-    panel = selectors.panel_of(case)
-    decision = getattr(case, "decision", None)
-    members = review_svc.committee_members(case, request.user)  # the service checks attendance against it
-    engine = case.outcome if case.outcome in ("exempt", "not_exempt") else ""
-    posted = posted or {}
-    can_decide = bool(roles & rp.COMMITTEE_ACT_ROLES) and decision is None and decision_stage(case, pack)
-    options = _clause_options(pack, case.determination or {})
-    chosen = set(posted["clauses"]) if "clauses" in posted else set(case.determination.get("decisive") or [])
-    for g in options:
-        for item in g["items"]:
-            item["checked"] = item["id"] in chosen
-        g["open"] = any(item["checked"] for item in g["items"])
-    present = set(posted["present"]) if "present" in posted else set(members)
-    votes = posted.get("votes") or {}
-    ctx: dict[str, Any] = {
-        "case": case, "pack": pack, "roles": roles, "det": det, "stage": stage_label(pack, case.stage),
-        "panel": panel, "summary": panel_summary(panel, pack) if panel else None,
-        "decision": decision, "decision_text": OUTCOME_TEXT.get(decision.decision) if decision else None,
-        "can_decide": can_decide, "error": error, "posted": posted,
-        "members": [{"name": u, "present": u in present, "vote": votes.get(u, "")} for u in members],
-        "vote_options": list(VOTE_TEXT.items()),
-        "choice": posted.get("decision", engine), "engine": engine, "engine_text": OUTCOME_TEXT.get(case.outcome),
-        "clause_groups": options, "outcomes": [("exempt", OUTCOME_TEXT["exempt"]),
-                                               ("not_exempt", OUTCOME_TEXT["not_exempt"])],
-        "undetermined": case.outcome == "undetermined",
-        "objections": list(case.objections.filter(status=ObjectionStatus.open)) if can_decide else [],
-    }
-    if decision is not None:
-        d_pack_clauses = pack.clauses if pack else {}
-        ctx["decision_clauses"] = [{"id": c, "label": d_pack_clauses[c].clause.label if c in d_pack_clauses
-                                    else Text(zh=c, en=c), "cite": citation(pack, c) if pack and c in
-                                    d_pack_clauses else ""} for c in decision.clauses]
-        ctx["decision_votes"] = [(u, VOTE_TEXT.get(v)) for u, v in decision.votes.items()]
-    return ctx
-
-
-@login_required
-def committee_case(request: HttpRequest, pk: int) -> HttpResponse:
-    case = case_or_404(request.user, pk)
-    roles = perm.roles_on_case(request.user, case)
-    if not roles & rp.COMMITTEE_VIEW_ROLES:
-        raise PermissionDenied("the committee page is for the committee, caseworkers and auditors")
-    if request.method != "POST":
-        return render(request, "review/committee.html", _committee_context(request, case))
-    decision, reasons = request.POST.get("decision", ""), request.POST.get("reasons", "")
-    present = request.POST.getlist("present")
-    votes = {k[5:]: v for k, v in request.POST.items() if k.startswith("vote.") and v}
-    clauses = request.POST.getlist("clauses")
-    posted = {"decision": decision, "reasons": reasons, "present": present, "votes": votes, "clauses": clauses}
-    try:
-        record = review_svc.committee_decide(case=case, actor=request.user, decision=decision, reasons=reasons,
-                                             members_present=present, votes=votes, clauses=clauses or None,
-                                             expected_version=posted_version(request))
-    except ServiceError as exc:
-        case = case_or_404(request.user, pk)
-        ctx = _committee_context(request, case, error_context(exc, "decision", pack_or_none(case)), posted)
-        return render(request, "review/committee.html", ctx, status=exc.status)
-    case.refresh_from_db()
-    messages.success(request, tr("集体审定已记录：{d}。当前阶段：{s}", "The collective decision is recorded: {d}. "
-                                 "The case is now at: {s}", d=pick(OUTCOME_TEXT[record.decision]),
-                                 s=pick(stage_label(pack_or_none(case), case.stage))))
-    return redirect("case", pk=case.pk)
-
-
-__all__ = ["case_review_context", "committee_case", "decision_stage", "expert_decline", "expert_home",
-           "expert_review", "letter_download", "objection_answer", "obligation_fulfil", "panel_conclude",
+__all__ = ["case_review_context", "decision_stage", "expert_decline", "expert_home", "expert_review",
+           "letter_download", "objection_answer", "objection_attachment", "obligation_fulfil", "panel_conclude",
            "panel_draw", "panel_override", "panel_summary", "panel_withdraw"]

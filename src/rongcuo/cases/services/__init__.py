@@ -30,11 +30,22 @@ from rongcuo.cases.services.drafts import (
 from rongcuo.cases.services.evidence import evidence_store, evidence_upload
 from rongcuo.cases.services.facts import case_set_facts
 from rongcuo.cases.services.filing import case_create, case_update
-from rongcuo.cases.services.objections import contact_valid, expert_assign, objection_answer, objection_file
+from rongcuo.cases.services.objections import (
+    FiledObjection,
+    ObjectionStatusView,
+    contact_valid,
+    expert_assign,
+    objection_answer,
+    objection_answer_period,
+    objection_file,
+    objection_lookup,
+)
 from rongcuo.cases.services.transitions import case_transition
 
 __all__ = [
     "MAX_DRAFTS_PER_APPLICANT",
+    "FiledObjection",
+    "ObjectionStatusView",
     "application_file",
     "case_bump",
     "case_create",
@@ -54,5 +65,7 @@ __all__ = [
     "evidence_upload",
     "expert_assign",
     "objection_answer",
+    "objection_answer_period",
     "objection_file",
+    "objection_lookup",
 ]

@@ -54,6 +54,9 @@ FIELD_TEXT = {
     "reasons": Text(zh="理由", en="reasons"), "members_present": Text(zh="出席成员", en="members present"),
     "votes": Text(zh="表决", en="votes"), "clauses": Text(zh="所依据条款", en="clauses relied on"),
     "scores": Text(zh="评分", en="scores"), "opinion": Text(zh="评审意见", en="opinion"),
+    "vote": Text(zh="表决意见", en="vote"), "committee_member": Text(zh="集体审议成员", en="committee member"),
+    "receipt_number": Text(zh="异议登记号", en="receipt number"), "lookup_code": Text(zh="查询码", en="lookup code"),
+    "attachments": Text(zh="附件", en="attachments"),
 }
 AUDIT_TEXT = {
     "case.create": Text(zh="提出申请（立案）", en="Application filed"),
@@ -72,6 +75,7 @@ AUDIT_TEXT = {
     "review.submit": Text(zh="专家提交评审意见", en="Expert review submitted"),
     "panel.conclude": Text(zh="专家组评审结束", en="Panel review concluded"),
     "panel.override": Text(zh="专家组不合规则，记录使用理由", en="Panel used despite rule breaches; reason given"),
+    "committee.vote": Text(zh="集体审议成员表决", en="Committee member voted"),
     "committee.decide": Text(zh="集体审定作出决定", en="Collective decision taken"),
     "decision.supersede": Text(zh="原决定因重新调查被取代", en="Decision superseded by a reinvestigation"),
     "case.archive": Text(zh="反馈归档", en="Fed back and archived"),

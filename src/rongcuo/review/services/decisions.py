@@ -1,10 +1,9 @@
-"""The collective decision (集体审定): the vote, the reasons, the frozen determination, and the decision's
-transition; a decision superseded when the case goes back to be investigated again."""
+"""The collective decision (集体审定): taken on the members' votes (`votes`), with the reasons, the frozen
+determination, and the decision's transition; a decision superseded when the case goes back to be investigated
+again."""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
@@ -19,19 +18,21 @@ from rongcuo.cases.models import Case
 from rongcuo.common.errors import Conflict, Invalid
 from rongcuo.common.packs import pack_of
 from rongcuo.engine.model import Text
-from rongcuo.registry.models import Role, RoleGrant
 from rongcuo.review import permissions as review_perm
-from rongcuo.review.models import Decision, Panel
+from rongcuo.review.models import CommitteeVote, Decision, Panel
+from rongcuo.review.services.votes import MAJORITY_OF_TEXT, committee_tally
 
 
 @transaction.atomic
-def committee_decide(*, case: Case, actor: Any, decision: str, reasons: str, members_present: list[str],
-                     votes: Mapping[str, str], clauses: list[str] | None = None,
+def committee_decide(*, case: Case, actor: Any, decision: str, reasons: str, clauses: list[str] | None = None,
                      expected_version: int | None = None) -> Decision:
-    """Record the collective decision and take the procedure's decision transition.
+    """Record the collective decision the members' votes carry, and take the procedure's decision transition.
 
-    The engine's determination and trace and the panel's findings are frozen with it. Departing from the
-    engine requires written reasons; a refusal always carries reasons and the clauses relied on.
+    The decision is taken when the quorum has voted and the chosen decision has the majority (the pack's
+    `procedure.committee`, or the platform default: at least two thirds of the members vote, more than half of
+    the votes cast for or against). The engine's determination and trace, the panel's findings, the committee
+    as it stood and every vote of the round are kept with it. Departing from the engine requires written
+    reasons; a refusal always carries reasons and the clauses relied on.
     """
     # Who decides is the pack's: the roles of its decision transitions (e.g. 深圳 组织决定 by the department).
     proc0 = case_sel.pack_procedure(pack_of(case))
@@ -39,23 +40,9 @@ def committee_decide(*, case: Case, actor: Any, decision: str, reasons: str, mem
     perm.require_any(actor, case, deciders or review_perm.DECIDERS, "作出集体审定", "record the collective decision")
     case = case_svc.case_lock(case, expected_version)
     if decision not in ("exempt", "not_exempt"):
-        raise Invalid("决定应为 exempt（免责）或 not_exempt（不予免责）", "decision must be exempt or not_exempt",
-                      field="decision")
+        raise Invalid("请选择决定：免责或不予免责", "choose the decision: exempt or not exempt", field="decision")
     if hasattr(case, "decision"):
         raise Conflict("本案已作出决定", "this case has already been decided", field="decision")
-    members_present = list(dict.fromkeys(m.strip() for m in members_present if isinstance(m, str) and m.strip()))
-    if not members_present:
-        raise Invalid("请登记出席成员", "list the members present", field="members_present")
-    committee = committee_members(case, actor)
-    unknown = [m for m in members_present if m not in committee]
-    if unknown:
-        raise Invalid(f"出席成员须为本案主管部门集体审定成员，以下不是：{'、'.join(unknown)}",
-                      f"members present must hold the committee role for this case's bureau; these do not: "
-                      f"{', '.join(unknown)}", field="members_present")
-    bad_votes = {k: v for k, v in votes.items() if v not in ("exempt", "not_exempt", "abstain")}
-    if bad_votes or set(votes) - set(members_present):
-        raise Invalid("表决只能由出席成员作出，取值 exempt / not_exempt / abstain",
-                      "votes come from members present, each exempt, not_exempt or abstain", field="votes")
     res = case_sel.case_evaluate(case)
     departs = res.outcome in ("exempt", "not_exempt") and res.outcome != decision
     if res.outcome == "undetermined":
@@ -64,16 +51,25 @@ def committee_decide(*, case: Case, actor: Any, decision: str, reasons: str, mem
         raise Conflict("引擎结论仍为待定，请先查明：" + "、".join(t.zh for t in labels),
                        "The determination is still undetermined; establish first: " + "; ".join(t.en for t in labels),
                        field="decision")
-    # 集体审定: every member present votes (abstaining is a vote), and the decision needs more than half of them.
-    silent = [m for m in members_present if m not in votes]
-    if silent:
-        raise Invalid(f"每位出席成员都须表决（可弃权），尚未表决：{'、'.join(silent)}",
-                      f"every member present votes (abstaining counts); no vote from: {', '.join(silent)}",
-                      field="votes")
-    tally = Counter(votes.values())
-    if tally[decision] * 2 <= len(members_present):
-        raise Invalid(f"表决结果（{dict(tally)}）未过出席成员半数，不能作出该决定",
-                      f"the vote ({dict(tally)}) has no majority of members present for this decision", field="votes")
+    tally = committee_tally(case, res.pack)
+    if not tally.members:
+        raise Conflict("主管部门尚未登记集体审议成员，不能作出集体审定；请管理员登记成员",
+                       "the bureau has no committee member on record, so no collective decision can be taken; an "
+                       "administrator records the members first", field="votes")
+    if not tally.quorum_met:
+        raise Conflict(f"表决人数未达法定人数：{len(tally.members)} 名成员中须至少 {tally.quorum_needed} 名表决（弃权"
+                       f"计入），现有 {tally.voted} 名",
+                       f"no quorum: at least {tally.quorum_needed} of the {len(tally.members)} members must vote "
+                       f"(abstaining counts); {tally.voted} have", field="votes")
+    if not tally.carries(decision):
+        n, d = tally.rules.majority
+        of_zh, of_en = MAJORITY_OF_TEXT[tally.rules.majority_of]
+        c = tally.counts
+        raise Conflict(f"表决未形成该决定所需的多数（须超过{of_zh}的 {n}/{d}）：同意免责 {c['exempt']} 票，不同意 "
+                       f"{c['not_exempt']} 票，弃权 {c['abstain']} 票",
+                       f"the votes do not carry this decision (it needs more than {n}/{d} of {of_en}): "
+                       f"{c['exempt']} for exemption, {c['not_exempt']} against, {c['abstain']} abstaining",
+                       field="votes")
     reasons = (reasons or "").strip()
     if (departs or decision == "not_exempt") and not reasons:
         raise Invalid("不予认定或与引擎结论不一致时，必须书面说明理由", "a refusal, or a departure from the engine's "
@@ -90,28 +86,21 @@ def committee_decide(*, case: Case, actor: Any, decision: str, reasons: str, mem
         raise Conflict("当前阶段不能作出集体审定", "the collective decision cannot be taken in this stage",
                        field="decision")
     panel = Panel.objects.filter(case=case).first()
+    members = [{"user": m.user_id, "name": m.name} for m in tally.members]
     record = Decision.objects.create(
         case=case, for_case=case, decision=decision, engine_outcome=res.outcome, departs_from_engine=departs,
-        reasons=reasons or "与引擎认定一致 / as determined", clauses=clauses, members_present=members_present,
-        votes=dict(votes), determination=res.record(), panel_findings=panel.conclusion if panel else None,
+        reasons=reasons or "与引擎认定一致 / as determined", clauses=clauses, members=members, rule=tally.record(),
+        determination=res.record(), panel_findings=panel.conclusion if panel else None,
         decided_by=actor, decided_on=case_clock.today())
-    after = {"decision": decision, "engine": res.outcome, "departs": departs, "votes": dict(votes),
-             "members_present": members_present, "clauses": clauses, "pack_hash": res.pack.content_hash}
+    CommitteeVote.objects.filter(for_case=case, decision__isnull=True).update(decision=record)
+    after = {"decision": decision, "engine": res.outcome, "departs": departs,
+             "votes": [{"member": v.member_name, "vote": v.vote} for v in tally.votes], "rule": tally.record(),
+             "clauses": clauses, "pack_hash": res.pack.content_hash}
     # The decision's event is written by the transition, after the letter of a case it archives is rendered.
     case_svc.case_transition(case=case, actor=actor, action=t.action, reason=reasons or "与引擎认定一致",
                              _decision=decision, _decision_event=lambda: audit_append(
                                  actor=actor, action="committee.decide", subject=case, after=after))
     return record
-
-
-def committee_members(case: Case, actor: Any = None) -> list[str]:
-    """Usernames holding the committee role for the case's bureau: who may be recorded as present. An
-    administrator acting for a bureau that has no committee member on record stands in (as on the page)."""
-    names = set(RoleGrant.objects.filter(role=Role.committee, organisation=case.bureau)
-                .values_list("user__username", flat=True))
-    if not names and actor is not None and perm.is_admin(actor):
-        names.add(actor.get_username())
-    return sorted(names)
 
 
 def decision_supersede(*, case: Case, actor: Any, reason: str, action: str) -> Decision | None:

@@ -30,7 +30,7 @@ def fill_needs(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0005_deadline_running_index'),
+        ('cases', '0006_objection_receipts'),
     ]
 
     operations = [
