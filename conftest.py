@@ -34,6 +34,9 @@ import pytest
 # they would meet the development database's): the settings read this before Django starts. Each test then gets a
 # folder of its own (`_audit_anchor_dir`).
 os.environ["RONGCUO_AUDIT_ANCHOR_DIR"] = tempfile.mkdtemp(prefix="rongcuo-test-audit-anchor-")
+# Background tasks (notification e-mail) run in the process that queues them, once the transaction commits, so a
+# test sees their effect at once; tests/notifications runs the real database worker too.
+os.environ["RONGCUO_TASKS"] = "immediate"
 
 DEMO_DAY = dt.date(2025, 10, 9)  # "today" while the demo is loaded, as `python3 dev.py run` does it on that day
 CALENDAR_YEARS = [2025, 2026]

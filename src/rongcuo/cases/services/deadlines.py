@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from rongcuo.audit.services import audit_append
+from rongcuo.cases import hooks, services
 from rongcuo.cases import permissions as perm
-from rongcuo.cases import services
 from rongcuo.cases.models import Case, Deadline, DeadlineStatus, DeadlineWarning
 from rongcuo.cases.services.base import case_bump, case_lock, pack_procedure
 from rongcuo.common.errors import Conflict, Invalid, NotFound
@@ -220,9 +220,11 @@ def deadlines_sweep(*, on: dt.date | None = None) -> int:
             continue
         try:
             with transaction.atomic():
-                DeadlineWarning.objects.create(deadline=d, kind=state, raised_on=on, due_date=d.due_date)
+                warning = DeadlineWarning.objects.create(deadline=d, kind=state, raised_on=on, due_date=d.due_date)
                 audit_append(actor=None, action=f"deadline.{state}", subject=d.case,
                              after={"key": d.key, "due_date": d.due_date, "on": on})
+                for warned in hooks.ON_DEADLINE_WARNING:  # notifications: whose work the deadline waits for
+                    warned(warning=warning)
                 count += 1
         except IntegrityError:
             continue  # already warned for this due date

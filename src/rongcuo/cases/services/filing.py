@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from rongcuo.audit.services import audit_append
+from rongcuo.cases import hooks, services
 from rongcuo.cases import permissions as perm
-from rongcuo.cases import services
 from rongcuo.cases.models import Case, CaseFact, Disposition
 from rongcuo.cases.services.base import case_bump, case_lock, case_redecide, case_snapshot, pack_procedure
 from rongcuo.cases.services.deadlines import open_deadlines
@@ -90,6 +90,8 @@ def case_create(*, actor: Any, project: Project, applicant: Person, failure_expl
     open_deadlines(case, pack, event="filed", on=case.filed_on)
     audit_append(actor=actor, action="case.create", subject=case,
                  after={**case_snapshot(case), "number": case.number, "pack": pack.ref, "project": project.code})
+    for changed in hooks.ON_STAGE_CHANGED:  # notifications: the application has arrived at its first stage
+        changed(case=case, from_stage="", to_stage=case.stage, action="file", actor=actor)
     return case
 
 

@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from rongcuo.audit.services import audit_append
+from rongcuo.cases import hooks, services
 from rongcuo.cases import permissions as perm
-from rongcuo.cases import services
 from rongcuo.cases.models import Case, DeadlineStatus, ExpertAssignment, Objection, ObjectionStatus
 from rongcuo.cases.services.base import case_bump, case_lock, pack_procedure
 from rongcuo.common.errors import Conflict, Invalid
@@ -25,6 +25,8 @@ def expert_assign(*, case: Case, actor: Any, expert: Any) -> ExpertAssignment:
     if created:
         case_bump(case)
         audit_append(actor=actor, action="case.expert_assign", subject=case, after={"expert": expert.get_username()})
+        for assigned in hooks.ON_CASE_ASSIGNED:
+            assigned(case=case, user=expert, role="expert", actor=actor)
     return a
 
 
@@ -64,6 +66,8 @@ def objection_file(*, case: Case, name: str, contact: str, text: str) -> Objecti
                                    filed_at=timezone.now())
     case_bump(case)
     audit_append(actor=None, action="objection.file", subject=case, after={"objection": obj.pk})
+    for received in hooks.ON_OBJECTION_FILED:  # notifications: the bureau's caseworkers
+        received(case=case, objection=obj)
     return obj
 
 

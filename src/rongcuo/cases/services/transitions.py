@@ -164,6 +164,8 @@ def case_transition(*, case: Case, actor: Any, action: str, reason: str = "",
     if decided:
         for hook, made in zip(hooks.ON_CASE_DECIDED, prepared, strict=True):
             hook.record(case=case, actor=actor, on=day, prepared=made)  # review: the letter stored, the archive event
+    for changed in hooks.ON_STAGE_CHANGED:  # notifications: who is told of the step
+        changed(case=case, from_stage=from_stage, to_stage=t.to, action=action, actor=actor)
     return case
 
 
