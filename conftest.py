@@ -34,9 +34,6 @@ import pytest
 # they would meet the development database's): the settings read this before Django starts. Each test then gets a
 # folder of its own (`_audit_anchor_dir`).
 os.environ["RONGCUO_AUDIT_ANCHOR_DIR"] = tempfile.mkdtemp(prefix="rongcuo-test-audit-anchor-")
-# Background tasks (notification e-mail) run in the process that queues them, once the transaction commits, so a
-# test sees their effect at once; tests/notifications runs the real database worker too.
-os.environ["RONGCUO_TASKS"] = "immediate"
 
 DEMO_DAY = dt.date(2025, 10, 9)  # "today" while the demo is loaded, as `python3 dev.py run` does it on that day
 CALENDAR_YEARS = [2025, 2026]
@@ -194,6 +191,16 @@ def _enter(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Background tasks (notification e-mail) run in the process that queues them, once the transaction commits, so
+    a test sees their effect at once (as `RONGCUO_TASKS=immediate` does; pytest-django has read the settings before
+    this file, so they are set here); tests/notifications runs the real database worker too."""
+    from django.conf import settings
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+                                  "QUEUES": ["default"]}}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The longest first, so that no worker is left alone with one at the end: the `slow` tests, then the browser
     journeys (marked in tests/browser/conftest.py), then the rest in the order pytest-django gave them."""
