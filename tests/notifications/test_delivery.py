@@ -59,11 +59,11 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(world, as_user, today, 
     sent, notes = len(smtp.mailbox.received), Notification.objects.count()
     case_svc.case_set_facts(case=case, actor=world.users["zju_reviewer"], role="host_unit_attestation",
                             facts={"zj_termination_application": True})
-    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
-        with transaction.atomic():
-            case_svc.case_transition(case=case, actor=world.users["zju_reviewer"], action="forward_by_host_unit")
-            assert Notification.objects.count() > notes  # written with the change…
-            raise RuntimeError("the request fails after the step")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError), \
+            transaction.atomic():
+        case_svc.case_transition(case=case, actor=world.users["zju_reviewer"], action="forward_by_host_unit")
+        assert Notification.objects.count() > notes  # written with the change…
+        raise RuntimeError("the request fails after the step")
     assert Notification.objects.count() == notes  # …and gone with it
     assert not callbacks and len(smtp.mailbox.received) == sent
     assert Case.objects.get(pk=case.pk).stage == "application"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+
 from django.db.models import Max
 
 from rongcuo.cases import hooks

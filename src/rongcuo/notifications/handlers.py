@@ -139,14 +139,15 @@ def deadline_warned(*, warning: Any) -> None:
     number, project, due = case.number, case.project.title, d.due_date.isoformat() if d.due_date else ""
     if warning.kind == "overdue":
         title = (f"评审已逾期：案件 {number}", f"Review overdue: case {number}")
-        body = (f"项目“{project}”的案件 {number} 的期限“{d.label_zh}”已于 {due} 届满，您的评审意见尚未提交，请尽快提交。",
+        body = (f"项目“{project}”的案件 {number} 的期限“{d.label_zh}”已于 {due} 届满，"
+                "您的评审意见尚未提交，请尽快提交。",
                 f"The time limit “{d.label_en}” of case {number} of the project “{project}” ended on {due} and your "
                 "review has not been submitted: please submit it as soon as possible.")
     else:
         title = (f"评审即将到期：案件 {number}", f"Review due soon: case {number}")
         body = (f"项目“{project}”的案件 {number} 的期限“{d.label_zh}”将于 {due} 届满，请在此之前提交评审意见。",
-                f"The time limit “{d.label_en}” of case {number} of the project “{project}” ends on {due}: please submit "
-                "your review before then.")
+                f"The time limit “{d.label_en}” of case {number} of the project “{project}” ends on {due}: "
+                "please submit your review before then.")
     notify(recipients=rcp.users(ids), kind=Kind.review_due, case=case, title=title, body=body,
            link=reverse("expert_review", args=[case.pk]))
 
