@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -161,6 +162,10 @@ def cmd_run(args: list[str]) -> None:
     manage_quiet("migrate", "--no-input", "-v", "0")
     manage_quiet("calendar_load", "--seed", "-v", "0")
     manage_quiet("demo_load", "-v", "0")
+    def stopped(signum: int, frame: object) -> None:  # stopped by a supervisor (SIGTERM): as for Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stopped)
     # The background worker beside the server (notification e-mail, sent after each change commits): quiet unless
     # a task fails; its warnings and errors are this terminal's too. Stopped with the server.
     worker = subprocess.Popen([str(PY), str(ROOT / "manage.py"), "db_worker", "--no-reload", "--verbosity", "0",
