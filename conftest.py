@@ -191,6 +191,16 @@ def _enter(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Background tasks (notification e-mail) run in the process that queues them, once the transaction commits, so
+    a test sees their effect at once (as `RONGCUO_TASKS=immediate` does; pytest-django has read the settings before
+    this file, so they are set here); tests/notifications runs the real database worker too."""
+    from django.conf import settings
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+                                  "QUEUES": ["default"]}}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The longest first, so that no worker is left alone with one at the end: the `slow` tests, then the browser
     journeys (marked in tests/browser/conftest.py), then the rest in the order pytest-django gave them."""

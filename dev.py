@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -161,24 +162,50 @@ def cmd_run(args: list[str]) -> None:
     manage_quiet("migrate", "--no-input", "-v", "0")
     manage_quiet("calendar_load", "--seed", "-v", "0")
     manage_quiet("demo_load", "-v", "0")
+    def stopped(signum: int, frame: object) -> None:  # stopped by a supervisor (SIGTERM): as for Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stopped)
+    # The background worker beside the server (notification e-mail, sent after each change commits): quiet unless
+    # a task fails; its warnings and errors are this terminal's too. Stopped with the server.
+    worker = subprocess.Popen([str(PY), str(ROOT / "manage.py"), "db_worker", "--no-reload", "--verbosity", "0",
+                               "--no-startup-delay"], cwd=ROOT)
     # Django's development server, in the foreground: its request log and any errors are this terminal's output.
     server = subprocess.Popen([str(PY), str(ROOT / "manage.py"), "runserver", addr, "--noreload", "--skip-checks"],
                               cwd=ROOT)
     try:
         if wait_for_server(server, addr):
             width = max(len(name) for name, _ in DEMO_ACCOUNTS)
+            mail = os.environ.get("RONGCUO_EMAIL_HOST")
+            files = os.environ.get("RONGCUO_EMAIL_FILE_DIR", str(ROOT / "var" / "mail"))
             lines = [f"Rongcuo is running at http://{addr}/  (Ctrl-C stops it)",
                      "sign in with one of these demo accounts, password rongcuo-demo (every account: README.md):",
                      *(f"  {name:<{width}}  {what}" for name, what in DEMO_ACCOUNTS),
-                     "logs: the server's requests and errors are printed in this terminal (no log file)"]
+                     "logs: the server's requests and errors are printed in this terminal (no log file)",
+                     "notification e-mail: sent by a background worker "
+                     + (f"through {mail}" if mail else f"into files in {files} (no SMTP server set)")]
             print("\n" + "\n".join(f"[dev] {line}" for line in lines) + "\n", flush=True)
-        sys.exit(server.wait())
+        code = server.wait()
     except KeyboardInterrupt:  # Ctrl-C in a terminal reaches the server too; stop it if it did not
         try:
             server.wait(timeout=5)
         except subprocess.TimeoutExpired:
             server.terminate()
-        sys.exit(server.wait())
+        code = server.wait()
+    finally:
+        stop(worker)
+    sys.exit(code)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """End a child process (Ctrl-C may have reached it already): asked first, then made to."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def cmd_test(args: list[str]) -> None:

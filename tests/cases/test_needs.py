@@ -152,3 +152,23 @@ def test_the_api_gives_the_needs_by_party_and_refuses_another_partys_fact(chens:
     code, err = api.post(f"/cases/{case.pk}/facts", {"facts": {"research_misconduct": False}})
     assert code == 403 and err["field"] == "research_misconduct"
     assert CaseFact.objects.filter(case=case).count() == before
+
+
+def test_the_party_asked_for_facts_is_told_and_told_again_only_of_new_ones(chens: Case, world: Any) -> None:
+    from rongcuo.notifications.models import Notification
+
+    def asked(name: str) -> list[Notification]:
+        return list(Notification.objects.filter(recipient=world.users[name], case=chens, kind="facts_requested"))
+
+    from rongcuo.common.packs import pack_of
+
+    told = asked("zju_reviewer")
+    assert len(told) == 1
+    assert pack_of(chens).facts["zj_researcher_in_province"].label.zh in told[0].body_zh
+    assert "zj_researcher_in_province" not in told[0].body_zh + told[0].body_en
+    assert asked("zj_committee") == []  # the committee is asked only once the case reaches its stage
+    # recording one of the two facts asks nothing new of the host unit
+    case = Case.objects.get(pk=chens.pk)
+    client("zju_reviewer").post(f"/cases/{case.pk}/facts/", {"version": case.version,
+                                                               "fact.zj_researcher_in_province": "1"})
+    assert len(asked("zju_reviewer")) == 1

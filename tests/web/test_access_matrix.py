@@ -62,6 +62,11 @@ RULES: dict[str, set[str | None]] = {
     "POST /api/cases/{case_id}/obligations/{obligation_id}/fulfil": {"wang", "sz_caseworker", "admin"},
     "GET /api/cases/{case_id}/integrity": {"sz_caseworker", "sz_committee", "auditor", "admin"},
     "GET /api/notices": EVERYONE,
+    # Notifications: each signed-in user's own (other users' ids are refused: tests/notifications).
+    "GET /api/notifications": AUTHENTICATED,
+    "POST /api/notifications/read": AUTHENTICATED,
+    "GET /api/notifications/preferences": AUTHENTICATED,
+    "POST /api/notifications/preferences": AUTHENTICATED,
     "POST /api/notices/{case_id}/objections": EVERYONE,  # only while under notice: 404 otherwise
     "POST /api/notices/objections/status": EVERYONE,  # with a receipt number and its lookup code
     # State funds and technology transfers: none of these accounts works for a fund manager, its supervisor

@@ -73,6 +73,10 @@ PAGE_RULES: dict[str, set[str | None]] = {
     "my/tokens/": AUTHENTICATED,
     "my/tokens/<int:token_pk>/revoke/": {"wang", "admin"},
     "expert/": AUTHENTICATED,
+    # Notifications: everyone's own inbox (marking read: POST) and e-mail switches.
+    "inbox/": AUTHENTICATED,
+    "inbox/read/": AUTHENTICATED,
+    "inbox/preferences/": AUTHENTICATED,
     "funds/": AUTHENTICATED,
     "funds/transfers/": AUTHENTICATED,
     # The case page and what it links to: whoever may read the case.
@@ -122,6 +126,7 @@ POST_RULES: dict[str, set[str | None]] = {
     "accounts/login/": EVERYONE,  # wrong password: the form again
     "i18n/setlang/": EVERYONE,
     "my/tokens/": AUTHENTICATED,  # issuing a token for oneself
+    "inbox/preferences/": AUTHENTICATED,  # one's own e-mail switches
     "expert/cases/<int:pk>/review/": {SEATED},
     "committee/cases/<int:pk>/": {"sz_committee", "sz_caseworker", "admin"},  # the auditor reads, never decides
     "registry/import/": {"sz_caseworker", "zj_caseworker", "admin"},
@@ -295,6 +300,8 @@ def body(route: str, o: Objects, role: str | None) -> dict[str, Any]:
         "my/drafts/save/": {"project": str(o.ids["sz_chip"]), "failure_explanation": "改写", "pack_id": "",
                             "draft": str(o.ids["draft"])},
         "my/tokens/": {"label": "matrix"},
+        "inbox/read/": {"all": "1"},
+        "inbox/preferences/": {"email.assigned": "1"},
         "expert/cases/<int:pk>/decline/": {"reason": "近三年与申请人有合作"},
         "expert/cases/<int:pk>/review/": {"opinion": ""},
         "committee/cases/<int:pk>/": {"decision": "exempt", "reasons": "理由"},

@@ -19,7 +19,8 @@ def test_check_deploy_is_clean_under_production_settings() -> None:
     # never has it, and `check --deploy` rightly refuses it, so the subprocess runs without it.
     base = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {**base, "RONGCUO_PRODUCTION": "1", "RONGCUO_SECRET_KEY": key, "RONGCUO_CACHE_URL": "redis://127.0.0.1:6379/0",
-           "RONGCUO_ALLOWED_HOSTS": "rongcuo.example.cn", "DJANGO_SETTINGS_MODULE": "rongcuo.web.settings"}
+           "RONGCUO_ALLOWED_HOSTS": "rongcuo.example.cn", "DJANGO_SETTINGS_MODULE": "rongcuo.web.settings",
+           "RONGCUO_EMAIL_HOST": "smtp.example.cn"}
     r = subprocess.run([sys.executable, str(ROOT / "manage.py"), "check", "--deploy", "--fail-level", "WARNING"],
                        capture_output=True, text=True, env=env, cwd=ROOT)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -29,6 +30,13 @@ def test_check_deploy_is_clean_under_production_settings() -> None:
     r = subprocess.run([sys.executable, str(ROOT / "manage.py"), "check", "--deploy", "--fail-level", "WARNING"],
                        capture_output=True, text=True, env=env, cwd=ROOT)
     assert r.returncode != 0 and "rongcuo.W001" in r.stderr and "RONGCUO_CACHE_URL" in r.stderr, r.stderr
+    # Without a mail server the notifications' e-mail is only written to files: it says so too.
+    env["RONGCUO_CACHE_URL"] = "redis://127.0.0.1:6379/0"
+    env.pop("RONGCUO_EMAIL_HOST")
+    r = subprocess.run([sys.executable, str(ROOT / "manage.py"), "check", "--deploy", "--fail-level", "WARNING"],
+                       capture_output=True, text=True, env=env, cwd=ROOT)
+    assert r.returncode != 0 and "rongcuo.W002" in r.stderr and "RONGCUO_EMAIL_HOST" in r.stderr, r.stderr
+    assert "rongcuo.W001" not in r.stderr
 
 
 def test_a_cache_url_that_is_not_redis_is_refused_with_its_name() -> None:

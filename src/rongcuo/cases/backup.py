@@ -24,7 +24,7 @@ from django.db import connection, transaction
 
 from rongcuo.common import generations
 
-APP_LABELS = ["auth", "audit", "workdays", "registry", "cases", "review", "monitoring", "funds"]
+APP_LABELS = ["auth", "audit", "workdays", "registry", "cases", "review", "monitoring", "funds", "notifications"]
 FORMAT = 2  # 2: the manifest is signed and names the data's hash (1 was unsigned, and is refused)
 
 

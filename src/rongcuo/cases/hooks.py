@@ -11,6 +11,24 @@ at the named points. Each list is called in registration order (the apps' order 
 - `CASE_RECORDS`: name -> a function giving the `exists_columns` relation for that kind of the case's records
   (`rongcuo.common.presence`): the case page asks only for the kinds that exist.
 - `CASE_PAGE_SECTIONS`: `f(case, roles, pack) -> dict`, what each app adds to the case page's context.
+
+Points where something happened that people are told about (notifications: the inbox and its e-mail). Each is
+called within the transaction of the change, after it is made; a function that does more than write rows (sends
+mail, calls out) must wait for the commit (`transaction.on_commit`), so a change rolled back tells nobody.
+
+- `ON_STAGE_CHANGED`: `f(case=, from_stage=, to_stage=, action=, actor=)`, when a case is filed (`from_stage` is
+  "" and `action` "file") and after every transition of its procedure (`action` the transition's; `from_stage`
+  and `to_stage` are the same when it stays in its stage, e.g. an application returned to the applicant).
+- `ON_CASE_ASSIGNED`: `f(case=, user=, role=, actor=)`, when a case is assigned to a person to work on: `role` is the
+  case role they work on it in ("caseworker" for the caseworker it is assigned to, "expert" for an expert assigned
+  to it or drawn onto its panel); `actor` is who assigned it (None for the platform).
+- `ON_FACTS_REQUESTED`: `f(case=, role=, facts=, actor=)`, when the findings of some facts are asked of whoever holds
+  `role` on the case (a case role such as "applicant" or "host_unit_reviewer", or a finding role of the fact
+  vocabulary such as "host_unit_attestation"); `facts` are the facts' labels, each a pack `Text`, a
+  {"zh": …, "en": …} mapping or a (zh, en) pair.
+- `ON_OBJECTION_FILED`: `f(case=, objection=)`, when a member of the public objects during the public notice.
+- `ON_DEADLINE_WARNING`: `f(warning=)`, when the deadline sweep records a due-soon or overdue warning
+  (`warning.deadline` is the deadline, `warning.kind` "due_soon" or "overdue").
 """
 
 from __future__ import annotations
@@ -40,6 +58,11 @@ ON_DECISION_REOPENED: list[Callable[..., Any]] = []
 ON_CASE_DECIDED: list[Decided] = []
 CASE_RECORDS: dict[str, Callable[[], Any]] = {}
 CASE_PAGE_SECTIONS: list[Callable[[Any, set[str], Any], dict[str, Any]]] = []
+ON_STAGE_CHANGED: list[Callable[..., Any]] = []
+ON_CASE_ASSIGNED: list[Callable[..., Any]] = []
+ON_FACTS_REQUESTED: list[Callable[..., Any]] = []
+ON_OBJECTION_FILED: list[Callable[..., Any]] = []
+ON_DEADLINE_WARNING: list[Callable[..., Any]] = []
 
 HookT = TypeVar("HookT")
 

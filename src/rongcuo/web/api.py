@@ -25,6 +25,7 @@ from rongcuo.common.errors import ServiceError
 from rongcuo.funds.api import router as funds_router
 from rongcuo.funds.api import transfers as transfers_router
 from rongcuo.monitoring.api import monitoring_router
+from rongcuo.notifications.api import router as notifications_router
 from rongcuo.policies.api import packs_router
 from rongcuo.registry.api import registry_router
 from rongcuo.review.api import public as notices_router
@@ -152,4 +153,5 @@ api.add_router("/notices", notices_router)
 api.add_router("/funds", funds_router)
 api.add_router("/transfers", transfers_router)
 api.add_router("/monitoring", monitoring_router)
+api.add_router("/notifications", notifications_router)
 

@@ -27,6 +27,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     from rongcuo.cases.dashboard import may_see_dashboard
     from rongcuo.funds.permissions import may_see_funds
     from rongcuo.monitoring.permissions import may_see_dashboard as may_see_monitoring
+    from rongcuo.notifications.selectors import unread_count
     from rongcuo.registry.services import may_import
 
     user = getattr(request, "user", None)
@@ -40,5 +41,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_monitoring": may_see_monitoring(user),
         "nav_funds": may_see_funds(user),
         "nav_my": perm.person_of(user) is not None,
+        "nav_unread": unread_count(user),  # the header's count of unread notifications (signed in)
         "here": request.get_full_path(),
     }

@@ -4,6 +4,7 @@ DATABASE_URL   default sqlite:///<repo>/rongcuo.sqlite3 (the embedded default); 
 RONGCUO_DEBUG  1 for development (default 1 unless RONGCUO_PRODUCTION=1)
 RONGCUO_SECRET_KEY, RONGCUO_ALLOWED_HOSTS (comma-separated), RONGCUO_MEDIA_ROOT, RONGCUO_PACKS
 RONGCUO_CACHE_URL  redis://host:port/db: one cache for every worker (throttles, sessions); see below
+RONGCUO_EMAIL_*, RONGCUO_TASKS, RONGCUO_SITE_URL  notification e-mail and its background worker; see below
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ INSTALLED_APPS = [
     "rongcuo.review",
     "rongcuo.funds",
     "rongcuo.monitoring",
+    "rongcuo.notifications",
+    "django_tasks",
+    "django_tasks_db",  # the background worker's queue, in this database (`manage.py db_worker`)
     "rongcuo.demo",
     "rongcuo.web",
 ]
@@ -197,3 +201,38 @@ SECURE_HSTS_SECONDS = int(os.environ.get("RONGCUO_HSTS_SECONDS", 31536000 if PRO
 SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("RONGCUO_HSTS_SUBDOMAINS", "1") == "1"
 SECURE_HSTS_PRELOAD = os.environ.get("RONGCUO_HSTS_PRELOAD", "1" if PRODUCTION else "0") == "1"
 SECURE_SSL_REDIRECT = PRODUCTION and os.environ.get("RONGCUO_SSL_REDIRECT", "1") == "1"
+
+# Notifications (rongcuo.notifications): the in-app inbox row is written with the change; its e-mail is sent after the
+# transaction commits by a background task. RONGCUO_TASKS=database (the default) queues tasks in this database for
+# `manage.py db_worker` (`dev.py run` starts one beside the server; production runs it as its own process: README,
+# "Operating it"); RONGCUO_TASKS=immediate runs them in the process that queued them (the tests).
+_tasks = os.environ.get("RONGCUO_TASKS", "database")
+if _tasks not in ("database", "immediate"):
+    raise ImproperlyConfigured(f"RONGCUO_TASKS must be database or immediate, got {_tasks!r} / "
+                               "RONGCUO_TASKS 须为 database 或 immediate")
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend" if _tasks == "database"
+                     else "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
+# E-mail through SMTP when RONGCUO_EMAIL_HOST is set; otherwise each message is written as a file into
+# RONGCUO_EMAIL_FILE_DIR (default var/mail/ in the checkout), so that nothing fails where no mail server is
+# configured (`dev.py run`), and `check --deploy` warns (rongcuo.W002).
+EMAIL_HOST = os.environ.get("RONGCUO_EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = os.environ.get("RONGCUO_EMAIL_FILE_DIR", str(BASE_DIR / "var" / "mail"))
+EMAIL_PORT = int(os.environ.get("RONGCUO_EMAIL_PORT", 25))
+EMAIL_HOST_USER = os.environ.get("RONGCUO_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("RONGCUO_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("RONGCUO_EMAIL_TLS", "0") == "1"  # STARTTLS (usually port 587)
+EMAIL_USE_SSL = os.environ.get("RONGCUO_EMAIL_SSL", "0") == "1"  # implicit TLS (usually port 465)
+EMAIL_TIMEOUT = int(os.environ.get("RONGCUO_EMAIL_TIMEOUT", 20))  # seconds; a mail server that hangs is a failure
+DEFAULT_FROM_EMAIL = os.environ.get("RONGCUO_EMAIL_FROM", "容错平台 Rongcuo <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# How often and how far apart a failed e-mail is tried again: attempt n+1 waits BASE × 4^(n-1) seconds
+# (1 min, 4 min, 16 min, about 1 h, 4 h with the defaults); after the last it stays on record as failed, shown to
+# administrators, until `manage.py notifications_deliver --failed` tries it again.
+NOTIFY_MAIL_MAX_ATTEMPTS = int(os.environ.get("RONGCUO_MAIL_MAX_ATTEMPTS", 6))
+NOTIFY_MAIL_RETRY_SECONDS = int(os.environ.get("RONGCUO_MAIL_RETRY_SECONDS", 60))
+# The site's address as people reach it, for the links in e-mail.
+SITE_URL = os.environ.get("RONGCUO_SITE_URL", "http://127.0.0.1:8000").rstrip("/")

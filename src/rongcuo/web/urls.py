@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("rongcuo.cases.urls")),
     path("", include("rongcuo.review.urls")),
     path("", include("rongcuo.registry.urls")),
+    path("", include("rongcuo.notifications.urls")),
     path("monitoring/", include("rongcuo.monitoring.urls")),
     path("funds/", include("rongcuo.funds.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(template_name="web/login.html",

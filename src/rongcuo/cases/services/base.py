@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import F
 
+from rongcuo.cases import hooks
 from rongcuo.cases import permissions as perm
 from rongcuo.cases.models import Case, CaseNeed
 from rongcuo.cases.selectors import case_evaluate
@@ -42,13 +43,46 @@ def case_snapshot(case: Case) -> dict[str, Any]:
             "awaiting_supplement_since": case.awaiting_supplement_since, "routed_to": case.routed_to}
 
 
-def case_redecide(case: Case) -> None:
-    """Recompute the engine's determination (after any fact change) and the routing it implies."""
+def awaited_roles(case: Case, pack: Pack, needed: list[str]) -> dict[str, list[Any]]:
+    """The case roles the case now waits for, each with the facts it is asked to establish (labels): a role's kinds
+    of finding (`permissions.parties_of`) among those still needed, the committee and the experts only at a stage
+    where they act."""
+    stage = next((s for s in pack.procedure.stages if s.id == case.stage), None) if pack.procedure else None
+    actors = set(stage.actors) if stage else set()
+    facts = needed_facts(pack, needed)
+    out: dict[str, list[Any]] = {}
+    for role in perm.PARTIES_OF_ROLE:
+        if role in perm.STAGE_GATED_ROLES and role not in actors:
+            continue
+        kinds = perm.parties_of({role}, pack)
+        mine = [f.fact.label for f in facts if kinds & {p.value for p in f.parties}]
+        if mine:
+            out[role] = mine
+    return out
+
+
+def facts_requested(case: Case, pack: Pack, before: dict[str, list[Any]], actor: Any) -> None:
+    """Tell the roles the case newly waits for (or waits for with new facts) what they are asked to establish
+    (`hooks.ON_FACTS_REQUESTED`; notifications tell them after the commit)."""
+    after = awaited_roles(case, pack, (case.determination or {}).get("needed") or [])
+    for role, labels in after.items():
+        new = [x for x in labels if x not in before.get(role, [])]
+        if new:
+            for requested in hooks.ON_FACTS_REQUESTED:
+                requested(case=case, role=role, facts=labels, actor=actor)
+
+
+def case_redecide(case: Case, actor: Any = None) -> None:
+    """Recompute the engine's determination (after any fact change) and the routing it implies; the roles newly
+    asked for findings are told."""
+    old = case.determination or {}
     res = case_evaluate(case)
     case.outcome = res.outcome
     case.determination = result_json(res)
     case.routed_to = "；".join(f"{r.handled_by.zh} {r.handled_by.en}" for r in res.routed_to)[:200]
     case_needs_rebuild(case, res.pack, res.needed)
+    before = awaited_roles(case, res.pack, old.get("needed") or []) if old else {}
+    facts_requested(case, res.pack, before, actor)
 
 
 def case_needs_rebuild(case: Case, pack: Pack, needed: list[str]) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from rongcuo.audit.services import audit_append
-from rongcuo.cases import clock
+from rongcuo.cases import clock, hooks
 from rongcuo.cases import permissions as perm
 from rongcuo.cases.models import Case, Deadline, DeadlineStatus, DeadlineWarning
 from rongcuo.cases.selectors import deadline_state, limit_days, pack_procedure
@@ -168,9 +168,11 @@ def deadlines_sweep(*, on: dt.date | None = None) -> int:
             continue
         try:
             with transaction.atomic():
-                DeadlineWarning.objects.create(deadline=d, kind=state, raised_on=on, due_date=d.due_date)
+                warning = DeadlineWarning.objects.create(deadline=d, kind=state, raised_on=on, due_date=d.due_date)
                 audit_append(actor=None, action=f"deadline.{state}", subject=d.case,
                              after={"key": d.key, "due_date": d.due_date, "on": on})
+                for warned in hooks.ON_DEADLINE_WARNING:  # notifications: whose work the deadline waits for
+                    warned(warning=warning)
                 count += 1
         except IntegrityError:
             continue  # already warned for this due date

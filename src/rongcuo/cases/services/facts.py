@@ -87,7 +87,7 @@ def case_set_facts(*, case: Case, actor: Any, facts: Mapping[str, Any], role: st
         if evidence:
             row.evidence.set(evidence)
     old_outcome = case.outcome
-    case_redecide(case)
+    case_redecide(case, actor)
     case.save(update_fields=["outcome", "determination", "routed_to", "updated_at"])
     case_bump(case)
     audit_append(actor=actor, action="case.facts", subject=case,

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from rongcuo.audit.services import audit_append
-from rongcuo.cases import clock
+from rongcuo.cases import clock, hooks
 from rongcuo.cases import permissions as perm
 from rongcuo.cases.models import Case, CaseFact, Disposition
 from rongcuo.cases.selectors import pack_procedure
@@ -86,11 +86,13 @@ def case_create(*, actor: Any, project: Project, applicant: Person, failure_expl
         CaseFact.objects.create(case=case, fact_id=fid, value=value, role="system_computed", stage=case.stage,
                                 established_by=system_user, established_at=timezone.now(),
                                 note="由登记信息计算 / computed from the registry")
-    case_redecide(case)
+    case_redecide(case, actor)
     case.save()
     open_deadlines(case, pack, event="filed", on=case.filed_on)
     audit_append(actor=actor, action="case.create", subject=case,
                  after={**case_snapshot(case), "number": case.number, "pack": pack.ref, "project": project.code})
+    for changed in hooks.ON_STAGE_CHANGED:  # notifications: the application has arrived at its first stage
+        changed(case=case, from_stage="", to_stage=case.stage, action="file", actor=actor)
     return case
 
 

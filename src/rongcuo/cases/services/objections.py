@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from rongcuo.audit.services import audit_append
-from rongcuo.cases import clock
+from rongcuo.cases import clock, hooks
 from rongcuo.cases import permissions as perm
 from rongcuo.cases.models import (
     Case,
@@ -43,6 +43,8 @@ def expert_assign(*, case: Case, actor: Any, expert: Any) -> ExpertAssignment:
     if created:
         case_bump(case)
         audit_append(actor=actor, action="case.expert_assign", subject=case, after={"expert": expert.get_username()})
+        for assigned in hooks.ON_CASE_ASSIGNED:
+            assigned(case=case, user=expert, role="expert", actor=actor)
     return a
 
 
@@ -172,6 +174,8 @@ def objection_file(*, case: Case, name: str, contact: str, text: str, attachment
         audit_append(actor=None, action="objection.file", subject=case,
                      after={"objection": obj.pk, "receipt_number": obj.receipt_number, "answer_due": obj.answer_due,
                             "attachments": [{"name": a.original_name, "sha256": a.sha256} for a in stored]})
+        for received in hooks.ON_OBJECTION_FILED:  # notifications: the bureau's caseworkers
+            received(case=case, objection=obj)
     except BaseException:
         for att in stored:  # the rows roll back with the transaction; the stored files must go too
             att.file.delete(save=False)

@@ -13,7 +13,7 @@ from rongcuo.cases import clock, hooks
 from rongcuo.cases import permissions as perm
 from rongcuo.cases.models import Case, Disposition, StageChange
 from rongcuo.cases.selectors import pack_procedure, procedure_stage, unmet_requirement
-from rongcuo.cases.services.base import case_bump, case_lock, case_snapshot
+from rongcuo.cases.services.base import awaited_roles, case_bump, case_lock, case_snapshot, facts_requested
 from rongcuo.cases.services.deadlines import deadlines_after_transition
 from rongcuo.common.errors import Conflict, Invalid, PreconditionFailed
 from rongcuo.common.packs import pack_of
@@ -63,6 +63,7 @@ def case_transition(*, case: Case, actor: Any, action: str, reason: str = "",
     before = case_snapshot(case)
     day = clock.today()
     from_stage = case.stage
+    waiting = awaited_roles(case, pack, (case.determination or {}).get("needed") or [])
     case.stage = t.to
     if t.clock == "pause":
         case.awaiting_supplement_since = day
@@ -90,6 +91,10 @@ def case_transition(*, case: Case, actor: Any, action: str, reason: str = "",
     if decided:
         for hook, made in zip(hooks.ON_CASE_DECIDED, prepared, strict=True):
             hook.record(case=case, actor=actor, on=day, prepared=made)  # review: the letter stored, the archive event
+    if case.disposition == Disposition.open:
+        facts_requested(case, pack, waiting, actor)  # e.g. the committee, once the case reaches it
+    for changed in hooks.ON_STAGE_CHANGED:  # notifications: who is told of the step
+        changed(case=case, from_stage=from_stage, to_stage=t.to, action=action, actor=actor)
     return case
 
 

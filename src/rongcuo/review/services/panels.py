@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from rongcuo.audit.services import audit_append
+from rongcuo.cases import hooks
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as case_svc
 from rongcuo.cases.models import Case, Disposition, ExpertAssignment
@@ -142,6 +143,9 @@ def panel_draw(*, case: Case, actor: Any, size: int | None = None, seed: str | N
                  after={"seed": seed, "candidates": candidates, "excluded": excluded, "members": chosen,
                         "breaches": breaches, "override_reason": reason,
                         "supersedes": previous.pk if previous is not None else None})
+    for e in members:
+        for assigned in hooks.ON_CASE_ASSIGNED:  # notifications: each expert drawn is told
+            assigned(case=case, user=e.user, role="expert", actor=actor)
     return panel
 
 
@@ -229,4 +233,7 @@ def panel_member_decline(*, member: PanelMember, actor: Any, reason: str) -> Pan
                  after={"expert": member.expert_id, "reason": reason.strip(),
                         "replacement": replacement.expert_id if replacement else None,
                         "breaches": panel.rule_breaches})
+    if replacement is not None:
+        for assigned in hooks.ON_CASE_ASSIGNED:  # notifications: the expert who takes the seat is told
+            assigned(case=case, user=replacement.expert.user, role="expert", actor=actor)
     return replacement
