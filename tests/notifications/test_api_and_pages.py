@@ -121,3 +121,10 @@ def test_the_preferences_page(world) -> None:
     r = c.post("/inbox/preferences/", {**ticked, "email.gossip": "1"})
     assert r.status_code == 400 and "gossip" in r.content.decode()
     assert Client().get("/inbox/").status_code == 302  # signed in only
+
+
+def test_an_id_beyond_a_database_integer_is_not_found_not_a_server_error(world) -> None:
+    from tests.factories import Api
+
+    code, err = Api(world.users["zju_reviewer"]).post("/notifications/read", {"ids": [2**70]})
+    assert code == 404 and err["field"] == "ids"

@@ -76,7 +76,9 @@ def notifications_mark_read(*, user: Any, ids: list[int] | None = None, everythi
     bad = [i for i in ids if isinstance(i, bool) or not isinstance(i, int)]
     if bad:
         raise Invalid("通知编号应为整数", "notification ids must be whole numbers", field="ids")
-    own = set(Notification.objects.filter(recipient=user, pk__in=ids).values_list("pk", flat=True))
+    # an id beyond a database integer is no notification of anyone's (and must not reach the database)
+    own = set(Notification.objects.filter(recipient=user, pk__in=[i for i in ids if 0 < i < 2**63])
+              .values_list("pk", flat=True))
     missing = [i for i in ids if i not in own]
     if missing:
         raise NotFound(f"您没有编号为 {missing[0]} 的通知（未作任何标记）",
