@@ -114,7 +114,8 @@ def body(d: NoticeData) -> list[tuple[str, str]]:
     out.extend(("para", p) for p in _paragraphs(d.requirements_zh))
     if d.due is not None:
         start = "本通知书送达之日" if d.from_event == "notice_served" else "谈话问询之日"
-        tail = "（该日期所在年度的放假安排尚未公布，期限暂定，以公布后的官方工作日历为准）" if d.due_provisional else ""
+        tail = ("（该日期所在年度的调休上班日尚未公布，期限已扣除法定节假日，暂定，以公布后的官方工作日历为准）"
+                if d.due_provisional else "")
         out.append(("para", f"请于{chinese_date(d.due)}前完成整改（自{start}起{_days(d)}）{tail}，并将整改情况"
                             "及佐证材料报送本机关。"))
     else:
