@@ -5,8 +5,8 @@ Names follow `<entity>_<action>`; the acting user is always an explicit keyword 
 failed call leaves stored data as it was.
 
 One module per part of a case: `filing`, `facts`, `evidence`, `transitions`, `deadlines`, `objections` (with the
-experts assigned), `drafts` (and applications filed with their materials); `base` holds what they share (the
-row lock, the version, the procedure, the determination). Callers use the names below from the package.
+experts assigned), `drafts` (and applications filed with their materials), `receipts` (the acceptance receipt);
+`base` holds what they share (the row lock, the version, the procedure, the determination). Callers use the names below from the package.
 
 `today` is the one clock of the package: every module reads it from here, so a test sets the date for all of
 them by patching `rongcuo.cases.services.today`.
@@ -49,6 +49,7 @@ from rongcuo.cases.services.evidence import evidence_store, evidence_upload
 from rongcuo.cases.services.facts import case_set_facts
 from rongcuo.cases.services.filing import case_create, case_update
 from rongcuo.cases.services.objections import contact_valid, expert_assign, objection_answer, objection_file
+from rongcuo.cases.services.receipts import receipt_data, receipt_prepare, receipt_store
 from rongcuo.cases.services.transitions import available_transitions, case_transition
 
 
@@ -90,5 +91,8 @@ __all__ = [
     "objection_answer",
     "objection_file",
     "pack_procedure",
+    "receipt_data",
+    "receipt_prepare",
+    "receipt_store",
     "today",
 ]
