@@ -175,7 +175,10 @@ def test_pack_is_cited_by_its_short_title():
     text = docx_text(render_docx(exempt_letter()))
     assert f"依据《{PACK_TITLE}》（以下简称《实施意见》）" in text
     assert "1．《实施意见》二(二)2（技术路线选择失误）" in text
-    assert "zhejiang-implementing-opinion@draft-for-comment，内容指纹 3f2a9c0d1e4b5a69" in text
+    body, _, verification = text.partition("文书核验")
+    assert "zhejiang-implementing-opinion" not in body and "3f2a9c0d" not in body  # only in the verification block
+    assert ("适用政策包：zhejiang-implementing-opinion@draft-for-comment（内容指纹 "
+            "3f2a9c0d1e4b5a6978877665544332211000ffeeddccbbaa9988776655443322）") in verification
 
 
 def test_docx_title_breaks_at_a_natural_boundary():
@@ -240,9 +243,10 @@ def test_refused_pdf(tmp_path):
 
 def test_out_of_scope_letter_with_the_minimum(tmp_path):
     data = exempt_letter(outcome="out_of_scope", outcome_zh="不适用", outcome_en="Out of scope", reasons_zh="",
-                         clauses=(), facts=(), consequences_zh=(), obligations=(), remedy_zh=None, cc_zh=None)
+                         clauses=(), facts=(), consequences_zh=(), obligations=(), cc_zh=None)
     text = docx_text(render_docx(data))
     assert f"不属于《{PACK_TITLE}》的适用范围，不适用容错免责认定" in text
-    assert "认定结论：不适用" in text and "五、" not in text and "抄送" not in text
+    assert "认定结论：不适用" in text and "抄送" not in text
+    assert "五、救济途径\n对本认定结果不服的" in text  # the remedy section is never left out
     assert "（一）认定理由" not in text and "四、结果应用及后续义务\n无。" in text
     assert render_pdf(data).startswith(b"%PDF")

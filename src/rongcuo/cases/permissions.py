@@ -41,6 +41,15 @@ FINDING_ROLES: dict[str, set[str]] = {
 }
 
 
+# 受理回执: the applicant it is addressed to, the host unit it is copied to, the bureau that issued it (its caseworkers,
+# NSF office and committee), and whoever reads every case (administrators, auditors) — not the experts.
+RECEIPT_ROLES = {"applicant", "host_unit_reviewer", "caseworker", "nsf_office", "committee", "admin", "auditor"}
+
+
+def may_see_receipt(user: Any, case: Case) -> bool:
+    return bool(roles_on_case(user, case) & RECEIPT_ROLES)
+
+
 def nsf_bureaus(user: Any) -> set[int]:
     """Bureaus whose routed cases this user handles as an NSF-office caseworker."""
     return {g.organisation.parent_id for g in grants(user)

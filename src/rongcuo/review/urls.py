@@ -21,6 +21,7 @@ urlpatterns = [
     # Public notices (no login) with the objection form.
     path("notices/", notice_views.notices, name="notices"),
     path("notices/<int:case_id>/", notice_views.notice_detail, name="notice_detail"),
+    path("notices/<int:case_id>/pdf/", notice_views.notice_pdf, name="notice_pdf"),
     # Experts: their own panel seats, the scoring form, declining.
     path("expert/", review_views.expert_home, name="expert_home"),
     path("expert/cases/<int:pk>/review/", review_views.expert_review, name="expert_review"),

@@ -32,10 +32,10 @@ A refusal must state its reasons (浙江实施意见 三(六)：对不予认定�
 empty: administrative review and lawsuit with their bodies, periods and legal basis, or the pack's internal review.
 
 One module each: `text` (the letter's data, the wording and the blocks of its body, the English summary),
-`document` (a document as the renderers take it, its text hash and verification block), `receipt` (the acceptance
-receipt), `breaking` (the line-start and line-end rules), `layout` (the page's measures), `docx` and `pdf` (the two
-renderers). Callers use the names below from the package; the correction notices (`rongcuo.monitoring.notices`)
-reuse the wording from the modules themselves.
+`document` (a document as the renderers take it, its text hash and verification block), `receipt` (the
+acceptance receipt), `notice` (the public notice), `breaking` (the line-start and line-end rules), `layout` (the
+page's measures), `docx` and `pdf` (the two renderers). Callers use the names below from the package; the
+correction notices (`rongcuo.monitoring.notices`) reuse the wording from the modules themselves.
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ from __future__ import annotations
 from rongcuo.cases.letters.breaking import NO_LINE_END, NO_LINE_START, break_lines
 from rongcuo.cases.letters.document import Document, letter_document
 from rongcuo.cases.letters.docx import render_docx
+from rongcuo.cases.letters.notice import PublicNoticeData
+from rongcuo.cases.letters.notice import notice_document as public_notice_document
 from rongcuo.cases.letters.pdf import render_pdf
 from rongcuo.cases.letters.receipt import ReceiptData, ReceiptLimit, receipt_document
 from rongcuo.cases.letters.text import (
@@ -66,12 +68,14 @@ __all__ = [
     "LetterFact",
     "LetterObligation",
     "LetterRemedy",
+    "PublicNoticeData",
     "ReceiptData",
     "ReceiptLimit",
     "break_lines",
     "chinese_date",
     "letter_document",
     "letter_sha256",
+    "public_notice_document",
     "receipt_document",
     "render_docx",
     "render_pdf",

@@ -38,6 +38,7 @@ class Document:
     english: tuple[tuple[str, str], ...] = ()  # (head | para, text)
     refs: tuple[tuple[str, str], ...] = ()  # (label, value): technical references, for the verification block only
     keywords: str = ""
+    check_how: str = CHECK_HOW  # how a reader checks the document
 
     @property
     def date_text(self) -> str:
@@ -58,7 +59,7 @@ class Document:
     def verification(self) -> list[str]:
         """The verification block (文书核验), in lines: never part of the body."""
         return ["文书核验", f"发文字号：{self.doc_number}", f"正文校验码（SHA-256）：{self.text_sha256()}",
-                *(f"{label}：{value}" for label, value in self.refs), CHECK_HOW]
+                *(f"{label}：{value}" for label, value in self.refs), self.check_how]
 
     def english_date(self) -> str:
         return f"{self.date.day} {MONTHS[self.date.month - 1]} {self.date.year}"

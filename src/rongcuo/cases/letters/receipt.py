@@ -33,7 +33,8 @@ class ReceiptData:
     doc_number: str  # e.g. 深科创容受〔2026〕3号
     recipient_zh: str  # 主送: the applicant (and the host unit)
     applicant_zh: str
-    project_zh: str
+    project_zh: str  # the project's title
+    project_code: str
     case_number: str
     filed_on: dt.date
     accepted_on: dt.date
@@ -74,8 +75,9 @@ def receipt_blocks(r: ReceiptData) -> list[Block]:
     project = quoted(r.project_zh)
     out = [
         Block("recipient", f"{r.recipient_zh.strip().rstrip('：:')}："),
-        Block("para", f"{r.applicant_zh}于{chinese_date(r.filed_on)}提交的{project}项目容错免责认定申请，本机关已于"
-                      f"{chinese_date(r.accepted_on)}受理，案件编号为{r.case_number}。现将有关事项告知如下："),
+        Block("para", f"{r.applicant_zh}于{chinese_date(r.filed_on)}提交的{project}项目（项目编号：{r.project_code}）"
+                      f"容错免责认定申请，本机关已于{chinese_date(r.accepted_on)}受理，案件编号为{r.case_number}。"
+                      "现将有关事项告知如下："),
     ]
     n = 0
 
@@ -102,7 +104,7 @@ def receipt_english(r: ReceiptData) -> list[tuple[str, str]]:
                     "units and projects are kept in Chinese.")]
     out.append(("para", f"Acceptance receipt from {r.issuer_en} ({r.issuer_zh}), document number {r.doc_number}: "
                         f"the application filed on {r.filed_on.isoformat()} by {r.applicant_zh} for the project "
-                        f"{quoted(r.project_zh)} was accepted on {r.accepted_on.isoformat()} as case "
+                        f"{quoted(r.project_zh)} ({r.project_code}) was accepted on {r.accepted_on.isoformat()} as case "
                         f"{r.case_number}."))
     for lim in r.limits:
         unit = "working days" if lim.day_kind == "working" else "days"

@@ -6,7 +6,8 @@ failed call leaves stored data as it was.
 
 One module per part of a case: `filing`, `facts`, `evidence`, `transitions`, `deadlines`, `objections` (with the
 experts assigned), `drafts` (and applications filed with their materials), `receipts` (the acceptance receipt);
-`base` holds what they share (the row lock, the version, the procedure, the determination). Callers use the names below from the package.
+`base` holds what they share (the row lock, the version, the procedure, the determination).
+Callers use the names below from the package.
 
 `today` is the one clock of the package: every module reads it from here, so a test sets the date for all of
 them by patching `rongcuo.cases.services.today`.

@@ -49,7 +49,7 @@ def receipt_data(case: Case, on: dt.date, proc: Procedure) -> letters.ReceiptDat
     return letters.ReceiptData(
         issuer_zh=case.bureau.name_zh, issuer_en=case.bureau.name_en or case.bureau.name_zh,
         doc_number=_doc_number(case, on), recipient_zh=case.applicant.name, applicant_zh=case.applicant.name,
-        project_zh=f"{case.project.code} {case.project.title}", case_number=case.number, filed_on=case.filed_on,
+        project_zh=case.project.title, project_code=case.project.code, case_number=case.number, filed_on=case.filed_on,
         accepted_on=on, pack_title_zh=pack.meta.title.zh, pack_ref=pack.ref, pack_hash=pack.content_hash,
         limits=limits, next_steps=_next_steps(proc, case.stage), cc_zh=case.host_unit.name_zh,
         date_numerals=case.bureau.date_numerals)

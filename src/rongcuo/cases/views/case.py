@@ -45,10 +45,11 @@ def _case_page_presence() -> dict[str, Any]:
     """Which kinds of the case's records exist, read with the case (`rongcuo.common.presence`): the case page asks
     only for those (most cases have no letters, obligations, decisions, panel, objections or corrections). The
     apps built on cases add their kinds (`hooks.CASE_RECORDS`)."""
-    from rongcuo.cases.models import Objection
+    from rongcuo.cases.models import Objection, Receipt
     from rongcuo.common.presence import exists_columns
 
     return exists_columns(evidence=(Evidence, "case", "id"), objections=(Objection, "case", "id"),
+                          receipt=(Receipt, "case", "id"),
                           **{name: relation() for name, relation in hooks.CASE_RECORDS.items()})
 
 
@@ -300,6 +301,17 @@ def evidence_download(request: HttpRequest, pk: int, evidence_pk: int) -> FileRe
         raise Http404("no such evidence")
     return FileResponse(ev.file.open("rb"), as_attachment=True, filename=ev.original_name,
                         content_type=ev.content_type)
+
+
+@login_required
+def receipt_download(request: HttpRequest, pk: int, fmt: str) -> FileResponse:
+    """The acceptance receipt (受理回执), for the applicant, the host unit and the bureau (`perm.RECEIPT_ROLES`)."""
+    case = case_or_404(request.user, pk)
+    receipt = getattr(case, "receipt", None) if perm.may_see_receipt(request.user, case) else None
+    if receipt is None or fmt not in ("docx", "pdf"):
+        raise Http404("no such receipt")
+    return FileResponse((receipt.docx if fmt == "docx" else receipt.pdf).open("rb"), as_attachment=True,
+                        filename=f"{receipt.doc_number}.{fmt}")
 
 
 # --- applicant ----------------------------------------------------------------------------------------
