@@ -36,8 +36,8 @@ PACK_REF = "shenzhen-tolerance-guideline@2025-trial"
 PACK_HASH = "ab12" * 16
 LOGIN = "sz_caseworker"
 DOC_NUMBER = re.compile(r"^[\u4e00-\u9fff]{2,8}〔20\d\d〕[1-9]\d*号$")
-CJK_DATE = re.compile(r"^[〇一二三四五六七八九]{4}年(十[一二]?|[一二三四五六七八九])月(三十[一]?|二?十[一二三四五六七八九]?|"
-                      r"[一二三四五六七八九])日$")
+CJK_DATE = re.compile(r"^[〇一二三四五六七八九]{4}年(十[一二]?|[一二三四五六七八九])月"
+                      r"(三十[一]?|二?十[一二三四五六七八九]?|[一二三四五六七八九])日$")
 
 
 def receipt(**changes) -> ReceiptData:

@@ -104,8 +104,8 @@ def receipt_english(r: ReceiptData) -> list[tuple[str, str]]:
                     "units and projects are kept in Chinese.")]
     out.append(("para", f"Acceptance receipt from {r.issuer_en} ({r.issuer_zh}), document number {r.doc_number}: "
                         f"the application filed on {r.filed_on.isoformat()} by {r.applicant_zh} for the project "
-                        f"{quoted(r.project_zh)} ({r.project_code}) was accepted on {r.accepted_on.isoformat()} as case "
-                        f"{r.case_number}."))
+                        f"{quoted(r.project_zh)} ({r.project_code}) was accepted on {r.accepted_on.isoformat()} "
+                        f"as case {r.case_number}."))
     for lim in r.limits:
         unit = "working days" if lim.day_kind == "working" else "days"
         due = f", ending on {lim.due.isoformat()}" if lim.due else ""
