@@ -128,7 +128,8 @@ def test_line_breaking_never_starts_a_line_with_a_closing_mark(text: str, width:
 @pytest.mark.parametrize("kind", DOCUMENTS)
 def test_document_to_the_standard_in_docx_and_pdf(kind: str, tmp_path):
     doc: Document = DOCUMENTS[kind]()
-    expected_number = {"letter": "浙科容〔2026〕2号", "receipt": "深科创容受〔2026〕3号", "notice": "浙科容公〔2026〕1号"}[kind]
+    expected_number = {"letter": "浙科容〔2026〕2号", "receipt": "深科创容受〔2026〕3号",
+                       "notice": "浙科容公〔2026〕1号"}[kind]
     expected_date = "二〇二六年十二月七日" if kind == "receipt" else "2026年12月7日"
     assert DOC_NUMBER.match(doc.doc_number) and doc.doc_number == expected_number
     assert doc.date_text == expected_date
@@ -183,8 +184,8 @@ def test_remedy_section_names_bodies_periods_and_basis(tmp_path):
     internal = LetterRemedy(kind="internal_review", review_body_zh="浙江省科学技术厅监督评估处", review_days=15,
                             day_kind="working", cite="《实施意见》三(六)")
     text = "".join(docx_text(render_docx(letter(remedy=internal))).split())
-    assert ("五、救济途径本认定属内部复核事项，不属于行政复议和行政诉讼的受案范围。对本认定结果有异议的，可自收到本通知书"
-            "之日起15个工作日内向浙江省科学技术厅监督评估处书面申请复核（依据：《实施意见》三(六)）。") in text
+    assert ("五、救济途径本认定属内部复核事项，不属于行政复议和行政诉讼的受案范围。对本认定结果有异议的，"
+            "可自收到本通知书之日起15个工作日内向浙江省科学技术厅监督评估处书面申请复核（依据：《实施意见》三(六)）。") in text
 
 
 def test_receipt_says_case_number_date_deadline_and_what_follows(tmp_path):
@@ -194,7 +195,8 @@ def test_receipt_says_case_number_date_deadline_and_what_follows(tmp_path):
                      "本机关已于2026年12月7日受理，案件编号为SZ-2026-0007",
                      "认定办理期限为30个工作日，自受理之日的次日起计算，至2027年1月20日届满（2027年的调休上班日尚未公布，"
                      "该日期已扣除法定节假日，暂定，以公布后的官方工作日历为准）",
-                     "补正期间不计入该期限", "可以延长15个工作日", "本机关将依次进行“受理调查”、“组织决定”、“结果反馈”等程序",
+                     "补正期间不计入该期限", "可以延长15个工作日",
+                     "本机关将依次进行“受理调查”、“组织决定”、“结果反馈”等程序",
                      "特此告知。", "抄送：深圳大学。", "二〇二六年十二月七日印发"):
         assert expected in text, expected
 
