@@ -185,7 +185,8 @@ def test_remedy_section_names_bodies_periods_and_basis(tmp_path):
                             day_kind="working", cite="《实施意见》三(六)")
     text = "".join(docx_text(render_docx(letter(remedy=internal))).split())
     assert ("五、救济途径本认定属内部复核事项，不属于行政复议和行政诉讼的受案范围。对本认定结果有异议的，"
-            "可自收到本通知书之日起15个工作日内向浙江省科学技术厅监督评估处书面申请复核（依据：《实施意见》三(六)）。") in text
+            "可自收到本通知书之日起15个工作日内向浙江省科学技术厅监督评估处书面申请复核"
+            "（依据：《实施意见》三(六)）。") in text
 
 
 def test_receipt_says_case_number_date_deadline_and_what_follows(tmp_path):
