@@ -53,6 +53,8 @@ RULES: dict[str, set[str | None]] = {
     "POST /api/cases/{case_id}/panel/override": {"sz_caseworker", "admin"},
     "POST /api/cases/{case_id}/decision": {"sz_committee", "sz_caseworker", "admin"},  # the pack: 组织决定
     "GET /api/cases/{case_id}/decision": ON_CASE,
+    "GET /api/cases/{case_id}/receipt": ON_CASE,  # the applicant, the host unit, the bureau (not an expert)
+    "GET /api/cases/{case_id}/receipt/{fmt}": ON_CASE,
     "GET /api/cases/{case_id}/letters": ON_CASE,
     "GET /api/cases/{case_id}/letters/{letter_id}/{fmt}": ON_CASE,
     "GET /api/cases/{case_id}/obligations": ON_CASE,
