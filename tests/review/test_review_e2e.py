@@ -149,7 +149,8 @@ def test_zhejiang_case_from_application_to_archive(world, as_user, today) -> Non
     text = "\n".join(p.text for p in docx.Document(io.BytesIO(body)).paragraphs)
     assert "因技术路线选择失误导致难以完成预定目标" in text and "2025年10月21日" in text
     # the remedy section names the registry's review body; the body of the letter names no login and no pack id
-    assert "可自收到本通知书之日起60日内向浙江省人民政府申请行政复议（《中华人民共和国行政复议法》第二十条第一款）" in text
+    assert "可自收到本通知书之日起60日内向浙江省人民政府申请行政复议（《中华人民共和国行政复议法》第二十条第一款）" \
+        in text
     body_text, _, verification = text.partition("文书核验")
     assert not [u for u in ("zj_caseworker", "zj_committee", "zju_reviewer", "chen", "zhejiang-implementing-opinion")
                 if u in body_text]

@@ -476,8 +476,8 @@ def test_case_page_asks_only_for_the_records_a_case_has(demo: dict[str, Case], m
         assert r.status_code in (200, 404)
         return token.sub("", html(r)), [q["sql"] for q in ctx.captured_queries]
 
-    kinds = ("review_letter", "review_obligation", "review_decision", "review_panel", "cases_objection", "cases_receipt",
-             "monitoring_correctioncase", "cases_evidence", "review_integrityrecord")
+    kinds = ("review_letter", "review_obligation", "review_decision", "review_panel", "cases_objection",
+             "cases_receipt", "monitoring_correctioncase", "cases_evidence", "review_integrityrecord")
 
     def asked(sqls: list[str]) -> set[str]:  # the kinds read by a query of their own (not an EXISTS column)
         return {k for k in kinds for s in sqls if s.startswith(f'SELECT "{k}".')}
