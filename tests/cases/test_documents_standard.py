@@ -147,7 +147,7 @@ def test_document_to_the_standard_in_docx_and_pdf(kind: str, tmp_path):
         verification = "".join(chinese.split("文书核验")[1].split())
         assert f"正文校验码（SHA-256）：{doc.text_sha256()}" in verification, fmt
         assert f"发文字号：{expected_number}" in verification and "核验方法" in verification
-        assert PACK_HASH in verification
+        assert f"（内容指纹{PACK_HASH[:16]}）" in verification
         # no line begins with a closing mark (避头点); the page numbers "— 1 —" are not text lines
         for line in chinese.splitlines():
             s = line.strip()

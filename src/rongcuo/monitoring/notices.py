@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from rongcuo.cases.letters.document import Document
+from rongcuo.cases.letters.document import Document, pack_refs
 from rongcuo.cases.letters.docx import render_docx
 from rongcuo.cases.letters.text import MONTHS, Block, book, chinese_date, numeral, quoted, sentence
 
@@ -142,7 +142,7 @@ def notice_document(d: NoticeData) -> Document:
         category_zh=d.title_zh, issuer_zh=d.issuer_zh, issuer_en=d.issuer_en, doc_number=d.doc_number,
         title_zh=f"关于{quoted(d.project_zh)}项目的{d.title_zh}", blocks=tuple(Block(k, t) for k, t in body(d)),
         date=d.date, date_numerals=d.date_numerals, cc_zh=d.cc_zh, english=tuple(english(d)),
-        refs=(("适用政策包", f"{d.pack_ref}（内容指纹 {d.pack_hash}）"),),
+        refs=pack_refs(d.pack_ref, d.pack_hash),
         keywords=f"{d.doc_number}; {d.case_number}")
 
 

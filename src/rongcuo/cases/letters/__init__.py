@@ -17,7 +17,7 @@ The layout follows 党政机关公文格式 GB/T 9704-2012 as far as the tools a
   成文日期 on the next line, its first character 2 characters right of the signature's (the signature
   moves left when the date is the longer), dates written 2025年10月9日 (7.3.5.1: Arabic numerals), or
   二〇二五年十月九日 where the bureau's registry entry keeps the older form;
-* a verification block (文书核验) under the date, in 5号 and boxed: the 发文字号, the SHA-256 of the document's
+* a verification block (文书核验) under the date, in 小五号 and boxed: the 发文字号, the SHA-256 of the document's
   text, the policy pack applied and how to check them — the body itself names no login, no pack id, no hash;
 * 版记: 抄送 (4号) between a thick and a thin rule, then 印发机关 and 印发日期 above a thick rule, at the foot
   of the last page (DOCX: a table floating at the bottom margin, which Word and WPS honour and LibreOffice 7.4

@@ -65,6 +65,12 @@ class Document:
         return f"{self.date.day} {MONTHS[self.date.month - 1]} {self.date.year}"
 
 
+def pack_refs(ref: str, content_hash: str) -> tuple[tuple[str, str], ...]:
+    """The policy pack applied, for the verification block: its id and version and the start of its content hash
+    (the case and the audit trail keep the whole hash)."""
+    return (("适用政策包", f"{ref}（内容指纹 {content_hash[:16]}）"),)
+
+
 def letter_document(data: LetterData) -> Document:
     """The decision letter (认定结果通知书) as a document; the pack's id and hash go to the verification block."""
     validate(data)
@@ -72,7 +78,7 @@ def letter_document(data: LetterData) -> Document:
         category_zh="认定结果通知书", issuer_zh=data.issuer_zh, issuer_en=data.issuer_en, doc_number=data.doc_number,
         title_zh=data.title_zh, blocks=tuple(body_blocks(data)), date=data.date, date_numerals=data.date_numerals,
         cc_zh=data.cc_zh, english=tuple(english_summary(data)),
-        refs=(("适用政策包", f"{data.pack_ref}（内容指纹 {data.pack_hash}）"),),
+        refs=pack_refs(data.pack_ref, data.pack_hash),
         keywords=f"{data.doc_number}; {data.case_number}")
 
 

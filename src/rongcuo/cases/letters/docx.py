@@ -27,7 +27,7 @@ from rongcuo.cases.letters.layout import (
 )
 from rongcuo.cases.letters.text import LetterData, sentence, signature_indents, title_lines
 
-VERIFY_PT = 10.5  # 5号
+VERIFY_PT = 9.0  # 小五号
 
 
 def render_docx(data: Document | LetterData) -> bytes:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from rongcuo.cases.letters.document import Document
+from rongcuo.cases.letters.document import Document, pack_refs
 from rongcuo.cases.letters.text import Block, book, chinese_date, quoted
 
 
@@ -53,6 +53,6 @@ def notice_document(n: PublicNoticeData) -> Document:
                                                       if n.objections else "."))]
     return Document(category_zh="公示", issuer_zh=n.issuer_zh, issuer_en=n.issuer_en, doc_number=n.doc_number,
                     title_zh=title, blocks=tuple(notice_blocks(n)), date=n.start, date_numerals=n.date_numerals,
-                    english=tuple(english), refs=(("适用政策包", f"{n.pack_ref}（内容指纹 {n.pack_hash}）"),),
+                    english=tuple(english), refs=pack_refs(n.pack_ref, n.pack_hash),
                     keywords=f"{n.doc_number}; {n.case_number}",
                     check_how="核验方法：在本平台公示页面核对本公示的发文字号和正文校验码，或下载其电子文件比对。")

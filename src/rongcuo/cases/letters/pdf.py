@@ -17,7 +17,7 @@ from rongcuo.cases.letters.text import LetterData, sentence, signature_indents, 
 
 CID_FONT = "STSong-Light"
 _CJK = re.compile(r"([\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f“”‘’—…《》「」]+)")
-VERIFY_PT, VERIFY_LEADING = 10.5, 15.0  # 5号
+VERIFY_PT, VERIFY_LEADING = 9.0, 12.0  # 小五号: the text hash on one line
 
 
 def _cid_font() -> str:
@@ -216,7 +216,7 @@ def render_pdf(data: Document | LetterData) -> bytes:
     foot = Table([[verify], [Spacer(1, 6)], [record]], colWidths=[width])
     foot.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
                               ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0)]))
-    story += [Spacer(1, LINE_PT), _at_foot(foot)]
+    story += [Spacer(1, 8), _at_foot(foot)]  # at the foot of the page of the date, if it fits there
 
     def en_style(name: str, **kw) -> ParagraphStyle:
         base = {"fontName": "Times-Roman", "fontSize": 12, "leading": 16, "spaceAfter": 6}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from rongcuo.cases.letters.document import Document
+from rongcuo.cases.letters.document import Document, pack_refs
 from rongcuo.cases.letters.text import Block, book, chinese_date, numeral, quoted
 
 
@@ -126,5 +126,5 @@ def receipt_document(r: ReceiptData) -> Document:
         category_zh="受理回执", issuer_zh=r.issuer_zh, issuer_en=r.issuer_en, doc_number=r.doc_number,
         title_zh=f"关于{r.applicant_zh}{quoted(r.project_zh)}项目容错免责认定申请的受理回执",
         blocks=tuple(receipt_blocks(r)), date=r.accepted_on, date_numerals=r.date_numerals, cc_zh=r.cc_zh,
-        english=tuple(receipt_english(r)), refs=(("适用政策包", f"{r.pack_ref}（内容指纹 {r.pack_hash}）"),),
+        english=tuple(receipt_english(r)), refs=pack_refs(r.pack_ref, r.pack_hash),
         keywords=f"{r.doc_number}; {r.case_number}")
