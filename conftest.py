@@ -132,7 +132,7 @@ def _load_demo() -> None:
     Shared.tables = _tables()
     Shared.rows["db"] = _read()
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("rongcuo.cases.services.today", lambda: DEMO_DAY)
+        mp.setattr("rongcuo.cases.clock.today", lambda: DEMO_DAY)
         calendar_seed(years=CALENDAR_YEARS)
         w = build_world()
         Shared.keys = {part: {k: o.pk for k, o in getattr(w, part).items()} for part in WORLD_PARTS}

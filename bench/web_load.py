@@ -177,7 +177,7 @@ def seed(n: int, seed_value: int = 20251009) -> dict[str, Any]:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from rongcuo.cases import services as svc
+    from rongcuo.cases import selectors as svc
     from rongcuo.cases.models import Case, CaseFact, Deadline, StageChange
     from rongcuo.common.packs import registry
     from rongcuo.demo.world import build_world

@@ -20,7 +20,7 @@ class Today:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch):
         self.value = dt.date(2025, 9, 1)
-        monkeypatch.setattr("rongcuo.cases.services.today", lambda: self.value)
+        monkeypatch.setattr("rongcuo.cases.clock.today", lambda: self.value)
 
     def set(self, value: dt.date) -> None:
         self.value = value
@@ -69,7 +69,7 @@ class Clock:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, value: dt.date):
         self.value = value
-        monkeypatch.setattr("rongcuo.cases.services.today", lambda: self.value)
+        monkeypatch.setattr("rongcuo.cases.clock.today", lambda: self.value)
 
 
 CRITERIA = ["innovativeness", "strategic_value", "necessity", "insight_for_follow_up", "records_completeness",

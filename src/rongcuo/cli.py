@@ -503,7 +503,7 @@ app.add_typer(audit_app, name="audit")
 def audit_verify_cmd() -> None:
     """校验哈希链，报告第一个被改动、删除或打乱的事件 / Verify the hash chain; report the first broken link."""
     _django()
-    from rongcuo.audit.services import audit_verify
+    from rongcuo.audit.selectors import audit_verify
 
     res = audit_verify()
     if res.ok:

@@ -12,8 +12,10 @@ from django.core.management import call_command
 from django.db import transaction
 
 from rongcuo.audit import anchor
+from rongcuo.audit.chain import GENESIS, event_hash
 from rongcuo.audit.models import AuditEvent, AuditHead
-from rongcuo.audit.services import GENESIS, audit_append, audit_verify, event_hash
+from rongcuo.audit.selectors import audit_verify
+from rongcuo.audit.services import audit_append
 
 
 def _append(n: int) -> None:

@@ -56,7 +56,7 @@ class Today:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, value: dt.date):
         self.value = value
-        monkeypatch.setattr("rongcuo.cases.services.today", lambda: self.value)
+        monkeypatch.setattr("rongcuo.cases.clock.today", lambda: self.value)
 
     def set(self, value: dt.date) -> None:
         self.value = value

@@ -409,7 +409,7 @@ def test_draft_file_is_one_transaction(world: World, settings: Any) -> None:
     events = list(AuditEvent.objects.filter(seq__gt=seq).order_by("seq"))
     assert [e.action for e in events] == ["case.create", "evidence.upload", "draft.file"]
     assert events[-1].subject_type == "cases.case" and events[-1].subject_id == str(case.pk)
-    from rongcuo.audit.services import audit_verify
+    from rongcuo.audit.selectors import audit_verify
 
     assert audit_verify().ok
 

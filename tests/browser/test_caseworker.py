@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.core.files.base import ContentFile
 
+from rongcuo.cases import selectors as sel
 from rongcuo.cases import services as svc
 from rongcuo.cases.models import Case
 from rongcuo.demo.world import person, project
@@ -47,8 +48,8 @@ def queue(site: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     fresh = _case(w, "SZ-2025-303", "深海探测机器人样机研制", "高工程师")
     late_due = late.deadlines.get(key="overall").due_date
     today.set(late_due + dt.timedelta(days=1))
-    assert svc.deadline_state(late.deadlines.get(key="overall")) == "overdue"
-    assert svc.deadline_state(soon.deadlines.get(key="overall")) == "due_soon"
+    assert sel.deadline_state(late.deadlines.get(key="overall")) == "overdue"
+    assert sel.deadline_state(soon.deadlines.get(key="overall")) == "due_soon"
     return {"late": late, "soon": soon, "fresh": fresh, "today": today}
 
 

@@ -18,7 +18,7 @@ from .test_self_check import SHENZHEN
 
 @pytest.fixture
 def world(world: World, monkeypatch: pytest.MonkeyPatch) -> World:
-    monkeypatch.setattr("rongcuo.cases.services.today", lambda: dt.date(2025, 10, 9))
+    monkeypatch.setattr("rongcuo.cases.clock.today", lambda: dt.date(2025, 10, 9))
     return world
 
 
@@ -188,7 +188,7 @@ def test_work_queue_pages_and_counts_every_running_deadline(world: World, case: 
     Deadline.objects.create(case=case, key="a", due_date=dt.date(2025, 10, 1), **base)  # overdue on 2025-10-09
     Deadline.objects.create(case=other, key="b", due_date=dt.date(2025, 10, 13), **base)  # 2 working days ahead
     Deadline.objects.create(case=other, key="c", due_date=dt.date(2025, 12, 31), **base)  # on track
-    monkeypatch.setattr("rongcuo.cases.views.work.WORK_PAGE", 1)
+    monkeypatch.setattr("rongcuo.cases.selectors.lists.WORK_PAGE", 1)
     admin = client(world, "admin")
     first = admin.get("/work/").content.decode()
     assert "逾期 1" in first and "即将到期 1" in first  # counted over every running deadline, not the page

@@ -15,7 +15,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from rongcuo.audit.models import AuditEvent
-from rongcuo.audit.services import audit_verify
+from rongcuo.audit.selectors import audit_verify
 from rongcuo.cases.models import ApiToken
 from rongcuo.cases.tokens import token_issue, token_revoke
 from rongcuo.common.errors import Conflict, Forbidden, Invalid

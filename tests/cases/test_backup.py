@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from rongcuo.audit.models import AuditEvent
-from rongcuo.audit.services import audit_verify
+from rongcuo.audit.selectors import audit_verify
 from rongcuo.cases.models import Case, CaseFact, Evidence
 from rongcuo.review.models import Letter
 from rongcuo.workdays.services import calendar_seed

@@ -38,7 +38,7 @@ def test_sweep_is_idempotent_and_states_are_queryable(world, as_user, today, cap
 
 def test_deadline_states_are_date_ranges_the_database_can_page(world, as_user, today) -> None:
     """Each state filter returns exactly the deadlines `deadline_state` puts in it, earliest first, in pages."""
-    from rongcuo.cases import services as svc
+    from rongcuo.cases import selectors as svc
     from rongcuo.cases.models import Deadline
     from rongcuo.workdays.services import load_calendar
 

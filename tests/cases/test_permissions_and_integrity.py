@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from rongcuo.audit.models import AuditEvent
-from rongcuo.audit.services import audit_verify
+from rongcuo.audit.selectors import audit_verify
 from rongcuo.cases.models import Case, Evidence
 from tests.factories import Api
 

@@ -9,7 +9,8 @@ import pytest
 from django.db import connection, connections, transaction
 
 from rongcuo.audit.models import AuditEvent, AuditHead
-from rongcuo.audit.services import audit_append, audit_verify
+from rongcuo.audit.selectors import audit_verify
+from rongcuo.audit.services import audit_append
 from rongcuo.cases import services as svc
 from rongcuo.cases.models import Case, CaseFact, StageChange
 from rongcuo.cases.services import facts as fact_services

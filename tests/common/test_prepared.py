@@ -16,13 +16,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from rongcuo.audit.models import AuditHead
-from rongcuo.cases import services as svc
+from rongcuo.cases import selectors as sel
 from rongcuo.cases.models import Case, CaseFact, Evidence
-from rongcuo.cases.views import case as work_views
+from rongcuo.cases.selectors import records
 from rongcuo.common.prepared import STAND_INS, NotPreparable, Prepared
 
-PAGE_QUERIES = [(work_views, name) for name in ("_PAGE_CASE", "_FINDINGS", "_UPLOADS", "_STAGE_CHANGES",
-                                                 "_AUDIT_EVENTS")] + [(svc, "case_deadlines")]
+PAGE_QUERIES = [(records, name) for name in ("PAGE_CASE", "FINDINGS", "UPLOADS", "STAGE_CHANGES",
+                                              "AUDIT_EVENTS")] + [(sel, "case_deadlines")]
 
 
 def snapshot(obj: Any) -> Any:
@@ -64,7 +64,7 @@ def test_each_case_page_query_gives_what_the_orm_gives(demo: dict[str, Case]) ->
             seen[name] += bool(fast)
     assert all(seen.values()), seen  # every query had rows for some demo case
     # the case query's joined objects and presence columns are there (not read later)
-    case = work_views._PAGE_CASE(next(iter(demo.values())).pk)[0]
+    case = records.PAGE_CASE(next(iter(demo.values())).pk)[0]
     with CaptureQueriesContext(connection) as ctx:
         assert case.project.code and case.bureau.name_zh and case.applicant.name
         assert isinstance(case.exists_evidence, bool)
@@ -94,12 +94,12 @@ def test_case_for_reads_the_case_as_the_orm_does_and_refuses_as_before(demo: dic
 
 def test_known_objects_are_set_without_a_query(demo: dict[str, Case]) -> None:
     case = Case.objects.get(pk=next(iter(demo.values())).pk)
-    findings = work_views._FINDINGS(case.pk, known={"case": case})
+    findings = records.FINDINGS(case.pk, known={"case": case})
     assert findings
     with CaptureQueriesContext(connection) as ctx:
         assert all(f.case is case for f in findings)
     assert ctx.captured_queries == []
-    assert work_views._FINDINGS(case.pk)[0].case == case  # without `known`: read when asked, as the ORM does
+    assert records.FINDINGS(case.pk)[0].case == case  # without `known`: read when asked, as the ORM does
 
 
 def test_the_values_are_converted_as_the_orm_converts_them(demo: dict[str, Case]) -> None:
@@ -171,16 +171,16 @@ def test_the_case_page_is_the_page_the_plain_orm_builds(demo: dict[str, Case],
 
 def test_the_work_queue_is_the_page_the_plain_orm_builds(demo: dict[str, Case],
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from rongcuo.cases.views import work
-    from rongcuo.cases.views.work import WORK_PAGE
+    from rongcuo.cases.selectors import lists
+    from rongcuo.cases.selectors.lists import WORK_PAGE
 
     stage = next(iter(demo.values())).stage
-    monkeypatch.setattr(work, "WORK_PAGE", 2)  # so that the demo cases fill several pages
+    monkeypatch.setattr(lists, "WORK_PAGE", 2)  # so that the demo cases fill several pages
     queries = ["", f"?stage={stage}", "?outcome=exempt", f"?stage={stage}&outcome=undetermined", "?page=2",
                "?page=3", "?q=ZJ", "?stage=no-such-stage"]
     shown = 0
     for name, url, fast, slow in prepared_and_plain(monkeypatch, [f"/work/{q}" for q in queries], [
-            (work, "_WORK_QUERIES", lambda shape, make: plain(make()))]):
+            (lists, "_QUERIES", lambda shape, make: plain(make()))]):
         assert fast.status_code == slow.status_code == 200
         page = TOKEN.sub("", fast.content.decode())
         assert page == TOKEN.sub("", slow.content.decode()), (name, url)
@@ -196,13 +196,13 @@ def test_the_work_queue_is_the_page_the_plain_orm_builds(demo: dict[str, Case],
 ])
 def test_the_list_apis_answer_what_the_plain_orm_answers(demo: dict[str, Case], monkeypatch: pytest.MonkeyPatch,
                                                          path: str, queries: list[str]) -> None:
-    from rongcuo.cases import api
+    from rongcuo.cases.selectors import lists
 
     stage = next(iter(demo.values())).stage
     urls = [path + q.format(stage=stage) for q in queries]
     listed = 0
     for name, url, fast, slow in prepared_and_plain(monkeypatch, urls, [
-            (api, "_LISTS", lambda shape, make: plain(make()))]):
+            (lists, "_QUERIES", lambda shape, make: plain(make()))]):
         assert fast.status_code == slow.status_code == 200
         assert fast.json() == slow.json(), (name, url)
         listed += len(fast.json())
@@ -211,7 +211,6 @@ def test_the_list_apis_answer_what_the_plain_orm_answers(demo: dict[str, Case], 
 
 def test_the_case_api_answers_what_the_plain_orm_answers(demo: dict[str, Case],
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from rongcuo.cases import api
 
     # two findings resting on uploaded materials (the demo's findings cite none), one of them on two
     by = get_user_model().objects.get(username="zj_caseworker")
@@ -220,8 +219,8 @@ def test_the_case_api_answers_what_the_plain_orm_answers(demo: dict[str, Case],
         finding.evidence.add(Evidence.objects.create(
             case_id=finding.case_id, kind="report", file=f"evidence/t{n}.pdf", original_name=f"t{n}.pdf",
             content_type="application/pdf", size=1, sha256=f"{n:064d}", uploaded_by=by))
-    patches = [(api, query, plain(getattr(api, query))) for query in ("_FACT_ROWS", "_RELIED_ON", "_HISTORY")]
-    patches.append((svc, "case_deadlines", plain(svc.case_deadlines)))
+    patches = [(records, query, plain(getattr(records, query))) for query in ("FACT_ROWS", "RELIED_ON", "HISTORY")]
+    patches.append((sel, "case_deadlines", plain(sel.case_deadlines)))
     seen = {"answered": 0, "facts": 0, "relied_on": 0, "deadlines": 0, "history": 0}
     for name, url, fast, slow in prepared_and_plain(monkeypatch, [f"/api/cases/{c.pk}" for c in demo.values()],
                                                     patches):

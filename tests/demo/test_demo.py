@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from rongcuo.audit.services import audit_verify
+from rongcuo.audit.selectors import audit_verify
 from rongcuo.cases.models import Case
 from rongcuo.common.packs import registry
 from rongcuo.workdays.services import calendar_seed

@@ -32,7 +32,7 @@ def _funds_urls(settings) -> None:
 def _today(monkeypatch: pytest.MonkeyPatch) -> None:
     """The scenarios run on fixed dates; the services refuse records dated after “today”."""
     monkeypatch.setattr("rongcuo.funds.services.today", lambda: TODAY)
-    monkeypatch.setattr("rongcuo.funds.reports.today", lambda: TODAY)
+    monkeypatch.setattr("rongcuo.funds.selectors.today", lambda: TODAY)
 
 
 class FWorld:

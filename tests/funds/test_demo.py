@@ -5,7 +5,7 @@ from io import StringIO
 from django.core.management import call_command
 from django.test import Client
 
-from rongcuo.audit.services import audit_verify
+from rongcuo.audit.selectors import audit_verify
 from rongcuo.funds.models import Fund, ManagerExemption, TransferRecord
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from rongcuo.audit.models import AuditEvent
 from rongcuo.common.errors import Forbidden, Invalid
-from rongcuo.funds import reports
+from rongcuo.funds import selectors
 from rongcuo.funds import services as svc
 from rongcuo.funds.models import Finding
 
@@ -55,7 +55,7 @@ def test_undetermined_lists_the_facts_still_needed(fw: FWorld, written_off) -> N
     svc.investment_set_facts(actor=fw.users["gz_supervisor"], investment=inv,
                              facts={"due_diligence_conducted": True, "investment_committee_approved": True,
                                     "sought_private_gain": False}, role="investigation_finding")
-    res = reports.exemption_result(inv, dt.date(2026, 11, 1))
+    res = selectors.exemption_result(inv, dt.date(2026, 11, 1))
     assert res.outcome == "undetermined"
     assert res.needed == ["post_investment_management_diligent", "failure_force_majeure", "loss_from_policy_change",
                           "loss_from_industry_or_market_risk"]
@@ -70,7 +70,7 @@ def test_private_gain_refuses_the_exemption(fw: FWorld, written_off) -> None:
     svc.investment_set_facts(actor=fw.users["gz_supervisor"], investment=written_off,
                              facts={**DILIGENT, "sought_private_gain": True, "loss_from_policy_change": True},
                              role="investigation_finding")
-    res = reports.exemption_result(written_off, dt.date(2026, 11, 1))
+    res = selectors.exemption_result(written_off, dt.date(2026, 11, 1))
     assert res.outcome == "not_exempt" and res.decisive == ["gz.diligence.no_private_gain"]
 
 
@@ -101,7 +101,7 @@ def test_findings_are_checked_and_kept_as_history(fw: FWorld, written_off) -> No
                              role="investigation_finding", note="报告真实性存疑，撤回")
     rows = list(Finding.objects.filter(investment=inv).order_by("id"))
     assert [(r.value, r.current) for r in rows] == [(True, False), (None, True)]
-    assert "due_diligence_conducted" not in reports.finding_input(inv.fund, inv)
+    assert "due_diligence_conducted" not in selectors.finding_input(inv.fund, inv)
 
 
 PROCEDURE = """\
@@ -152,4 +152,4 @@ def test_a_pack_with_a_procedure_refuses_the_direct_decision(fw: FWorld, written
     assert not ManagerExemption.objects.exists()
     assert not AuditEvent.objects.filter(action="investment.exemption").exists()
     # The preview (nothing stored) still shows what the pack would say.
-    assert reports.exemption_result(inv, dt.date(2026, 11, 1)).outcome == "undetermined"
+    assert selectors.exemption_result(inv, dt.date(2026, 11, 1)).outcome == "undetermined"

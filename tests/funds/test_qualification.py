@@ -7,7 +7,7 @@ import datetime as dt
 
 from django.test import Client
 
-from rongcuo.funds import reports
+from rongcuo.funds import selectors
 from rongcuo.funds import services as svc
 from rongcuo.funds.models import Investment
 
@@ -33,7 +33,7 @@ def test_declaration_and_pack_qualification_are_compared_and_mismatches_flagged(
     open_ = fw.invest(fund, "seed", 2_000_000, dt.date(2025, 7, 1), stage="seed",
                       qualifies_for_full_tolerance=True, qualification_reason="种子直投")
 
-    report = reports.tolerance_report(fund, ON)
+    report = selectors.tolerance_report(fund, ON)
     q = {p["investment_id"]: p["qualification"] for p in report["projects"]}
     assert (q[industry.pk]["declared"], q[industry.pk]["pack"], q[industry.pk]["status"]) == (
         True, False, "declared_only")
@@ -79,7 +79,7 @@ def test_futian_qualification_follows_the_packs_cultivation_conditions(fw: FWorl
     for inv in (big, small):
         svc.investment_set_facts(actor=sup, investment=inv, facts={"ft_industrial_direction": True},
                                  role="investigation_finding")
-    q = {p["investment_id"]: p["qualification"] for p in reports.tolerance_report(fund, ON)["projects"]}
+    q = {p["investment_id"]: p["qualification"] for p in selectors.tolerance_report(fund, ON)["projects"]}
     assert (q[big.pk]["pack"], q[big.pk]["mismatch"]) == (False, True)
     assert q[big.pk]["decisive"] == ["ft.qualifying.cultivation_project"]
     assert (q[small.pk]["pack"], q[small.pk]["mismatch"]) == (True, False)

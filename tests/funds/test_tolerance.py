@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from rongcuo.audit.models import AuditEvent
-from rongcuo.funds import reports
+from rongcuo.funds import selectors
 from rongcuo.funds import services as svc
 
 from .conftest import DILIGENT, FWorld
@@ -25,7 +25,7 @@ def test_qualifying_guangzhou_seed_project_written_off_is_within_tolerance(fw: F
                              evidence=["尽职调查报告 DD-2025-017", "投决会纪要 IC-2025-04"])
     fw.write_off(inv, dt.date(2026, 5, 20))
 
-    report = reports.tolerance_report(fund, dt.date(2026, 6, 30))
+    report = selectors.tolerance_report(fund, dt.date(2026, 6, 30))
     project = next(p for p in report["projects"] if p["investment_id"] == inv.pk)
     assert project["ratio"] == 1.0 and project["status"] == "written_off"
     # During the term, the project's position against its 100% limit, and no conclusion either way.
@@ -45,7 +45,7 @@ def test_qualifying_guangzhou_seed_project_written_off_is_within_tolerance(fw: F
     # The whole-life check (the term ended early, approved) decides the project under the pack.
     fund = svc.fund_set_term_end(actor=fw.users["gz_supervisor"], fund=fund, term_end=dt.date(2026, 6, 30),
                                  reason="提前清算（测试）")
-    report = reports.tolerance_report(fund, dt.date(2026, 6, 30))
+    report = selectors.tolerance_report(fund, dt.date(2026, 6, 30))
     project = next(p for p in report["projects"] if p["investment_id"] == inv.pk)
     assert report["life"]["complete"] is True
     assert project["determination"] == "project_loss_tolerance"
@@ -88,7 +88,7 @@ def test_futian_fund_at_exactly_80_percent_is_within(fw: FWorld) -> None:
     a = fw.invest(fund, "industry", 8_000_000, dt.date(2020, 6, 1))
     fw.invest(fund, "industry", 2_000_000, dt.date(2020, 7, 1))
     fw.write_off(a, dt.date(2023, 1, 1))
-    total = reports.tolerance_report(fund, dt.date(2026, 3, 1))["fund_total"]
+    total = selectors.tolerance_report(fund, dt.date(2026, 3, 1))["fund_total"]
     assert total["ratio"] == 0.8 and total["outcome"] == "exempt" and total["position"] == "within"
 
 
@@ -126,7 +126,7 @@ def test_interim_check_in_year_two_reports_the_position_without_concluding_failu
     # The same portfolio at the end of the term is concluded.
     fund.term_end = dt.date(2027, 1, 1)
     fund.save()
-    final = reports.tolerance_report(fund, dt.date(2027, 1, 1))
+    final = selectors.tolerance_report(fund, dt.date(2027, 1, 1))
     seed = _cat(final, "seed")
     assert seed["outcome"] == "not_exempt" and seed["outcome_label"]["zh"] == "超出容亏比例"
     rows = {p["investment_id"]: p for p in final["projects"]}
@@ -139,7 +139,7 @@ def test_the_series_reports_the_position_by_category_against_the_limits_over_tim
     s1 = fw.invest(fund, "seed", 4_000_000, dt.date(2025, 4, 1))
     fw.invest(fund, "angel", 10_000_000, dt.date(2025, 5, 1))
     fw.write_off(s1, dt.date(2025, 11, 15))
-    series = reports.loss_series(fund, dt.date(2026, 3, 31))
+    series = selectors.loss_series(fund, dt.date(2026, 3, 31))
     dates = [p["date"] for p in series]
     assert dates == ["2025-03-31", "2025-06-30", "2025-09-30", "2025-12-31", "2026-03-31"]
     seed = [p["categories"]["seed"]["ratio"] for p in series]
@@ -156,7 +156,7 @@ def test_the_loss_definition_is_stated_and_a_new_dated_value_changes_the_figures
     fund = fw.gz_fund()
     s = fw.invest(fund, "seed", 10_000_000, dt.date(2025, 4, 1))
     fw.value(s, dt.date(2025, 12, 31), 4_000_000)  # unrealised: 60% below cost
-    before = reports.loss_report(fund, dt.date(2026, 9, 30))
+    before = selectors.loss_report(fund, dt.date(2026, 9, 30))
     m = before["loss_measure"]
     assert m["id"] == "realised_plus_unrealised_at_fair_value"
     assert "公允价值" in m["definition"]["zh"] and "fair value" in m["definition"]["en"]
@@ -165,7 +165,7 @@ def test_the_loss_definition_is_stated_and_a_new_dated_value_changes_the_figures
 
     packs_copy("guangzhou-devzone-direct-investment", "loss_measure",
                {"from": dt.date(2026, 7, 1), "value": "realised_only", "reference": "测试：改为仅计已实现亏损"})
-    after = reports.loss_report(fund, dt.date(2026, 9, 30))
+    after = selectors.loss_report(fund, dt.date(2026, 9, 30))
     assert after["loss_measure"]["id"] == "realised_only"
     assert after["loss_measure"]["source"]["from"] == "2026-07-01"
     assert "仅计" in after["loss_measure"]["label"]["zh"]
@@ -186,13 +186,13 @@ def test_nanshan_project_decided_under_its_pack_and_the_exemption_under_the_17_m
         facts={"ns_strategic_seed_angel_fund": True, "state_owned_vc": True}, role="investigation_finding")
     inv = fw.invest(fund, "seed", 2_000_000, dt.date(2025, 5, 1))
     fw.write_off(inv, dt.date(2026, 8, 1))
-    p = reports.tolerance_report(fund, dt.date(2026, 9, 30))["projects"][0]
+    p = selectors.tolerance_report(fund, dt.date(2026, 9, 30))["projects"][0]
     assert p["outcome"] == "interim_position" and p["position"] == "within"  # during the term
     assert p["qualification"]["pack"] is True and p["qualification"]["status"] == "pack_only"  # not declared
     fund = svc.fund_set_term_end(actor=fw.users["ns_supervisor"], fund=fund, term_end=dt.date(2026, 9, 30),
                                  reason="提前清算（测试）")
-    p = reports.tolerance_report(fund, dt.date(2026, 9, 30))["projects"][0]
+    p = selectors.tolerance_report(fund, dt.date(2026, 9, 30))["projects"][0]
     assert p["outcome"] == "exempt" and p["decisive"] == ["ns.tolerance.single_project"]
-    res = reports.exemption_result(inv, dt.date(2026, 9, 30))
+    res = selectors.exemption_result(inv, dt.date(2026, 9, 30))
     assert res.pack.id == "cn-vc-measures-2024" and res.determination == "due_diligence_compliance_exemption"
     assert res.outcome == "undetermined"

@@ -14,7 +14,7 @@ class Today:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch):
         self.value = dt.date(2025, 9, 1)
-        monkeypatch.setattr("rongcuo.cases.services.today", lambda: self.value)
+        monkeypatch.setattr("rongcuo.cases.clock.today", lambda: self.value)
         monkeypatch.setattr("rongcuo.monitoring.services.today", lambda: self.value)
 
     def set(self, value: dt.date) -> None:

@@ -15,7 +15,7 @@ import pytest
 from django.core.management import call_command
 
 from rongcuo.audit.models import AuditEvent
-from rongcuo.audit.services import audit_verify
+from rongcuo.audit.selectors import audit_verify
 from rongcuo.demo.documents import sample_pdf
 from rongcuo.monitoring import services as svc
 from rongcuo.monitoring.models import CorrectionCase, CorrectionDocument, CorrectionEvent

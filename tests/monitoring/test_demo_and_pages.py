@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 
-from rongcuo.audit.services import audit_verify
+from rongcuo.audit.selectors import audit_verify
 from rongcuo.demo.monitoring import monitoring_demo_load
 from rongcuo.monitoring.models import CorrectionCase, EarlyWarning, Inspection
 

@@ -13,8 +13,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from rongcuo.audit.models import AuditEvent, AuditHead
-from rongcuo.audit.services import audit_verify
-from rongcuo.cases import letters
+from rongcuo.audit.selectors import audit_verify
+from rongcuo.cases import clock, letters
 from rongcuo.cases import services as svc
 from rongcuo.cases.models import Case
 from rongcuo.review import services as review_svc
@@ -96,13 +96,12 @@ def test_a_number_taken_while_rendering_goes_to_the_next_letter(demo: dict[str, 
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     case, other = demo["SZ-2024-102"], demo["SZ-2024-103"]
     watch = Watch(monkeypatch)
-    year = svc.today().year
+    year = clock.today().year
 
     def another_letter_is_issued() -> None:  # as another transaction would, between rendering and storing
         if len(watch.renders) == 1:
             Letter.objects.create(case=other, doc_number=f"{other.bureau.doc_series(year)}{taken + 1}号",
-                                  docx="letters/other.docx",
-                                  docx_sha256="0" * 64, issued_on=svc.today())
+                                  docx="letters/other.docx", docx_sha256="0" * 64, issued_on=clock.today())
 
     watch.before_render = another_letter_is_issued
     series = case.bureau.doc_series(year)  # the bureau's 机关代字 (registry): 深科创容〔2025〕

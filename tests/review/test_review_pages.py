@@ -15,6 +15,7 @@ from django.test import Client
 from openpyxl import load_workbook
 
 from rongcuo.audit.models import AuditEvent
+from rongcuo.cases import selectors as sel
 from rongcuo.cases import services as svc
 from rongcuo.cases.models import Case, Objection
 from rongcuo.common.errors import Invalid
@@ -105,7 +106,7 @@ def test_expert_review_through_the_page(demo: dict[str, Case]) -> None:
 
 def test_public_notice_shows_no_unpublished_fields(demo: dict[str, Case]) -> None:
     case = demo["ZJ-2024-204"]
-    facts = svc.current_facts(case)
+    facts = sel.current_facts(case)
     for path in ("/notices/", f"/notices/{case.pk}/"):
         for lang in (None, "en"):
             r = client(lang=lang).get(path)
@@ -429,7 +430,7 @@ def test_public_notices_are_read_once_and_follow_every_recorded_change(demo: dic
         both()
         assert len(deadline_reads) == 5
     cw = get_user_model().objects.get(username="zj_caseworker")
-    action = next(t.action for t, unmet in svc.available_transitions(case, cw) if not unmet)
+    action = next(t.action for t, unmet in sel.available_transitions(case, cw) if not unmet)
     case = svc.case_transition(case=case, actor=cw, action=action, reason="公示期满，无异议。",
                                expected_version=case.version)
     assert case.stage != demo["ZJ-2024-204"].stage
@@ -464,7 +465,7 @@ def test_case_page_asks_only_for_the_records_a_case_has(demo: dict[str, Case], m
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from rongcuo.cases.views import case as work_views
+    from rongcuo.cases.selectors import records
     from rongcuo.common.prepared import Prepared
     from rongcuo.review.models import IntegrityRecord
 
@@ -490,8 +491,8 @@ def test_case_page_asks_only_for_the_records_a_case_has(demo: dict[str, Case], m
                 c.get(f"/cases/{case.pk}/")  # caches warm alike for both readings
                 quick, quick_sql = page(c, case.pk)
                 with monkeypatch.context() as m:
-                    m.setattr(work_views, "_case_page_presence", lambda: {})
-                    m.setattr(work_views, "_PAGE_CASE", Prepared(work_views._PAGE_CASE.build))  # built anew without
+                    m.setattr(records, "page_presence", lambda: {})
+                    m.setattr(records, "PAGE_CASE", Prepared(records.PAGE_CASE.build))  # built anew without
                     full, full_sql = page(c, case.pk)
                 assert quick == full, (name, case.project.code)
                 quick_asked, full_asked = asked(quick_sql), asked(full_sql)

@@ -269,7 +269,7 @@ def test_the_work_queue_and_the_case_page_print_their_rows_escaped_in_either_lan
     from django.utils import html
 
     from rongcuo.cases.models import CaseFact
-    from rongcuo.cases.views.work import WORK_PAGE
+    from rongcuo.cases.selectors.lists import WORK_PAGE
     from rongcuo.registry.models import Project
 
     hostile, escaped = "<b>&\"'标题", "&lt;b&gt;&amp;&#34;&#39;标题"

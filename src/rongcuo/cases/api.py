@@ -4,24 +4,23 @@ Thin: every write calls a service function."""
 from __future__ import annotations
 
 import datetime as dt
-from types import SimpleNamespace
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import F, TextField
+from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.http import FileResponse, HttpRequest, HttpResponse
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from rongcuo.audit.models import AuditEvent
-from rongcuo.audit.services import audit_verify
+from rongcuo.audit import selectors as audit_selectors
 from rongcuo.cases import permissions as perm
+from rongcuo.cases import selectors as sel
 from rongcuo.cases import services as svc
-from rongcuo.cases.models import Case, CaseFact, Deadline, DeadlineStatus, Objection, StageChange
+from rongcuo.cases.models import Case, Deadline, DeadlineStatus, Objection
+from rongcuo.cases.selectors import lists, records
 from rongcuo.common.api import Whole, listed
 from rongcuo.common.errors import Forbidden, Invalid, NotFound, check_page
-from rongcuo.common.prepared import Prepared, PreparedFamily
 from rongcuo.registry.models import Person, Project
 
 # --- schemas ------------------------------------------------------------------------------------------
@@ -197,51 +196,24 @@ def _deadline_out(d: Deadline, cal: Any = None) -> dict[str, Any]:
             "label_en": d.label_en, "start_date": d.start_date, "days": d.days, "day_kind": d.day_kind,
             "extension_days": d.extension_days, "extension_available": d.extension_available,
             "due_date": d.due_date, "provisional": d.provisional, "status": d.status,
-            "state": svc.deadline_state(d, cal=cal)}
+            "state": sel.deadline_state(d, cal=cal)}
 
 
 def _deadlines_out(deadlines: list[Deadline]) -> list[dict[str, Any]]:
     """A case's deadlines (d.case is that case: no join, no re-read) with their states, on one calendar."""
-    cal = svc.display_calendar(deadlines) if any(d.status == DeadlineStatus.open for d in deadlines) else None
+    cal = sel.display_calendar(deadlines) if any(d.status == DeadlineStatus.open for d in deadlines) else None
     return [_deadline_out(d, cal) for d in deadlines]
-
-
-FACT_COLUMNS = ("id", "fact_id", "value", "role", "stage", "established_at", "note", "current")
-
-
-# The case's records as the case detail lists them, each read by a query compiled once (rongcuo.common.prepared).
-_FACT_ROWS = Prepared(lambda case_id: CaseFact.objects.filter(case_id=case_id).values(
-    *FACT_COLUMNS, established_by_name=F(f"established_by__{get_user_model().USERNAME_FIELD}")))
-_RELIED_ON = Prepared(lambda case_id: CaseFact.evidence.through.objects.filter(casefact__case_id=case_id)
-                      .order_by("evidence__uploaded_at", "evidence__id").values("casefact_id", "evidence__sha256"))
-_HISTORY = Prepared(lambda case_id: StageChange.objects.filter(case_id=case_id).values(
-    "from_stage", "to_stage", "action", "role", "reason", "at",
-    actor_name=F(f"actor__{get_user_model().USERNAME_FIELD}")))
-
-
-def _facts_out(case: Case) -> list[dict[str, Any]]:
-    """The case's findings as rows (no model objects): the findings with their author's name, then the hashes
-    of the evidence each relies on, in upload order — two queries, whatever the number of findings."""
-    relied: dict[int, list[str]] = {}
-    for link in _RELIED_ON(case.pk):
-        relied.setdefault(link["casefact_id"], []).append(link["evidence__sha256"])
-    return [{"fact_id": r["fact_id"], "value": r["value"], "role": r["role"], "stage": r["stage"],
-             "established_by": r["established_by_name"], "established_at": r["established_at"],
-             "evidence": relied.get(r["id"], []), "note": r["note"], "current": r["current"]}
-            for r in _FACT_ROWS(case.pk)]
 
 
 def _case_detail(case: Case, user: Any) -> dict[str, Any]:
     out = {f: getattr(case, f) for f in CaseOut.model_fields}
     out["failure_explanation"] = case.failure_explanation
-    out["facts"] = _facts_out(case)
-    out["deadlines"] = _deadlines_out(svc.case_deadlines(case.pk, known={"case": case}))
-    out["history"] = _HISTORY(case.pk)
-    for h in out["history"]:
-        h["actor"] = h.pop("actor_name")
+    out["facts"] = records.finding_rows(case)
+    out["deadlines"] = _deadlines_out(sel.case_deadlines(case.pk, known={"case": case}))
+    out["history"] = records.history_rows(case)
     out["transitions"] = [{"action": t.action, "to": t.to, "label_zh": t.label.zh, "label_en": t.label.en,
                            "reason_required": t.reason_required, "possible": unmet is None, "unmet": unmet}
-                          for t, unmet in svc.available_transitions(case, user)]
+                          for t, unmet in sel.available_transitions(case, user)]
     out["roles"] = sorted(perm.roles_on_case(user, case))
     return out
 
@@ -251,28 +223,15 @@ def _case_detail(case: Case, user: Any) -> dict[str, Any]:
 cases_router = Router(tags=["cases"])
 
 
-_LISTS = PreparedFamily()  # the case list's and the deadline list's queries, by shape
 
 
 @cases_router.get("", response=list[CaseOut])
 def cases_list(request: HttpRequest, stage: str | None = None, outcome: str | None = None,
                disposition: str | None = None, limit: int = 100, offset: int = 0) -> Any:
     check_page(limit, offset)
-    user = request.user
     chosen = {name: value for name, value in (("stage", stage), ("outcome", outcome), ("disposition", disposition))
               if value}
-
-    def build(*keys: str) -> Any:
-        qs = perm.visible_cases(user).filter(**dict(zip(chosen, keys, strict=True)))
-        # The page's ids first, then only those rows with only the listed columns: DISTINCT over whole rows would
-        # sort every visible case with its determination JSON, while the ids alone walk the primary key backwards
-        # and stop after `limit` rows.
-        page = qs.order_by("-id").values("id")[offset:offset + limit]
-        return Case.objects.filter(pk__in=page).order_by("-id").values(*CaseOut.model_fields)
-
-    # compiled once per shape (rongcuo.common.prepared): the user's visibility, the filters given, the page's bounds
-    shape = ("cases", perm.visibility_shape(user), tuple(chosen), limit, offset)
-    return listed(request, _LISTS(shape, lambda: Prepared(build, kinds=(str,) * len(chosen)))(*chosen.values()))
+    return listed(request, lists.case_rows(request.user, chosen, CaseOut.model_fields, limit=limit, offset=offset))
 
 
 @cases_router.post("", response={201: CaseDetailOut})
@@ -326,7 +285,7 @@ def cases_determination(request: HttpRequest, case_id: int, assume_in_scope: boo
     case = perm.case_for(request.user, case_id)
     from rongcuo.engine.render import result_json
 
-    return result_json(svc.case_evaluate(case, assume_in_scope=True))
+    return result_json(sel.case_evaluate(case, assume_in_scope=True))
 
 
 @cases_router.post("/{case_id}/evidence", response={201: EvidenceOut})
@@ -420,7 +379,7 @@ def cases_audit(request: HttpRequest, case_id: int) -> Any:
     case = perm.case_for(request.user, case_id)
     perm.require_any(request.user, case, {"caseworker", "auditor", "committee"}, "查看审计日志",
                      "read the audit trail", reading=True)
-    return AuditEvent.objects.filter(subject_type="cases.case", subject_id=str(case.pk))
+    return audit_selectors.events_of(case)
 
 
 @cases_router.post("/{case_id}/objections/{objection_id}/answer", response=ObjectionOut)
@@ -441,42 +400,8 @@ deadlines_router = Router(tags=["deadlines"])
 def deadlines(request: HttpRequest, state: str | None = None, limit: int = 100, offset: int = 0) -> Any:
     """Open deadlines of the cases you may see, earliest due first; `state` = overdue | due_soon | on_track |
     paused; `limit` (1–500, default 100) and `offset` page through them."""
-    allowed = {None, "overdue", "due_soon", "on_track", "paused"}
-    if state not in allowed:
-        raise Invalid("state 应为 overdue、due_soon、on_track 或 paused",
-                      "state must be overdue, due_soon, on_track or paused", field="state")
     check_page(limit, offset)
-    from rongcuo.workdays.services import load_calendar
-
-    today = svc.today()
-    cal = load_calendar(today.year, today.year + 2, shared=True)
-    soon = svc.due_soon_until(today, cal) if state in ("due_soon", "on_track") else None
-    user = request.user
-
-    def build() -> Any:
-        qs = Deadline.objects.filter(status=DeadlineStatus.open)
-        # Every state is a due-date range (the calendar gives the last day still due soon), so the database pages.
-        if state == "overdue":
-            qs = qs.filter(due_date__lt=today)
-        elif state == "paused":
-            qs = qs.filter(due_date__isnull=True)
-        elif state == "due_soon":
-            qs = qs.filter(due_date__gte=today, due_date__lte=soon)
-        elif state == "on_track":
-            qs = qs.filter(due_date__gt=soon)
-        return perm.visible_through_case(user, qs).order_by(F("due_date").asc(nulls_last=True), "id") \
-            .values(*DEADLINE_COLUMNS, case_number=F("case__number"))[offset:offset + limit]
-
-    # rows, not model objects (a page lists up to 500), through a query compiled once per shape (common.prepared):
-    # the user's visibility, the state, the page's bounds and the dates that bound the state
-    shape = ("deadlines", perm.visibility_shape(user), state, limit, offset, today, soon)
-    rows = _LISTS(shape, lambda: Prepared(build))()
-    return listed(request, [{**r, "state": svc.deadline_state(SimpleNamespace(**r), on=today, cal=cal)}
-                            for r in rows])
-
-
-DEADLINE_COLUMNS = ("id", "case_id", "key", "label_zh", "label_en", "start_date", "days", "day_kind",
-                    "extension_days", "extension_available", "due_date", "provisional", "status")
+    return listed(request, lists.deadline_rows(request.user, state=state, limit=limit, offset=offset))
 
 
 # --- the audit trail as a whole (its API is here: who may verify it is a question of roles) -----------------
@@ -488,7 +413,7 @@ audit_router = Router(tags=["audit"])
 def audit_verify_api(request: HttpRequest) -> Any:
     if not (perm.is_admin(request.user) or perm.is_auditor(request.user)):
         raise Forbidden("仅限审计人员或管理员", "auditors and administrators only", field="role")
-    r = audit_verify()
+    r = audit_selectors.audit_verify()
     return {"ok": r.ok, "checked": r.checked, "first_broken": r.first_broken, "reason": r.reason}
 
 

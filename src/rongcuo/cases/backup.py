@@ -155,7 +155,7 @@ def _read(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
 
 
 def _load(fixture: str, manifest: dict[str, Any]) -> None:
-    from rongcuo.audit.services import audit_verify
+    from rongcuo.audit.selectors import audit_verify
 
     with transaction.atomic():
         management.call_command("loaddata", fixture, verbosity=0)

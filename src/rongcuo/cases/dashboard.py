@@ -23,8 +23,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.html import escape
 
+from rongcuo.cases import clock
 from rongcuo.cases import permissions as perm
-from rongcuo.cases import services as svc
+from rongcuo.cases import selectors as sel
 from rongcuo.cases.models import Case, Deadline, DeadlineStatus
 from rongcuo.common.explain import stage_label
 from rongcuo.common.i18n import has_cjk, pick, tr
@@ -226,7 +227,7 @@ def overdue(cases: Any, packs: dict[tuple[str, str], Pack | None], today: dt.dat
     labels: dict[str, Text] = {}
     for pack_id, version, due, status, pk in running:
         d = Deadline(pk=pk, due_date=due, status=status)
-        state = svc.deadline_state(d, today, cal)
+        state = sel.deadline_state(d, today, cal)
         counts[pack_id][states.index(state)] += 1
         labels[pack_id] = _jurisdiction(_pack(packs, pack_id, version), pack_id)
     for pid in sorted(counts, key=lambda p: (-counts[p][0], -counts[p][1], p)):
@@ -240,7 +241,7 @@ def breakdowns(user: Any, *, today: dt.date | None = None) -> list[Breakdown]:
         cases = Case.objects.filter(pk__in=cases.values("pk"))  # the visibility query's DISTINCT, once
     packs: dict[tuple[str, str], Pack | None] = {}
     return [by_stage(cases, packs), by_outcome(cases), by_jurisdiction(cases, packs), by_situation(cases, packs),
-            by_time_limit(cases, packs), overdue(cases, packs, today or svc.today())]
+            by_time_limit(cases, packs), overdue(cases, packs, today or clock.today())]
 
 
 # --- charts -------------------------------------------------------------------------------------------
@@ -362,13 +363,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         b.svg = chart_svg(b)
     total = sum(r.values[2] for r in items[2].rows)
     return render(request, "cases/dashboard.html", {"items": items, "scope": _scope(request.user), "total": total,
-                                                  "on": svc.today()})
+                                                  "on": clock.today()})
 
 
 @login_required
 def dashboard_export(request: HttpRequest) -> HttpResponse:
     _staff(request)
-    on = svc.today()
+    on = clock.today()
     data = export_xlsx(breakdowns(request.user, today=on), scope=_scope(request.user), on=on)
     response = HttpResponse(data, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="rongcuo-dashboard-{on.isoformat()}.xlsx"'

@@ -227,3 +227,18 @@ class ApplicationDraft(models.Model):
 
     def __str__(self) -> str:
         return f"draft {self.pk} ({self.project_id})"
+
+
+class CaseNeed(models.Model):
+    """A fact the case's determination still needs, once for each party that may establish it (the pack's
+    `established_by`): rebuilt with the determination (`services.base.case_redecide`), so that a work queue can
+    ask "which cases wait for my findings" of the database."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="needs")
+    fact_id = models.CharField(max_length=100)
+    party = models.CharField(max_length=32, help_text="established_by kind of the pack vocabulary")
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["party", "case"], name="cases_need_party_case")]
+        constraints = [models.UniqueConstraint(fields=["case", "fact_id", "party"], name="one_need_per_party")]

@@ -50,6 +50,28 @@ def may_see_receipt(user: Any, case: Case) -> bool:
     return bool(roles_on_case(user, case) & RECEIPT_ROLES)
 
 
+# Whose turn it is: the kinds of finding (the pack's `established_by`) each role is asked for when the determination
+# still needs them. The caseworker may also record the panel's and the committee's findings as their clerk
+# (FINDING_ROLES), but is not asked for them: the experts and the committee are.
+PARTIES_OF_ROLE: dict[str, tuple[str, ...]] = {
+    "applicant": ("applicant_declaration",),
+    "host_unit_reviewer": ("host_unit_attestation",),
+    "caseworker": ("investigation_finding", "system_computed"),
+    "nsf_office": ("investigation_finding",),
+    "expert": ("expert_panel_finding",),
+    "committee": ("committee",),
+}
+# Roles asked only while the case is at a stage where they act (the pack's `actors`): an expert before the panel
+# is drawn, a committee before the case reaches it, has nothing to do yet. The others are asked whenever the case is
+# open and a fact of theirs is still needed.
+STAGE_GATED_ROLES = ("expert", "committee")
+
+
+def parties_of(roles: set[str]) -> set[str]:
+    """The kinds of finding these roles are asked for."""
+    return {p for r in roles for p in PARTIES_OF_ROLE.get(r, ())}
+
+
 def nsf_bureaus(user: Any) -> set[int]:
     """Bureaus whose routed cases this user handles as an NSF-office caseworker."""
     return {g.organisation.parent_id for g in grants(user)
@@ -232,3 +254,73 @@ def require_any(user: Any, case: Case, allowed: set[str], what_zh: str, what_en:
             return r
     raise Forbidden(f"您无权{what_zh}（需要：{', '.join(sorted(allowed))}）",
                     f"you may not {what_en} (allowed: {', '.join(sorted(allowed))})", field="role")
+
+
+def _acting_stages(role: str) -> Q:
+    """The condition "the case is at a stage where `role` acts" over every loaded pack version."""
+    from rongcuo.common.packs import registry
+
+    q = Q(pk__in=[])
+    for pack in registry().all():
+        stages = [s.id for s in pack.procedure.stages if role in s.actors] if pack.procedure else []
+        if stages:
+            q |= Q(pack_id=pack.id, pack_version=pack.version, stage__in=stages)
+    return q
+
+
+def awaiting_q(user: Any) -> Q:
+    """The condition on Case "an open case waiting for a finding this user is asked for": for each role the user
+    holds, the cases where that role applies whose determination still needs a fact of that role's kinds
+    (PARTIES_OF_ROLE), the stage-gated roles only at a stage where they act."""
+    from django.db.models import Exists, OuterRef
+
+    from rongcuo.cases.models import CaseNeed
+
+    def need(role: str) -> Q:
+        return Q(Exists(CaseNeed.objects.filter(case=OuterRef("pk"), party__in=PARTIES_OF_ROLE[role])))
+
+    none = Q(pk__in=[])
+    if not getattr(user, "is_authenticated", False):
+        return none
+    q = none
+    person = person_of(user)
+    if person is not None:
+        q |= Q(applicant_id=person.id) & need("applicant")
+    units = org_ids(user, Role.host_unit_reviewer)
+    if units:
+        q |= Q(host_unit_id__in=sorted(units)) & need("host_unit_reviewer")
+    bureaus = org_ids(user, Role.caseworker, OrgKind.bureau)
+    if bureaus:
+        q |= Q(bureau_id__in=sorted(bureaus)) & need("caseworker")
+    nsf = nsf_bureaus(user)
+    if nsf:
+        q |= Q(bureau_id__in=sorted(nsf)) & ~Q(routed_to="") & need("nsf_office")
+    committees = org_ids(user, Role.committee)
+    if committees:
+        q |= Q(bureau_id__in=sorted(committees)) & _acting_stages("committee") & need("committee")
+    assigned = _assigned(user)
+    if assigned:
+        seats = Q(pk__in=ExpertAssignment.objects.filter(expert=user).values("case_id")) \
+            if len(assigned) > EXPERT_IDS_INLINE else Q(pk__in=assigned)
+        q |= seats & _acting_stages("expert") & need("expert")
+    return Q(disposition="open") & q
+
+
+def asked_parties(user: Any) -> set[str]:
+    """Every kind of finding this user is asked for under some role they hold (for counting a case's facts)."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    roles = set()
+    if person_of(user) is not None:
+        roles.add("applicant")
+    if org_ids(user, Role.host_unit_reviewer):
+        roles.add("host_unit_reviewer")
+    if org_ids(user, Role.caseworker, OrgKind.bureau):
+        roles.add("caseworker")
+    if nsf_bureaus(user):
+        roles.add("nsf_office")
+    if org_ids(user, Role.committee):
+        roles.add("committee")
+    if _assigned(user):
+        roles.add("expert")
+    return parties_of(roles)

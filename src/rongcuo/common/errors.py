@@ -61,3 +61,20 @@ def check_page(limit: int, offset: int, *, most: int = 500) -> None:
         raise Invalid(f"limit 应在 1–{most} 之间", f"limit must be 1–{most}", field="limit")
     if not 0 <= offset <= 1_000_000_000:
         raise Invalid("offset 应在 0–1000000000 之间", "offset must be 0–1000000000", field="offset")
+
+
+class Problems(Invalid):
+    """Several fields wrong at once (a form checked as a whole): `problems` lists each field with its message in
+    Chinese and English; the message names them all, and `field` is the first."""
+
+    def __init__(self, problems: list[tuple[str, str, str]], *, forbidden: bool = False):
+        if forbidden:  # every problem is a field the user may not set (403), not a wrong value (400)
+            self.status, self.code = Forbidden.status, Forbidden.code
+        self.problems = [{"field": f, "message": {"zh": zh, "en": en}} for f, zh, en in problems]
+        n = len(problems)
+        zh = (f"有 {n} 处需要更正：" if n > 1 else "") + "；".join(zh for _, zh, _ in problems)
+        en = (f"{n} entries need correcting: " if n > 1 else "") + "; ".join(en for _, _, en in problems)
+        super().__init__(zh, en, field=problems[0][0] if problems else None)
+
+    def as_dict(self) -> dict[str, object]:
+        return {**super().as_dict(), "problems": self.problems}

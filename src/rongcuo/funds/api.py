@@ -23,7 +23,7 @@ from rongcuo.common.api import Whole
 from rongcuo.common.errors import Invalid, NotFound
 from rongcuo.engine.render import outcome_text, result_json
 from rongcuo.funds import permissions as perm
-from rongcuo.funds import reports
+from rongcuo.funds import selectors
 from rongcuo.funds import services as svc
 from rongcuo.funds.models import Finding, Fund, Investment, ManagerExemption, ToleranceCheck, TransferRecord
 from rongcuo.registry.models import Organisation
@@ -132,7 +132,7 @@ def _org(pk: int, field: str) -> Organisation:
 
 
 def _investment_for(user: Any, pk: int) -> Investment:
-    inv = Investment.objects.select_related("fund").filter(pk=pk).first() if perm.valid_pk(pk) else None
+    inv = selectors.investment(pk)
     if inv is None or not perm.fund_roles(user, inv.fund):
         raise NotFound("投资不存在", "no such investment", field="investment")
     return inv
@@ -163,7 +163,7 @@ def _investment_out(inv: Investment, *, full: bool = False) -> dict[str, Any]:
 
 
 def _fund_out(fund: Fund, user: Any, *, full: bool = False) -> dict[str, Any]:
-    out = {**reports.fund_summary(fund), "manager": fund.manager.name_zh, "supervisor": fund.supervisor.name_zh,
+    out = {**selectors.fund_summary(fund), "manager": fund.manager.name_zh, "supervisor": fund.supervisor.name_zh,
            "roles": sorted(perm.fund_roles(user, fund))}
     if full:
         out["investments"] = [_investment_out(i) for i in fund.investments.select_related("exit")]
@@ -293,14 +293,14 @@ def investments_create(request: HttpRequest, fund_id: int, payload: InvestmentIn
 def funds_loss_report(request: HttpRequest, fund_id: int, on: dt.date | None = None) -> dict[str, Any]:
     """Loss position by category and for the fund against the limits, now and over time, with the definition."""
     fund = perm.fund_for(request.user, fund_id)
-    return reports.loss_report(fund, on or reports.today())
+    return selectors.loss_report(fund, on or selectors.today())
 
 
 @router.get("/{fund_id}/tolerance")
 def funds_tolerance(request: HttpRequest, fund_id: int, on: dt.date | None = None) -> dict[str, Any]:
     """The tolerance check on `on` (default today), with every engine record; nothing is stored."""
     fund = perm.fund_for(request.user, fund_id)
-    return reports.tolerance_report(fund, on or reports.today())
+    return selectors.tolerance_report(fund, on or selectors.today())
 
 
 @router.get("/{fund_id}/checks")
@@ -350,7 +350,7 @@ def investments_facts(request: HttpRequest, investment_id: int, payload: FactsIn
 def exemption_preview(request: HttpRequest, investment_id: int, on: dt.date | None = None) -> dict[str, Any]:
     """The manager's due-diligence exemption as the facts stand (nothing stored): outcome, trace, facts needed."""
     inv = _investment_for(request.user, investment_id)
-    res = reports.exemption_result(inv, on or reports.today())
+    res = selectors.exemption_result(inv, on or selectors.today())
     return _decision_out(result_json(res), res.pack)
 
 

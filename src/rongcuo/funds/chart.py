@@ -15,7 +15,7 @@ import pygal
 from pygal.style import Style
 
 from rongcuo.common.i18n import pick, tr
-from rongcuo.funds.reports import CATEGORY_TEXT
+from rongcuo.funds.selectors import CATEGORY_TEXT
 
 SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL | re.IGNORECASE)
 COLORS = {"seed": "#1b6e3a", "angel": "#8a4b08", "industry": "#1f4e8c", "fund": "#333333"}
@@ -26,7 +26,7 @@ def _pct(value: Any) -> float | None:
 
 
 def loss_chart_svg(series: Sequence[Mapping[str, Any]], categories: Sequence[str]) -> str:
-    """An inline SVG (no XML declaration, no script) of the series from `reports.loss_series`."""
+    """An inline SVG (no XML declaration, no script) of the series from `selectors.loss_series`."""
     if not series:
         return ""
     lines: list[tuple[str, list[float | None], str, bool]] = []

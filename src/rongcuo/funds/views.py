@@ -1,5 +1,5 @@
 """Pages: the funds list, a fund's loss position over time, the manager's exemption with its trace, and
-technology transfers with their pricing determination. Thin: the figures come from `reports`, the
+technology transfers with their pricing determination. Thin: the figures come from `selectors`, the
 decisions from the engine, the explanations from `rongcuo.common.explain`.
 """
 
@@ -20,10 +20,10 @@ from rongcuo.common.explain import determination_view
 from rongcuo.common.i18n import lang, pick, tr
 from rongcuo.engine.render import outcome_text, result_json
 from rongcuo.funds import permissions as perm
-from rongcuo.funds import reports
+from rongcuo.funds import selectors
 from rongcuo.funds import services as svc
 from rongcuo.funds.chart import loss_chart_svg
-from rongcuo.funds.models import Investment, TransferMethod
+from rongcuo.funds.models import TransferMethod
 
 METHOD_TEXT = {m.value: {"zh": m.label.split(" ", 1)[0], "en": m.label.split(" ", 1)[1]} for m in TransferMethod}
 STATUS_TEXT = {
@@ -40,7 +40,7 @@ def _on(request: HttpRequest) -> dt.date:
             return dt.date.fromisoformat(raw)
         except ValueError:
             messages.error(request, tr("日期格式应为 YYYY-MM-DD，已按今天显示", "Dates are YYYY-MM-DD; showing today"))
-    return reports.today()
+    return selectors.today()
 
 
 def _get_or_404(fn: Any, *args: Any) -> Any:
@@ -56,12 +56,12 @@ def _pct(value: Any) -> str:
 
 @login_required
 def fund_list(request: HttpRequest) -> HttpResponse:
-    on = reports.today()
+    on = selectors.today()
     rows = []
     for fund in perm.visible_funds(request.user):
-        row: dict[str, Any] = {"fund": fund, "life": reports.life(fund, on)}
+        row: dict[str, Any] = {"fund": fund, "life": selectors.life(fund, on)}
         try:
-            ctx = reports.Context(fund, on)
+            ctx = selectors.Context(fund, on)
             row.update(pack=ctx.pack, measure=ctx.measure, invested=ctx.loss.fund.invested,
                        ratio=_pct(ctx.loss.fund.ratio))
         except ServiceError as exc:
@@ -76,11 +76,11 @@ def fund_detail(request: HttpRequest, pk: int) -> HttpResponse:
     on = _on(request)
     ctx: dict[str, Any] = {"fund": fund, "on": on, "roles": perm.fund_roles(request.user, fund)}
     try:
-        report = reports.loss_report(fund, on)
+        report = selectors.loss_report(fund, on)
     except ServiceError as exc:
         ctx["error"] = {"zh": exc.zh, "en": exc.en}
         return render(request, "funds/fund_detail.html", ctx)
-    pack = reports.registry().get(report["pack"]["ref"])
+    pack = selectors.registry().get(report["pack"]["ref"])
     series_rows = []
     for p in report["series"]:
         cells = []
@@ -103,7 +103,7 @@ def fund_detail(request: HttpRequest, pk: int) -> HttpResponse:
         p["status_label"] = STATUS_TEXT.get(p.get("status", ""), {"zh": "尚未投资", "en": "Not yet invested"})
     ctx.update(report=report, pack=pack, series_rows=series_rows,
                chart=loss_chart_svg(report["series"], fund.categories),
-               category_labels=[reports.CATEGORY_TEXT[c] for c in fund.categories],
+               category_labels=[selectors.CATEGORY_TEXT[c] for c in fund.categories],
                checks=fund.checks.select_related("checked_by")[:10])
     return render(request, "funds/fund_detail.html", ctx)
 
@@ -111,7 +111,7 @@ def fund_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def exemption(request: HttpRequest, pk: int) -> HttpResponse:
-    inv = Investment.objects.select_related("fund").filter(pk=pk).first() if perm.valid_pk(pk) else None
+    inv = selectors.investment(pk)
     if inv is None or not perm.fund_roles(request.user, inv.fund):
         raise Http404
     roles = perm.fund_roles(request.user, inv.fund)
@@ -130,10 +130,10 @@ def exemption(request: HttpRequest, pk: int) -> HttpResponse:
                            "may_decide": bool(roles & {"supervisor", "admin"})}
     try:
         if stored is not None and "on" not in request.GET:
-            pack = reports.registry().get(stored.pack_ref)
+            pack = selectors.registry().get(stored.pack_ref)
             record = stored.record
         else:
-            res = reports.exemption_result(inv, on)
+            res = selectors.exemption_result(inv, on)
             pack, record = res.pack, result_json(res)
             ctx["preview"] = True
     except ServiceError as exc:
@@ -142,7 +142,7 @@ def exemption(request: HttpRequest, pk: int) -> HttpResponse:
     ctx.update(pack=pack, record=record, d=determination_view(pack, record),
                findings=inv.findings.select_related("established_by").order_by("fact_id", "-established_at"),
                fund_findings=inv.fund.findings.filter(investment__isnull=True).select_related("established_by"),
-               vocab=reports.fund_vocabulary(inv.fund, on))
+               vocab=selectors.fund_vocabulary(inv.fund, on))
     return render(request, "funds/exemption.html", ctx)
 
 

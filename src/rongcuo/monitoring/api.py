@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count
 from django.http import FileResponse, HttpRequest
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -19,6 +18,7 @@ from rongcuo.cases import permissions as case_perm
 from rongcuo.common.api import Number, Whole
 from rongcuo.common.errors import Forbidden, Invalid, NotFound, check_page
 from rongcuo.monitoring import permissions as perm
+from rongcuo.monitoring import selectors
 from rongcuo.monitoring import services as svc
 from rongcuo.monitoring.models import (
     CorrectionCase,
@@ -28,9 +28,8 @@ from rongcuo.monitoring.models import (
     Inspection,
     InspectionItem,
     MajorChange,
-    WarningStatus,
 )
-from rongcuo.registry.models import Milestone, Organisation
+from rongcuo.registry.models import Milestone
 
 router = Router(tags=["monitoring"])
 monitoring_router = router  # the name rongcuo.web.api mounts
@@ -143,24 +142,6 @@ class MeasureIn(Schema):
 
 # --- helpers ------------------------------------------------------------------------------------------
 
-def _bureau(user: Any, bureau_id: int, allowed: set[str] = perm.BUREAU_READERS) -> Organisation:
-    bureau = Organisation.objects.filter(pk=bureau_id, kind="bureau").first()
-    roles = perm.bureau_roles(user, bureau_id) if bureau else set()
-    if bureau is None or not roles:
-        raise NotFound("主管部门不存在", "no such bureau", field="bureau_id")
-    if not roles & allowed:
-        raise Forbidden("您无权查看该主管部门的监测信息", "you may not read this bureau's monitoring", field="role")
-    return bureau
-
-
-def _visible(user: Any, qs: Any, bureau_id: int | None, field: str = "bureau_id") -> Any:
-    if bureau_id is not None:
-        _bureau(user, bureau_id)
-        return qs.filter(**{field: bureau_id})
-    mine = perm.visible_bureaus(user)
-    return qs if mine is None else qs.filter(**{f"{field}__in": mine})
-
-
 def _warning_out(w: EarlyWarning) -> dict[str, Any]:
     return {"id": w.id, "project_id": w.project_id, "project_code": w.project.code,
             "programme": w.project.programme, "unit_id": w.project.host_unit_id,
@@ -183,7 +164,7 @@ def _inspection_out(i: Inspection, items: bool = True) -> dict[str, Any]:
 
 
 def _correction_out(case: CorrectionCase, roles: set[str]) -> dict[str, Any]:
-    return {**svc.correction_detail(case), "roles": sorted(roles),
+    return {**selectors.correction_detail(case), "roles": sorted(roles),
             "actions": svc.available_actions(case, roles)}
 
 
@@ -211,7 +192,7 @@ def _project_overview(project: Any) -> dict[str, Any]:
 
 @router.post("/sweep")
 def sweep(request: HttpRequest, payload: SweepIn) -> Any:
-    bureau = _bureau(request.user, payload.bureau_id)
+    bureau = perm.bureau_for(request.user, payload.bureau_id)
     r = svc.monitoring_sweep_request(bureau=bureau, actor=request.user, on=payload.on)
     return {"bureau": r.bureau, "on": r.on, "pack_ref": r.pack_ref, "projects": r.projects, "raised": r.raised,
             "cleared": r.cleared, "seconds": r.seconds, "by_rule": r.by_rule}
@@ -224,7 +205,7 @@ def warnings(request: HttpRequest, bureau_id: int | None = None, rule: str | Non
     if status not in ("open", "resolved", "all"):
         raise Invalid("status 须为 open、resolved 或 all", "status must be open, resolved or all", field="status")
     check_page(limit, offset, most=1000)  # an offset past a database integer was a 500
-    qs = _visible(request.user, EarlyWarning.objects.select_related("project", "project__host_unit"), bureau_id)
+    qs = perm.scoped(request.user, EarlyWarning.objects.select_related("project", "project__host_unit"), bureau_id)
     if status != "all":
         qs = qs.filter(status=status)
     if rule:
@@ -237,23 +218,9 @@ def warnings(request: HttpRequest, bureau_id: int | None = None, rule: str | Non
     return {"total": total, "items": [_warning_out(w) for w in qs.order_by("-raised_on", "id")[offset:offset + limit]]}
 
 
-def warning_summary(qs: Any) -> dict[str, Any]:
-    """Open warnings counted by rule, by programme and by host unit (the dashboard's three tables)."""
-    open_ = qs.filter(status=WarningStatus.open)
-    return {
-        "open": open_.count(),
-        "by_rule": list(open_.values("rule_id").annotate(n=Count("id")).order_by("-n", "rule_id")),
-        "by_programme": list(open_.values("project__programme").annotate(n=Count("id")).order_by(
-            "-n", "project__programme")),
-        "by_unit": list(open_.values("project__host_unit_id", "project__host_unit__name_zh",
-                                     "project__host_unit__name_en").annotate(
-            n=Count("id")).order_by("-n", "project__host_unit_id")),
-    }
-
-
 @router.get("/warnings/summary")
 def warnings_summary(request: HttpRequest, bureau_id: int | None = None) -> Any:
-    return warning_summary(_visible(request.user, EarlyWarning.objects.all(), bureau_id))
+    return selectors.warning_summary(perm.scoped(request.user, EarlyWarning.objects.all(), bureau_id))
 
 
 @router.post("/warnings/{warning_id}/resolve")
@@ -334,7 +301,8 @@ def project_corrections(request: HttpRequest, project_id: int) -> Any:
         raise Forbidden("纠错记录仅供主管部门经办人、集体审议成员、审计和管理员查阅",
                         "correction history is for the bureau's caseworkers, committee, auditors and administrators",
                         field="role")
-    return {"project_id": project.id, "project_code": project.code, "corrections": svc.correction_history(project)}
+    return {"project_id": project.id, "project_code": project.code,
+            "corrections": selectors.correction_history(project)}
 
 
 @router.get("/cases/{case_id}/corrections")
@@ -346,14 +314,14 @@ def case_corrections(request: HttpRequest, case_id: int) -> Any:
                         "correction history is for those handling the case, auditors and administrators",
                         field="role")
     return {"case_id": case.id, "case_number": case.number, "project_id": case.project_id,
-            "corrections": svc.correction_history(case.project)}
+            "corrections": selectors.correction_history(case.project)}
 
 
 # --- random inspections ------------------------------------------------------------------------------
 
 @router.post("/inspections", response={201: dict})
 def inspection_draw(request: HttpRequest, payload: InspectionIn) -> Any:
-    bureau = _bureau(request.user, payload.bureau_id)
+    bureau = perm.bureau_for(request.user, payload.bureau_id)
     insp = svc.inspection_draw(bureau=bureau, actor=request.user, size=payload.size, sizes=payload.sizes,
                                strata=payload.strata, seed=payload.seed)
     return Status(201, _inspection_out(insp))
@@ -361,7 +329,7 @@ def inspection_draw(request: HttpRequest, payload: InspectionIn) -> Any:
 
 @router.get("/inspections")
 def inspections(request: HttpRequest, bureau_id: int | None = None) -> Any:
-    qs = _visible(request.user, Inspection.objects.select_related("drawn_by"), bureau_id)
+    qs = perm.scoped(request.user, Inspection.objects.select_related("drawn_by"), bureau_id)
     return [_inspection_out(i, items=False) for i in qs[:200]]
 
 
@@ -399,14 +367,14 @@ def inspection_item(request: HttpRequest, inspection_id: int, project_id: int, p
 
 @router.post("/corrections/sweep")
 def correction_sweep(request: HttpRequest, payload: BureauIn) -> Any:
-    bureau = _bureau(request.user, payload.bureau_id)
+    bureau = perm.bureau_for(request.user, payload.bureau_id)
     return {"escalated": svc.correction_sweep_request(bureau=bureau, actor=request.user)}
 
 
 @router.get("/corrections")
 def corrections(request: HttpRequest, bureau_id: int | None = None, state: str | None = None,
                 open: bool | None = None) -> Any:
-    qs = _visible(request.user, CorrectionCase.objects.select_related("project"), bureau_id)
+    qs = perm.scoped(request.user, CorrectionCase.objects.select_related("project"), bureau_id)
     if state:
         if state not in CorrectionState.values:
             states = ", ".join(CorrectionState.values)
@@ -511,7 +479,7 @@ def correction_document_get(request: HttpRequest, correction_id: int, document_i
 @router.get("/corrections/{correction_id}/notice.docx")
 def correction_notice_docx(request: HttpRequest, correction_id: int) -> Any:
     case, _ = perm.correction_for(request.user, correction_id)
-    doc = svc.notice_file(case)
+    doc = selectors.notice_file(case)
     resp = FileResponse(doc.file.open("rb"), as_attachment=True, filename=doc.original_name,
                         content_type=doc.content_type)
     resp["X-Content-SHA256"] = doc.sha256

@@ -2,7 +2,7 @@
 `{% set corrections = case_corrections(case, roles) %}` (a global of the template environment, rongcuo.web.jinja).
 
 Who sees it is the API's rule (`permissions.CASE_HISTORY_READERS`, as `/api/monitoring/cases/{id}/corrections`);
-the data is `services.correction_history` (timeline only: one query, two when the project has corrections).
+the data is `selectors.correction_history` (timeline only: one query, two when the project has corrections).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 from rongcuo.common.presence import may_have
 from rongcuo.monitoring import permissions as perm
-from rongcuo.monitoring import services as svc
+from rongcuo.monitoring import selectors
 from rongcuo.monitoring.views import history_texts
 
 
@@ -21,4 +21,4 @@ def case_corrections(case: Any, roles: Any) -> list[dict[str, Any]] | None:
         return None
     if not may_have(case, "corrections"):  # read with the case (rongcuo.common.presence): none, no query
         return []
-    return history_texts(svc.correction_history(case.project, timeline_only=True))
+    return history_texts(selectors.correction_history(case.project, timeline_only=True))

@@ -17,7 +17,7 @@ from rongcuo.cases import permissions as perm
 from rongcuo.common.errors import Forbidden, NotFound
 from rongcuo.monitoring.models import CorrectionCase
 from rongcuo.monitoring.packs import monitoring_pack
-from rongcuo.registry.models import OrgKind, Project, Role
+from rongcuo.registry.models import Organisation, OrgKind, Project, Role
 
 READ_ONLY_ROLES = {"auditor"}
 #: Who reads a project's correction history (also when handling a later exemption application for it).
@@ -127,3 +127,24 @@ def correction_for(user: Any, pk: int | str) -> tuple[CorrectionCase, set[str]]:
     if not roles:
         raise NotFound("纠错案件不存在", "no such correction case", field="correction_id")
     return case, roles
+
+
+def bureau_for(user: Any, bureau_id: int, allowed: set[str] = BUREAU_READERS) -> Organisation:
+    """The bureau `bureau_id` if the user may read its monitoring with one of `allowed` roles; a bureau the user has
+    no role at is "no such bureau" (404), one they have another role at is refused (403)."""
+    bureau = Organisation.objects.filter(pk=bureau_id, kind="bureau").first()
+    roles = bureau_roles(user, bureau_id) if bureau else set()
+    if bureau is None or not roles:
+        raise NotFound("主管部门不存在", "no such bureau", field="bureau_id")
+    if not roles & allowed:
+        raise Forbidden("您无权查看该主管部门的监测信息", "you may not read this bureau's monitoring", field="role")
+    return bureau
+
+
+def scoped(user: Any, qs: Any, bureau_id: int | None, field: str = "bureau_id") -> Any:
+    """`qs` narrowed to one bureau the user may read (`bureau_id`), or to all the bureaus they may read."""
+    if bureau_id is not None:
+        bureau_for(user, bureau_id)
+        return qs.filter(**{field: bureau_id})
+    mine = visible_bureaus(user)
+    return qs if mine is None else qs.filter(**{f"{field}__in": mine})

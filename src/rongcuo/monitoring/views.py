@@ -15,11 +15,10 @@ from django.shortcuts import render
 
 from rongcuo.common.errors import NotFound
 from rongcuo.monitoring import permissions as perm
+from rongcuo.monitoring import selectors
 from rongcuo.monitoring import services as svc
-from rongcuo.monitoring.api import warning_summary
 from rongcuo.monitoring.explain import DAY_KIND_TEXT, ROLE_TEXT, stratum_text
-from rongcuo.monitoring.models import CorrectionCase, EarlyWarning, Inspection, MonitoringSweep, WarningStatus
-from rongcuo.registry.models import Organisation, OrgKind
+from rongcuo.registry.models import Organisation
 
 MILESTONE_STATUS_TEXT = {"planned": ("计划中", "Planned"), "done": ("已完成", "Reached"),
                          "missed": ("未完成", "Missed")}
@@ -29,7 +28,7 @@ ESCALATION_TEXT = {"deadline_missed": ("逾期未整改", "Deadline missed"),
 
 
 def _state_text(state: str) -> tuple[str, str]:
-    label = svc.state_label(state)
+    label = selectors.state_label(state)
     return label["zh"], label["en"]
 
 
@@ -54,8 +53,7 @@ def history_texts(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     mine = perm.visible_bureaus(user)
-    bureaus = list(Organisation.objects.filter(kind=OrgKind.bureau).order_by("code") if mine is None else
-                   Organisation.objects.filter(pk__in=mine).order_by("code"))
+    bureaus = selectors.bureaus_of(user, mine)
     if not bureaus:
         raise PermissionDenied("monitoring is for bureau staff, auditors and administrators")
     chosen = request.GET.get("bureau", "")
@@ -63,24 +61,22 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     monitored = [b for b in bureaus if svc.monitoring_pack(b, today, need="inspection")]
     bureau = next((b for b in bureaus if str(b.pk) == chosen), (monitored or bureaus)[0])
     rules = _rule_labels(bureau)
-    summary = warning_summary(EarlyWarning.objects.filter(bureau=bureau))
+    summary = selectors.bureau_warning_summary(bureau)
     for row in summary["by_rule"]:
         r = rules.get(row["rule_id"])
         row["label"] = r.label if r else (row["rule_id"], row["rule_id"])
         row["severity"] = SEVERITY_TEXT.get(r.severity if r else "warning")
     corrections = []
-    for c in CorrectionCase.objects.filter(bureau=bureau, state__in=svc.OPEN_STATES).select_related(
-            "project", "project__host_unit").order_by("rectify_due", "id"):
+    for c in selectors.open_corrections(bureau):
         overdue = bool(c.rectify_due and today > c.rectify_due and c.state in svc.AWAITING_RECTIFICATION)
         corrections.append({"c": c, "state": _state_text(c.state), "overdue": overdue})
-    recent = list(EarlyWarning.objects.filter(bureau=bureau, status=WarningStatus.open).select_related(
-        "project", "project__host_unit").order_by("-raised_on", "-id")[:20])
+    recent = selectors.recent_warnings(bureau)
     return render(request, "monitoring/dashboard.html", {
         "bureaus": bureaus, "bureau": bureau, "summary": summary, "corrections": corrections, "today": today,
         "recent": [{"w": w, "d": svc.warning_describe(w)} for w in recent],
-        "last_sweep": MonitoringSweep.objects.filter(bureau=bureau).first(),
+        "last_sweep": selectors.last_sweep(bureau),
         "inspections": [{"i": i, "strata": i.strata, "n": sum(len(v) for v in i.sample.values())}
-                        for i in Inspection.objects.filter(bureau=bureau)[:10]],
+                        for i in selectors.recent_inspections(bureau)],
         "has_rules": bool(rules),
     })
 
@@ -97,7 +93,7 @@ def project_page(request: HttpRequest, pk: int) -> HttpResponse:
                    "reports": list(m.reports.all())} for m in project.milestones.prefetch_related("reports")]
     warnings = [{"w": w, "d": svc.warning_describe(w), "severity": SEVERITY_TEXT.get(w.severity)}
                 for w in project.monitoring_warnings.order_by("status", "-raised_on", "id")]
-    history = history_texts(svc.correction_history(project))
+    history = history_texts(selectors.correction_history(project))
     items = [{"it": it, "stratum": stratum_text(it.inspection.strata, it.stratum)}
              for it in project.inspection_items.select_related("inspection")]
     return render(request, "monitoring/project.html", {

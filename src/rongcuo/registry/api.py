@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Prefetch
 from django.http import HttpRequest
 from ninja import Router, Schema
 
 from rongcuo.common.errors import Forbidden, NotFound
 from rongcuo.registry import permissions as perm
-from rongcuo.registry.models import Organisation, Project
+from rongcuo.registry import selectors
+from rongcuo.registry.models import Project
 
 # --- schemas ------------------------------------------------------------------------------------------
 
@@ -71,16 +71,13 @@ def _require_staff(request: HttpRequest) -> None:
 
 @registry_router.get("/organisations", response=list[OrganisationOut])
 def organisations(request: HttpRequest) -> Any:
-    return Organisation.objects.all()
+    return selectors.organisations()
 
 
 @registry_router.get("/projects", response=list[ProjectOut])
 def projects(request: HttpRequest, code: str | None = None) -> Any:
     _require_staff(request)
-    qs = perm.visible_projects(request.user).prefetch_related(Prefetch("exemption_marks")).select_related()
-    if code:
-        qs = qs.filter(code=code)
-    return [_project_out(p) for p in qs[:500]]
+    return [_project_out(p) for p in selectors.projects(request.user, code=code)]
 
 
 def _project_out(p: Project) -> dict[str, Any]:
@@ -94,7 +91,7 @@ def _project_out(p: Project) -> dict[str, Any]:
 def project_get(request: HttpRequest, project_id: int) -> Any:
     """A project the user may read (`permissions.visible_projects`); any other is "not found", as if it did not
     exist (its existence in another jurisdiction is not disclosed)."""
-    p = perm.visible_projects(request.user).filter(pk=project_id).first()
+    p = selectors.project(request.user, project_id)
     if p is None:
         raise NotFound("项目不存在", "no such project", field="project_id")
     return _project_out(p)
@@ -103,6 +100,6 @@ def project_get(request: HttpRequest, project_id: int) -> Any:
 @registry_router.get("/people", response=list[PersonOut])
 def people(request: HttpRequest) -> Any:
     _require_staff(request)
-    return perm.visible_people(request.user)[:1000]
+    return selectors.people(request.user)
 
 

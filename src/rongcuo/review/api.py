@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.core.cache import cache
-from django.db.models import F
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import File, Form, Router, Schema, Status
@@ -18,13 +14,13 @@ from pydantic import ValidationError as PydanticValidationError
 
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as case_svc
-from rongcuo.cases.models import Case, Disposition, Objection
-from rongcuo.common import generations
+from rongcuo.cases.models import Case, Objection
 from rongcuo.common.api import Whole
-from rongcuo.common.errors import Invalid, NotFound, ServiceError, check_page
-from rongcuo.common.security import client_address
+from rongcuo.common.errors import Invalid, NotFound, check_page
+from rongcuo.review import permissions as review_perm
+from rongcuo.review import selectors
 from rongcuo.review import services as svc
-from rongcuo.review.models import Decision, Letter, Obligation, PanelMember
+from rongcuo.review.models import Letter, Obligation
 
 T = TypeVar("T")
 
@@ -66,11 +62,6 @@ class FulfilIn(Schema):
     note: str = ""
 
 
-class TooManyRequests(ServiceError):
-    status = 429
-    code = "rate_limited"
-
-
 def _panel_out(panel: Any) -> dict[str, Any]:
     return {
         "seed": panel.seed, "size": panel.size, "candidates": panel.candidates, "order": panel.order,
@@ -107,7 +98,7 @@ def panel_get(request: HttpRequest, case_id: int) -> Any:
 @router.post("/{case_id}/panel/members/{member_id}/decline")
 def panel_decline(request: HttpRequest, case_id: int, member_id: int, payload: DeclineIn) -> Any:
     case = perm.case_for(request.user, case_id)
-    member = PanelMember.objects.filter(pk=member_id, panel__case=case).select_related("expert", "panel").first()
+    member = selectors.panel_member(case, member_id)
     if member is None:
         raise NotFound("专家组成员不存在", "no such panel member", field="member_id")
     svc.panel_member_decline(member=member, actor=request.user, reason=payload.reason)
@@ -165,7 +156,7 @@ def decision_get(request: HttpRequest, case_id: int) -> Any:
 def _superseded(case: Case) -> list[dict[str, Any]]:
     """Earlier decisions of the case, superseded when it went back to be investigated again (kept, not deleted)."""
     return [{**_decision_out(x), "superseded_at": x.superseded_at, "superseded_reason": x.superseded_reason}
-            for x in Decision.objects.filter(for_case=case, case__isnull=True).order_by("superseded_at", "id")]
+            for x in selectors.superseded_decisions(case)]
 
 
 @router.get("/{case_id}/letters")
@@ -239,107 +230,21 @@ def _json_note(request: HttpRequest) -> str:
 def integrity(request: HttpRequest, case_id: int) -> Any:
     """Integrity records of this case's people from other cases (caseworkers, committee, auditors)."""
     case = perm.case_for(request.user, case_id)
-    perm.require_any(request.user, case, {"caseworker", "committee", "auditor", "nsf_office"},
+    perm.require_any(request.user, case, review_perm.INTEGRITY_ROLES - {"admin"},
                      "查看科研诚信记录", "read integrity records")
     return [{"person": r.person.name, "case_number": r.case.number, "clause": r.clause, "note": r.note,
-             "recorded_on": r.recorded_on} for r in svc.integrity_history(case)]
+             "recorded_on": r.recorded_on} for r in selectors.integrity_history(case)]
 
 
 # --- public notices (no login) ------------------------------------------------------------------------
-
-# What a notice row reads: the published fields come from these columns only (never a frozen determination,
-# the failure explanation or anything else about the case).
-NOTICE_COLUMNS = {
-    "case_id": "case_id", "number": "case__number", "pack_id": "case__pack_id", "pack_version": "case__pack_version",
-    "bureau": "case__bureau__name_zh", "bureau_en": "case__bureau__name_en", "project_name": "case__project__title",
-    "project_code": "case__project__code", "host_unit": "case__host_unit__name_zh",
-    "host_unit_en": "case__host_unit__name_en", "applicant": "case__applicant__name",
-    "decision": "case__decision__decision", "from": "start_date", "until": "due_date",
-}
-
-
-def notice_cases(*, case_id: int | None = None, offset: int = 0,
-                 limit: int | None = None) -> list[tuple[dict[str, Any], Any]]:
-    """Cases now under public notice as (row, the pack's notice rules), the notice ending first first (one
-    query, whatever the case count, reading only NOTICE_COLUMNS); `case_id` for one case's notice,
-    `offset`/`limit` for a page."""
-    from django.db.models import Q
-
-    from rongcuo.cases.models import Deadline
-    from rongcuo.common.packs import registry
-
-    notice_stage: dict[tuple[str, str], Any] = {}
-    for p in registry().all():
-        if p.procedure and p.procedure.public_notice and p.procedure.public_notice.stage:
-            notice_stage[(p.id, p.version)] = p.procedure.public_notice
-    if not notice_stage:
-        return []
-    where = Q()
-    for (pid, version), notice in notice_stage.items():
-        where |= Q(case__pack_id=pid, case__pack_version=version, case__stage=notice.stage,
-                   key=f"stage:{notice.stage}")
-    today = case_svc.today()
-    qs = (Deadline.objects.filter(where, status="open", due_date__gte=today, case__disposition=Disposition.open)
-          .order_by("due_date", "id")
-          .values("case_id", **{k: F(v) for k, v in NOTICE_COLUMNS.items() if k != "case_id"}))
-    if case_id is not None:
-        qs = qs.filter(case_id=case_id)
-    qs = qs[offset:offset + limit] if limit is not None else qs[offset:]
-    return [(row, notice_stage[(row["pack_id"], row["pack_version"])]) for row in qs]
-
-
-def _names(zh: str, en: str | None) -> str:
-    """An organisation's name as "中文 / English" when the registry has its English name (as the decision reads:
-    a page shows the half of its language), else the Chinese name alone."""
-    return f"{zh} / {en}" if en else zh
-
-
-PUBLISHABLE = {
-    "project_name": lambda r: r["project_name"],
-    "host_unit": lambda r: _names(r["host_unit"], r["host_unit_en"]),
-    "applicant": lambda r: r["applicant"],
-    "decision": lambda r: "拟认定容错免责 / proposed exemption" if r["decision"] == "exempt"
-    else "拟不予认定 / proposed refusal",
-    "project_code": lambda r: r["project_code"],
-}
-
-
-def notice_out(row: dict[str, Any], notice: Any) -> dict[str, Any]:
-    fields = {f: PUBLISHABLE[f](row) for f in notice.published_fields if f in PUBLISHABLE}
-    return {"case_id": row["case_id"], "number": row["number"], "bureau": _names(row["bureau"], row["bureau_en"]),
-            "channel": notice.channel.model_dump(), "from": row["from"], "until": row["until"], "published": fields}
-
-
-NOTICES_TTL = 300  # seconds; a recorded change replaces the generation at once, so this only bounds memory
-
-
-_digest: list[tuple[Any, str]] = []  # (the registry, its packs' digest): computed once per loaded registry
-
-
-def _packs_digest(reg: Any) -> str:
-    if not _digest or _digest[0][0] is not reg:
-        _digest[:] = [(reg, hashlib.sha256("".join(sorted(p.content_hash for p in reg.all())).encode())
-                       .hexdigest()[:16])]
-    return _digest[0][1]
-
-
-def notices_cached(key: str, compute: Callable[[], T]) -> T:
-    """A value derived only from today's notices (the same for every visitor), cached under the generation of
-    the records: every audit event replaces it (`audit_append`), so an entered or ended notice, a decision or a
-    changed project title shows on the next request. The key carries the date (a notice ends by date) and the
-    loaded packs' content (their notice rules and published fields)."""
-    from rongcuo.common.packs import registry
-
-    full = f"notices:{case_svc.today().isoformat()}:{_packs_digest(registry())}:{key}"
-    return generations.cached(generations.RECORDS, full, NOTICES_TTL, compute)
-
 
 @public.get("", auth=None)
 def notices(request: HttpRequest, limit: int = 100, offset: int = 0) -> Any:
     """Decisions under public notice, the notice ending first first; `limit` (1–500) and `offset` page."""
     check_page(limit, offset)
-    body = notices_cached(f"api:{offset}:{limit}", lambda: JSONRenderer().render(
-        request, [notice_out(*x) for x in notice_cases(offset=offset, limit=limit)], response_status=200))
+    body = selectors.notices_cached(f"api:{offset}:{limit}", lambda: JSONRenderer().render(
+        request, [selectors.notice_out(*x) for x in selectors.notice_cases(offset=offset, limit=limit)],
+        response_status=200))
     return HttpResponse(body, content_type="application/json; charset=utf-8")
 
 
@@ -349,24 +254,12 @@ class ObjectionIn(Schema):
     text: str
 
 
-OBJECTION_LIMIT = (5, 600)  # at most 5 objections per client address (security.client_address) per 10 minutes
-
-
-def objection_rate_limit(request: HttpRequest) -> None:
-    key = f"objection:{client_address(request)}"
-    n = cache.get_or_set(key, 0, OBJECTION_LIMIT[1])
-    if n >= OBJECTION_LIMIT[0]:
-        raise TooManyRequests("提交过于频繁，请稍后再试", "too many objections from this address; try again later",
-                              field="contact")
-    cache.incr(key)
-
-
 @public.post("/{case_id}/objections", auth=None, response={201: dict})
 def object_to(request: HttpRequest, case_id: int, payload: ObjectionIn) -> Any:
     case = Case.objects.filter(pk=case_id).first()
-    if case is None or not notice_cases(case_id=case_id):
+    if case is None or not selectors.notice_cases(case_id=case_id):
         raise NotFound("该案件不在公示期内", "no such case under public notice", field="case_id")
-    objection_rate_limit(request)
+    review_perm.objection_rate_limit(request)
     o: Objection = case_svc.objection_file(case=case, name=payload.name, contact=payload.contact, text=payload.text)
     return Status(201, {"id": o.id, "status": o.status, "filed_at": o.filed_at})
 

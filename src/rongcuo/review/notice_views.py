@@ -24,7 +24,8 @@ from rongcuo.common.errors import ServiceError
 from rongcuo.common.i18n import lang, tr
 from rongcuo.common.packs import pack_of
 from rongcuo.engine.model import Text
-from rongcuo.review.api import notice_cases, notice_out, notices_cached, objection_rate_limit
+from rongcuo.review.permissions import objection_rate_limit
+from rongcuo.review.selectors import notice_cases, notice_out, notices_cached
 
 FIELD_TEXT = {
     "project_name": Text(zh="项目名称", en="Project"), "host_unit": Text(zh="承担单位", en="Host unit"),

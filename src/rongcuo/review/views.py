@@ -17,7 +17,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from rongcuo.cases import clock as case_clock
 from rongcuo.cases import permissions as perm
+from rongcuo.cases import selectors as case_sel
 from rongcuo.cases import services as case_svc
 from rongcuo.cases.models import Case, Disposition, Objection, ObjectionStatus, Receipt
 from rongcuo.cases.views.case import refused
@@ -29,16 +31,10 @@ from rongcuo.common.presence import may_have
 from rongcuo.engine.model import ClauseKind, FactType, Text
 from rongcuo.engine.pack import Pack
 from rongcuo.engine.render import KIND_TEXT, OUTCOME_TEXT, citation
+from rongcuo.review import permissions as rp
+from rongcuo.review import selectors
 from rongcuo.review import services as review_svc
-from rongcuo.review.models import Decision, Expert, Letter, MemberStatus, Obligation, Panel, PanelMember
-
-PANEL_VIEW_ROLES = {"caseworker", "nsf_office", "committee", "auditor", "admin"}
-PANEL_ACT_ROLES = {"caseworker", "nsf_office", "admin"}
-OBJECTION_VIEW_ROLES = {"caseworker", "nsf_office", "committee", "auditor", "admin"}
-INTEGRITY_ROLES = {"caseworker", "nsf_office", "committee", "auditor", "admin"}  # as the API's integrity route
-FULFIL_ROLES = {"caseworker", "applicant", "admin"}
-COMMITTEE_VIEW_ROLES = {"committee", "admin", "caseworker", "nsf_office", "auditor"}
-COMMITTEE_ACT_ROLES = {"committee", "admin"}
+from rongcuo.review.models import Expert, Letter, MemberStatus, Obligation, Panel, PanelMember
 
 EXPERTISE_TEXT = {"technical": Text(zh="技术专家", en="Technical"), "financial": Text(zh="财务专家", en="Financial"),
                   "legal": Text(zh="法律专家", en="Legal")}
@@ -46,10 +42,6 @@ MEMBER_TEXT = {"invited": Text(zh="待评审", en="To review"), "declined": Text
                "reviewed": Text(zh="已评审", en="Reviewed")}
 VOTE_TEXT = {"exempt": Text(zh="同意免责", en="Exempt"), "not_exempt": Text(zh="不同意免责", en="Not exempt"),
              "abstain": Text(zh="弃权", en="Abstain")}
-
-
-def _panel(case: Case) -> Panel | None:
-    return Panel.objects.filter(case=case).select_related("drawn_by").first()
 
 
 def _rules(pack: Pack | None) -> Any:
@@ -101,12 +93,12 @@ def case_review_context(case: Case, roles: set[str], pack: Pack | None) -> dict[
     """What the case page's review sections need (review/_case_review.html)."""
     acting = roles - perm.READ_ONLY_ROLES
     is_open = case.disposition == Disposition.open
-    ctx: dict[str, Any] = {"today": case_svc.today()}
+    ctx: dict[str, Any] = {"today": case_clock.today()}
     rules = _rules(pack)
-    if rules is not None and roles & PANEL_VIEW_ROLES:  # a pack without panel rules never has a panel: no query
-        panel = _panel(case) if may_have(case, "panel") else None
+    if rules is not None and roles & rp.PANEL_VIEW_ROLES:  # a pack without panel rules never has a panel: no query
+        panel = selectors.panel_of(case) if may_have(case, "panel") else None
         ctx["panel_rules"] = rules
-        ctx["panel_can_act"] = is_open and bool(acting & PANEL_ACT_ROLES)
+        ctx["panel_can_act"] = is_open and bool(acting & rp.PANEL_ACT_ROLES)
         redraw = panel is not None and review_svc.panel_redraw_allowed(case, panel)
         ctx["panel_redraw"] = redraw
         ctx["panel_can_draw"] = ctx["panel_can_act"] and (panel is None or redraw) \
@@ -128,24 +120,24 @@ def case_review_context(case: Case, roles: set[str], pack: Pack | None) -> dict[
                 if pending else "",
             }
     notice = pack.procedure.public_notice if pack and pack.procedure else None
-    if roles & OBJECTION_VIEW_ROLES and notice and notice.objections:  # objections come only through a notice
+    if roles & rp.OBJECTION_VIEW_ROLES and notice and notice.objections:  # objections come only through a notice
         objections = list(case.objections.select_related("answered_by").order_by("filed_at", "id")) \
             if may_have(case, "objections") else []
         if objections or case.stage == notice.stage:
             ctx["objections"] = objections
-            ctx["objection_can_answer"] = bool(acting & {"caseworker", "admin"})
+            ctx["objection_can_answer"] = bool(acting & rp.OBJECTION_ANSWER_ROLES)
     ctx["letters"] = list(case.letters.order_by("issued_on", "id")) if may_have(case, "letters") else []
     # the acceptance receipt (受理回执) is listed with the letters, for those it is given to (cases.permissions)
     ctx["receipt"] = Receipt.objects.filter(case=case).first() \
         if may_have(case, "receipt") and roles & perm.RECEIPT_ROLES else None
     obligations = list(case.obligations.all()) if may_have(case, "obligations") else []
     ctx["obligations"] = obligations
-    ctx["obligation_can_fulfil"] = bool(acting & FULFIL_ROLES)
-    if roles & INTEGRITY_ROLES:
-        ctx["integrity"] = review_svc.integrity_history(case) if may_have(case, "integrity") else []
+    ctx["obligation_can_fulfil"] = bool(acting & rp.FULFIL_ROLES)
+    if roles & rp.INTEGRITY_ROLES:
+        ctx["integrity"] = selectors.integrity_history(case) if may_have(case, "integrity") else []
         ctx["show_integrity"] = True
     # The current decision and the superseded ones in one read.
-    decisions = list(Decision.objects.filter(for_case=case).order_by("superseded_at", "id")) \
+    decisions = selectors.decisions_of(case) \
         if may_have(case, "decisions") else []
     decision = next((d for d in decisions if d.case_id is not None), None)
     ctx["decision"] = decision
@@ -153,9 +145,10 @@ def case_review_context(case: Case, roles: set[str], pack: Pack | None) -> dict[
         ctx["decision_text"] = OUTCOME_TEXT.get(decision.decision)
     ctx["superseded_decisions"] = [{"d": d, "text": OUTCOME_TEXT.get(d.decision)} for d in decisions
                                    if d.case_id is None]
-    if (roles & COMMITTEE_ACT_ROLES and decision_stage(case, pack)) or (decision and roles & COMMITTEE_VIEW_ROLES):
+    if (roles & rp.COMMITTEE_ACT_ROLES and decision_stage(case, pack)) \
+            or (decision and roles & rp.COMMITTEE_VIEW_ROLES):
         ctx["committee_url"] = reverse("committee_case", args=[case.pk])
-        ctx["committee_to_decide"] = decision is None and bool(roles & COMMITTEE_ACT_ROLES)
+        ctx["committee_to_decide"] = decision is None and bool(roles & rp.COMMITTEE_ACT_ROLES)
     return ctx
 
 
@@ -220,7 +213,7 @@ def panel_conclude(request: HttpRequest, pk: int) -> HttpResponse:
 def panel_withdraw(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
     """A caseworker withdraws a panel member (回避) with a reason; the next candidate in seed order replaces them."""
     case = case_or_404(request.user, pk)
-    member = PanelMember.objects.filter(pk=member_pk, panel__case=case).select_related("expert", "panel").first()
+    member = selectors.panel_member(case, member_pk)
     if member is None:
         raise Http404("no such panel member")
     reason = request.POST.get("reason", "")
@@ -296,9 +289,7 @@ def letter_download(request: HttpRequest, pk: int, letter_pk: int, fmt: str) -> 
 def expert_home(request: HttpRequest) -> HttpResponse:
     """The expert's own panel seats: only cases the expert was drawn for."""
     expert = Expert.objects.filter(user=request.user).first()
-    seats = list(PanelMember.objects.filter(expert__user=request.user, panel__case__isnull=False)
-                 .select_related("panel__case__project", "panel__case__bureau", "panel__case__host_unit")
-                 .order_by("-panel__drawn_at", "-id"))  # a panel replaced by a new draw is no longer a seat
+    seats = selectors.expert_seats(request.user)
     rows = []
     for m in seats:
         case = m.panel.case
@@ -314,8 +305,7 @@ def expert_home(request: HttpRequest) -> HttpResponse:
 
 def _seat(request: HttpRequest, pk: int) -> tuple[Case, PanelMember]:
     case = case_or_404(request.user, pk)
-    member = (PanelMember.objects.filter(panel__case=case, expert__user=request.user)
-              .exclude(status=MemberStatus.declined).select_related("panel", "expert").first())
+    member = selectors.expert_seat(case, request.user)
     if member is None:
         raise Http404("not a member of this case's panel")
     return case, member
@@ -332,7 +322,7 @@ def _review_context(request: HttpRequest, case: Case, member: PanelMember, error
     pack = pack_or_none(case)
     rules = _rules(pack)
     posted = posted or {}
-    current = case_svc.current_facts(case)
+    current = case_sel.current_facts(case)
     field = (error or {}).get("field") or ""
     message = (error or {}).get("message", "")
     findings = []
@@ -456,12 +446,12 @@ def _committee_context(request: HttpRequest, case: Case, error: dict[str, Any] |
     pack = pack_or_none(case)
     roles = perm.roles_on_case(request.user, case)
     det = determination_view(pack, case.determination) if pack else {}
-    panel = _panel(case)
+    panel = selectors.panel_of(case)
     decision = getattr(case, "decision", None)
     members = review_svc.committee_members(case, request.user)  # the service checks attendance against it
     engine = case.outcome if case.outcome in ("exempt", "not_exempt") else ""
     posted = posted or {}
-    can_decide = bool(roles & COMMITTEE_ACT_ROLES) and decision is None and decision_stage(case, pack)
+    can_decide = bool(roles & rp.COMMITTEE_ACT_ROLES) and decision is None and decision_stage(case, pack)
     options = _clause_options(pack, case.determination or {})
     chosen = set(posted["clauses"]) if "clauses" in posted else set(case.determination.get("decisive") or [])
     for g in options:
@@ -496,7 +486,7 @@ def _committee_context(request: HttpRequest, case: Case, error: dict[str, Any] |
 def committee_case(request: HttpRequest, pk: int) -> HttpResponse:
     case = case_or_404(request.user, pk)
     roles = perm.roles_on_case(request.user, case)
-    if not roles & COMMITTEE_VIEW_ROLES:
+    if not roles & rp.COMMITTEE_VIEW_ROLES:
         raise PermissionDenied("the committee page is for the committee, caseworkers and auditors")
     if request.method != "POST":
         return render(request, "review/committee.html", _committee_context(request, case))

@@ -8,14 +8,12 @@ from typing import Any
 from django.db.models import F
 
 from rongcuo.cases import permissions as perm
-from rongcuo.cases.models import Case, CaseFact
-from rongcuo.common.errors import Conflict, Forbidden, Invalid
-from rongcuo.common.packs import pack_of
-from rongcuo.engine.decide import Result, decide
-from rongcuo.engine.facts import parse_facts
-from rongcuo.engine.model import Procedure, Stage
+from rongcuo.cases.models import Case, CaseNeed
+from rongcuo.cases.selectors import case_evaluate
+from rongcuo.common.errors import Conflict, Forbidden
 from rongcuo.engine.pack import Pack
 from rongcuo.engine.render import result_json
+from rongcuo.engine.tasks import needed_facts
 
 
 def case_lock(case: Case, expected_version: int | None, actor: Any = None) -> Case:
@@ -44,46 +42,22 @@ def case_snapshot(case: Case) -> dict[str, Any]:
             "awaiting_supplement_since": case.awaiting_supplement_since, "routed_to": case.routed_to}
 
 
-def pack_procedure(pack: Pack) -> Procedure:
-    if pack.procedure is None:
-        raise Invalid(f"政策包 {pack.ref} 未规定认定程序，不能立案", f"pack {pack.ref} defines no procedure; "
-                      "cases cannot be filed under it", field="pack_id")
-    return pack.procedure
-
-
-def procedure_stage(proc: Procedure, stage_id: str) -> Stage:
-    for s in proc.stages:
-        if s.id == stage_id:
-            return s
-    raise Invalid(f"未知阶段 {stage_id}", f"unknown stage {stage_id}", field="stage")
-
-
-def current_facts(case: Case) -> dict[str, CaseFact]:
-    return {f.fact_id: f for f in case.facts.filter(current=True).select_related("established_by")
-            .prefetch_related("evidence")}
-
-
-def case_fact_input(case: Case) -> dict[str, Any]:
-    """The engine's input: current findings with their provenance."""
-    out: dict[str, Any] = {}
-    for f in current_facts(case).values():
-        if f.value is None:
-            continue
-        out[f.fact_id] = {"value": f.value, "by": f.established_by.get_username(), "role": f.role,
-                          "at": f.established_at.isoformat(), "stage": f.stage,
-                          "evidence": [e.sha256[:12] + ":" + e.original_name for e in f.evidence.all()]}
-    return out
-
-
-def case_evaluate(case: Case, *, assume_in_scope: bool = False) -> Result:
-    pack = pack_of(case, verify=True)  # decided under the text pinned at filing, or not at all
-    facts = parse_facts(pack.facts, case_fact_input(case), accepted=pack.accepted_facts)
-    return decide(pack, facts, case.relevant_date, case.determination_id, assume_in_scope=assume_in_scope)
-
-
 def case_redecide(case: Case) -> None:
     """Recompute the engine's determination (after any fact change) and the routing it implies."""
     res = case_evaluate(case)
     case.outcome = res.outcome
     case.determination = result_json(res)
     case.routed_to = "；".join(f"{r.handled_by.zh} {r.handled_by.en}" for r in res.routed_to)[:200]
+    case_needs_rebuild(case, res.pack, res.needed)
+
+
+def case_needs_rebuild(case: Case, pack: Pack, needed: list[str]) -> None:
+    """Store who may establish each fact the determination still needs (`CaseNeed`), replacing what was there."""
+    want = {(n.fact.id, p.value) for n in needed_facts(pack, needed) for p in n.parties}
+    have = set(CaseNeed.objects.filter(case=case).values_list("fact_id", "party"))
+    if want == have:
+        return
+    CaseNeed.objects.filter(case=case).exclude(
+        pk__in=[pk for pk, f, p in CaseNeed.objects.filter(case=case).values_list("pk", "fact_id", "party")
+                if (f, p) in want]).delete()
+    CaseNeed.objects.bulk_create([CaseNeed(case=case, fact_id=f, party=p) for f, p in sorted(want - have)])

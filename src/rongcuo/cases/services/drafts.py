@@ -10,14 +10,15 @@ from typing import Any
 from django.db import transaction
 
 from rongcuo.audit.services import audit_append
+from rongcuo.cases import clock
 from rongcuo.cases import permissions as perm
-from rongcuo.cases import services
 from rongcuo.cases.models import Case, Evidence
+from rongcuo.cases.selectors import application_materials
 from rongcuo.cases.services.evidence import evidence_upload
 from rongcuo.cases.services.filing import case_create
 from rongcuo.common.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from rongcuo.common.packs import pack_of, registry
-from rongcuo.engine.pack import Pack, UnknownPack
+from rongcuo.engine.pack import UnknownPack
 from rongcuo.registry.models import Person, Project
 
 # A draft is private to its applicant: whoever else asks is told there is no such draft (404), so a refusal
@@ -25,12 +26,6 @@ from rongcuo.registry.models import Person, Project
 # the trail is read by staff, and an unfiled draft is nobody's business but the applicant's.
 
 MAX_DRAFTS_PER_APPLICANT = 50
-
-
-def application_materials(pack: Pack) -> list[Any]:
-    """The materials an application is filed with: those of the first stage of the pack's procedure."""
-    proc = pack.procedure
-    return list(proc.stages[0].materials) if proc and proc.stages else []
 
 
 def _draft_text(text: str | None) -> str:
@@ -50,7 +45,7 @@ def _draft_pack_id(project: Project, pack_id: str | None) -> str:
         raise Invalid(f"该主管部门适用的政策包为：{', '.join(packs)}", f"this bureau applies: {', '.join(packs)}",
                       field="pack_id")
     try:
-        registry().get(pack_id, services.today())
+        registry().get(pack_id, clock.today())
     except UnknownPack:
         raise Invalid(f"没有可适用的政策包 {pack_id}", f"no applicable pack {pack_id}", field="pack_id") from None
     return pack_id

@@ -9,10 +9,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from rongcuo.audit.services import audit_append
+from rongcuo.cases import clock
 from rongcuo.cases import permissions as perm
-from rongcuo.cases import services
 from rongcuo.cases.models import Case, CaseFact, Disposition
-from rongcuo.cases.services.base import case_bump, case_lock, case_redecide, case_snapshot, pack_procedure
+from rongcuo.cases.selectors import pack_procedure
+from rongcuo.cases.services.base import case_bump, case_lock, case_redecide, case_snapshot
 from rongcuo.cases.services.deadlines import open_deadlines
 from rongcuo.common.errors import Conflict, Forbidden, Invalid
 from rongcuo.common.packs import registry
@@ -65,7 +66,7 @@ def case_create(*, actor: Any, project: Project, applicant: Person, failure_expl
     if bureau.packs and pack_id not in bureau.packs:
         raise Invalid(f"该主管部门适用的政策包为：{', '.join(bureau.packs)}",
                       f"this bureau applies: {', '.join(bureau.packs)}", field="pack_id")
-    when = relevant_date or services.today()
+    when = relevant_date or clock.today()
     try:
         pack = registry().get(pack_id, when)
     except UnknownPack as exc:
@@ -78,7 +79,7 @@ def case_create(*, actor: Any, project: Project, applicant: Person, failure_expl
         number=f"TMP-{timezone.now().timestamp()}", pack_id=pack.id, pack_version=pack.version,
         pack_hash=pack.content_hash, determination_id=det, relevant_date=when, bureau=bureau, host_unit=host_unit,
         applicant=applicant, project=project, failure_explanation=failure_explanation.strip(),
-        stage=proc.stages[0].id, filed_on=services.today())
+        stage=proc.stages[0].id, filed_on=clock.today())
     case.number = f"RC-{case.filed_on.year}-{case.pk:06d}"
     system_user = actor
     for fid, value in _system_facts(case, pack).items():

@@ -9,10 +9,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from rongcuo.audit.services import audit_append
+from rongcuo.cases import clock
 from rongcuo.cases import permissions as perm
-from rongcuo.cases import services
 from rongcuo.cases.models import Case, DeadlineStatus, ExpertAssignment, Objection, ObjectionStatus
-from rongcuo.cases.services.base import case_bump, case_lock, pack_procedure
+from rongcuo.cases.selectors import pack_procedure
+from rongcuo.cases.services.base import case_bump, case_lock
 from rongcuo.common.errors import Conflict, Invalid
 from rongcuo.common.packs import pack_of
 
@@ -49,7 +50,7 @@ def objection_file(*, case: Case, name: str, contact: str, text: str) -> Objecti
         raise Invalid("本程序没有公示异议环节", "this procedure has no objection period", field="case")
     notice = case.deadlines.filter(key=f"stage:{proc.public_notice.stage}", status=DeadlineStatus.open).first()
     if case.stage != proc.public_notice.stage or notice is None or notice.due_date is None \
-            or services.today() > notice.due_date:
+            or clock.today() > notice.due_date:
         raise Conflict("该案件不在公示期内", "the case is not under public notice", field="case")
     for field_name, value, limit in (("name", name, 100), ("contact", contact, 200), ("text", text, 5000)):
         if not value or not value.strip():

@@ -12,7 +12,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from rongcuo.cases import clock
 from rongcuo.cases import permissions as perm
+from rongcuo.cases import selectors as sel
 from rongcuo.cases import services as svc
 from rongcuo.cases.models import Deadline, DeadlineStatus, Disposition
 from rongcuo.cases.views.common import ACCEPT, DISPOSITION_TEXT, deadline_table, error_context, pack_or_none
@@ -29,7 +31,7 @@ APPLY_FIELDS = ("project", "failure_explanation", "pack_id", "draft", "version")
 
 def _material_rows(pack: Pack) -> list[dict[str, Any]]:
     return [{"id": m.id, "label": m.label, "required": m.required, "field": f"file.{m.id}",
-             "input_id": f"ap-m-{pack.id}-{m.id}"} for m in svc.application_materials(pack)]
+             "input_id": f"ap-m-{pack.id}-{m.id}"} for m in sel.application_materials(pack)]
 
 
 def _apply_error(exc: ServiceError, offered: list[dict[str, Any]], form: str = "apply") -> dict[str, Any]:
@@ -74,7 +76,7 @@ def my_context(request: HttpRequest, error: dict[str, Any] | None = None,
         packs = []
         for pid in p.bureau.packs or []:
             try:
-                packs.append(registry().get(pid, svc.today()))
+                packs.append(registry().get(pid, clock.today()))
             except UnknownPack:
                 continue
         for pk_ in packs:
@@ -84,7 +86,7 @@ def my_context(request: HttpRequest, error: dict[str, Any] | None = None,
     drafts = []
     for d in ApplicationDraft.objects.filter(applicant=person).select_related("project"):
         try:
-            dpack = registry().get(d.pack_id, svc.today()) if d.pack_id else None
+            dpack = registry().get(d.pack_id, clock.today()) if d.pack_id else None
         except UnknownPack:
             dpack = None
         text = d.failure_explanation.strip()

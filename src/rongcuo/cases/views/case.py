@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import F
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from rongcuo.audit.models import AuditEvent
 from rongcuo.cases import hooks
 from rongcuo.cases import permissions as perm
+from rongcuo.cases import selectors as sel
 from rongcuo.cases import services as svc
-from rongcuo.cases.models import Case, CaseFact, Disposition, Evidence, StageChange
+from rongcuo.cases.models import Case, Disposition
+from rongcuo.cases.selectors import needs as needs_sel
+from rongcuo.cases.selectors import records
 from rongcuo.cases.views.common import (
     ACCEPT,
     AUDIT_ROLES,
     AUDIT_TEXT,
     DISPOSITION_TEXT,
-    FINDING_ORDER,
     UPLOAD_ROLES,
     case_or_404,
     deadline_table,
@@ -33,40 +32,20 @@ from rongcuo.cases.views.common import (
 from rongcuo.common.errors import Invalid, NotFound, ServiceError
 from rongcuo.common.explain import determination_view, stage_label, value_text
 from rongcuo.common.i18n import pick, tr
-from rongcuo.common.prepared import Prepared
 from rongcuo.common.presence import may_have
 from rongcuo.engine.model import FactType, Text
 from rongcuo.engine.pack import Pack
 from rongcuo.engine.render import OUTCOME_TEXT
+from rongcuo.engine.tasks import parties_of
 
 
-@lru_cache(maxsize=1)
-def _case_page_presence() -> dict[str, Any]:
-    """Which kinds of the case's records exist, read with the case (`rongcuo.common.presence`): the case page asks
-    only for those (most cases have no letters, obligations, decisions, panel, objections or corrections). The
-    apps built on cases add their kinds (`hooks.CASE_RECORDS`)."""
-    from rongcuo.cases.models import Objection, Receipt
-    from rongcuo.common.presence import exists_columns
-
-    return exists_columns(evidence=(Evidence, "case", "id"), objections=(Objection, "case", "id"),
-                          receipt=(Receipt, "case", "id"),
-                          **{name: relation() for name, relation in hooks.CASE_RECORDS.items()})
-
-
-# The case page's reads, compiled once per process (rongcuo.common.prepared): each is the query the ORM would run for
-# `perm.case_for` with the presence columns (`_case_page_presence`), `case.facts`, `case.evidence`,
-# `case.stage_changes` and the case's audit events (its deadlines: `svc.case_deadlines`), without building its SQL
-# on every request.
-_PAGE_CASE = Prepared(lambda pk: Case.objects.select_related(*perm.CASE_JOINED)
-                      .annotate(**_case_page_presence()).filter(pk=pk).order_by())
-_FINDINGS = Prepared(lambda case_id: CaseFact.objects.filter(case_id=case_id)
-                     .annotate(by_name=_by_name("established_by")))
-_UPLOADS = Prepared(lambda case_id: Evidence.objects.filter(case_id=case_id).annotate(by_name=_by_name("uploaded_by")))
-_STAGE_CHANGES = Prepared(lambda case_id: StageChange.objects.filter(case_id=case_id)
-                          .annotate(by_name=_by_name("actor")))
-_AUDIT_EVENTS = Prepared(lambda subject_id: AuditEvent.objects.filter(
-    subject_type="cases.case", subject_id=subject_id).only("at", "actor_name", "action", "seq", "hash"),
-    kinds=(str,))  # not the before / after documents
+def _raw(fdef: Any, value: Any) -> str:
+    """A stored value as the fact form's input holds it (what `_posted_facts` reads back)."""
+    if fdef.type is FactType.bool:
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _fact_input(fdef: Any) -> str:
@@ -77,24 +56,6 @@ def _fact_input(fdef: Any) -> str:
     if fdef.type is FactType.date:
         return "date"
     return "number"
-
-
-def _evidence_of(uploaded: list[Evidence]) -> dict[int, list[Evidence]]:
-    """The case's uploaded materials by the finding that rests on them (finding id -> materials, upload order)."""
-    if not uploaded:
-        return {}
-    linked: dict[int, set[int]] = {}
-    for fact_id, evidence_id in CaseFact.evidence.through.objects.filter(
-            evidence_id__in=[e.pk for e in uploaded]).values_list("casefact_id", "evidence_id"):
-        linked.setdefault(fact_id, set()).add(evidence_id)
-    return {fact_id: [e for e in uploaded if e.pk in ids] for fact_id, ids in linked.items()}
-
-
-def _by_name(field: str) -> F:
-    """The user name of a row's `field` (a user) as one column: a page shows who, not the whole account."""
-    from django.contrib.auth import get_user_model
-
-    return F(f"{field}__{get_user_model().USERNAME_FIELD}")
 
 
 def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None = None,
@@ -110,9 +71,9 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
     # Current findings and the superseded ones in one read. The materials a finding rests on are among the case's
     # uploads (read below for the materials list): their links are read as id pairs, and not at all when the case
     # has no uploads.
-    findings = _FINDINGS(case.pk, known={"case": case})
-    uploaded = _UPLOADS(case.pk, known={"case": case}) if may_have(case, "evidence") else []
-    evidence_of = _evidence_of(uploaded)
+    findings = records.FINDINGS(case.pk, known={"case": case})
+    uploaded = records.UPLOADS(case.pk, known={"case": case}) if may_have(case, "evidence") else []
+    evidence_of = records.evidence_of(uploaded)
     current = {f.fact_id: f for f in findings if f.current}
     fact_rows = []
     for fid, f in sorted(current.items(), key=lambda kv: kv[1].established_at):
@@ -138,14 +99,14 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
                  for s in (pack.procedure.stages if pack and pack.procedure else []) for m in s.materials]
 
     timeline: list[dict[str, Any]] = []
-    for sc in _STAGE_CHANGES(case.pk, known={"case": case}):
+    for sc in records.STAGE_CHANGES(case.pk, known={"case": case}):
         timeline.append({"at": sc.at, "kind": "stage", "who": sc.by_name, "role": sc.role,
                          "text": tr("{a} → {b}", "{a} → {b}", a=pick(stage_label(pack, sc.from_stage)),
                                     b=pick(stage_label(pack, sc.to_stage))),
                          "action": sc.action, "reason": sc.reason})
     show_audit = bool(roles & AUDIT_ROLES)
     if show_audit:
-        for ev in _AUDIT_EVENTS(str(case.pk)):
+        for ev in records.AUDIT_EVENTS(str(case.pk)):
             if ev.action.startswith("case.transition."):
                 continue  # shown as a stage change above
             timeline.append({"at": ev.at, "kind": "audit", "who": ev.actor_name,
@@ -154,7 +115,7 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
     timeline.sort(key=lambda x: x["at"])
 
     transitions = []
-    for t, unmet in svc.available_transitions(case, user):
+    for t, unmet in sel.available_transitions(case, user):
         via_committee = bool(getattr(t, "records_decision", None))
         reason = unmet
         if via_committee and not unmet:
@@ -163,30 +124,33 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
         transitions.append({"t": t, "to": stage_label(pack, t.to), "unmet": pick(reason) if reason else "",
                             "disabled": bool(reason)})
 
-    may_record = set().union(*(perm.FINDING_ROLES.get(r, set()) for r in acting)) if acting else set()
-    finding_roles = [r for r in FINDING_ORDER if r in may_record]
+    # The facts this user establishes (the kinds of finding their roles are asked for; an administrator: all),
+    # needed ones first, each pre-filled with its current finding. Other parties' facts are listed read-only in
+    # "still needed, by whom".
+    asked = perm.parties_of(acting)
     fact_form = []
-    if is_open and finding_roles and pack:
+    if is_open and pack and (asked or "admin" in acting):
         for fid, fdef in pack.facts.items():
-            by = {e.value for e in fdef.established_by}
-            if "admin" in acting or by & set(finding_roles):
-                cur = current.get(fid)
-                fact_form.append({"def": fdef, "input": _fact_input(fdef), "needed": fid in needed,
-                                  "current": value_text(fdef, cur.value) if cur and cur.value is not None else "",
-                                  "roles": sorted(by & set(finding_roles))})
-        fact_form.sort(key=lambda x: (not x["needed"], x["def"].id not in current))
-        used = set().union(*(set(x["roles"]) for x in fact_form)) if fact_form else set()
-        finding_roles = [r for r in finding_roles if r in used] or finding_roles
+            by = [p.value for p in parties_of(fdef)]
+            kind = next((k for k in by if k in asked), by[0] if "admin" in acting and by else None)
+            if kind is None:
+                continue
+            cur = current.get(fid)
+            fact_form.append({"def": fdef, "input": _fact_input(fdef), "needed": fid in needed, "kind": kind,
+                              "current": value_text(fdef, cur.value) if cur and cur.value is not None else "",
+                              "raw": _raw(fdef, cur.value) if cur and cur.value is not None else ""})
+        fact_form.sort(key=lambda x: (not x["needed"], x["def"].id in current))
+    needs = needs_sel.case_needs(case, pack, roles) if is_open else []
 
     return {
         "case": case, "pack": pack, "roles": sorted(roles), "det": det, "facts": fact_rows, "history": history_rows,
         "evidence": evidence, "checklist": checklist, "timeline": timeline, "show_audit": show_audit,
-        "transitions": transitions, "fact_form": fact_form, "finding_roles": finding_roles,
+        "transitions": transitions, "fact_form": fact_form, "needs": needs,
         "can_upload": is_open and bool(acting & UPLOAD_ROLES),
         "materials": [(m.id, m.label) for s in (pack.procedure.stages if pack and pack.procedure else [])
                       for m in s.materials],
         "stage": stage_label(pack, case.stage), "disposition": DISPOSITION_TEXT.get(case.disposition),
-        "deadlines": deadline_table(svc.case_deadlines(case.pk, known={"case": case})), "is_open": is_open,
+        "deadlines": deadline_table(sel.case_deadlines(case.pk, known={"case": case})), "is_open": is_open,
         "accept": ACCEPT, "error": error, "posted": posted or {},
         **_review_sections(case, roles, pack),
     }
@@ -204,7 +168,7 @@ def _review_sections(case: Case, roles: set[str], pack: Pack | None) -> dict[str
 @login_required
 def case_page(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        case = perm.readable(request.user, _PAGE_CASE.first(pk))
+        case = perm.readable(request.user, records.PAGE_CASE.first(pk))
     except NotFound:
         raise Http404("no such case") from None
     return render(request, "cases/case.html", case_context(request, case))
@@ -228,6 +192,13 @@ def case_transition(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(request, tr("已办理。当前阶段：{s}", "Done. The case is now at: {s}",
                                  s=pick(stage_label(pack, case.stage))))
     return redirect("case", pk=case.pk)
+
+
+def _same(stored: Any, posted: Any) -> bool:
+    """Whether a posted value is the stored finding again (numbers compared as numbers, dates as text)."""
+    if isinstance(stored, int | float) and isinstance(posted, int | float) and not isinstance(stored, bool):
+        return float(stored) == float(posted)
+    return bool(stored == posted)
 
 
 def _posted_facts(request: HttpRequest, pack: Pack | None) -> dict[str, Any]:
@@ -261,12 +232,19 @@ def _posted_facts(request: HttpRequest, pack: Pack | None) -> dict[str, Any]:
 @require_POST
 def case_facts(request: HttpRequest, pk: int) -> HttpResponse:
     case = case_or_404(request.user, pk)
-    facts = _posted_facts(request, pack_or_none(case))
+    pack = pack_or_none(case)
+    # The form is pre-filled with the current findings: only what differs from them is a new finding.
+    now = {f.fact_id: f.value for f in sel.current_facts(case).values()}
+    facts = {k: v for k, v in _posted_facts(request, pack).items()
+             if not (k in now and now[k] is not None and v is not None and _same(now[k], v))}
     ids = [int(x) for x in request.POST.getlist("evidence_ids") if x.isdigit()]
-    posted = {"facts": {k: request.POST.get(f"fact.{k}") for k in facts}, "role": request.POST.get("role", ""),
+    posted = {"facts": {k[5:]: v for k, v in request.POST.items() if k.startswith("fact.")},
               "note": request.POST.get("note", ""), "evidence_ids": ids}
     try:
-        case = svc.case_set_facts(case=case, actor=request.user, facts=facts, role=request.POST.get("role") or None,
+        if not facts:
+            raise Invalid("没有改动任何事实：请填写新的认定后再提交", "nothing was changed: enter a new finding first",
+                          field="facts")
+        case = svc.case_set_facts(case=case, actor=request.user, facts=facts,
                                   evidence_ids=ids, note=request.POST.get("note", ""),
                                   expected_version=posted_version(request))
     except ServiceError as exc:

@@ -12,8 +12,9 @@ from typing import Any
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 
+from rongcuo.cases import clock
 from rongcuo.cases import permissions as perm
-from rongcuo.cases import services as svc
+from rongcuo.cases import selectors as sel
 from rongcuo.cases.models import Case
 from rongcuo.common.errors import NotFound, ServiceError
 from rongcuo.common.i18n import lang, pick
@@ -24,8 +25,6 @@ from rongcuo.engine.pack import Pack, UnknownPack
 UPLOAD_ROLES = {"applicant", "host_unit_reviewer", "caseworker", "nsf_office", "expert", "admin"}
 AUDIT_ROLES = {"caseworker", "auditor", "committee", "admin"}  # as the API's audit endpoint
 # The order a finding role is offered in: the one a user most likely acts in first.
-FINDING_ORDER = ["applicant_declaration", "host_unit_attestation", "investigation_finding", "expert_panel_finding",
-                 "committee", "system_computed"]
 ACCEPT = ".pdf,.ofd,.docx,.xlsx,.jpg,.jpeg,.png"
 
 DISPOSITION_TEXT = {
@@ -105,7 +104,9 @@ def error_context(exc: ServiceError, form: str, pack: Pack | None = None, **extr
     label = FIELD_TEXT.get(field)
     if label is None and pack is not None and field in pack.facts:
         label = pack.facts[field].label
-    return {"form": form, "message": exc.en if lang() == "en" else exc.zh, "code": exc.code,
+    en = lang() == "en"
+    problems = {p["field"]: p["message"]["en" if en else "zh"] for p in getattr(exc, "problems", [])}
+    return {"form": form, "message": exc.en if en else exc.zh, "code": exc.code, "problems": problems,
             "status": exc.status, "field": field, "field_label": pick(label) if label else field,
             "stale": exc.code == "conflict" and field == "version", **extra}
 
@@ -116,11 +117,11 @@ def deadline_table(deadlines: list[Any], cal: Any = None) -> list[dict[str, Any]
     language (`state_name`, `label_text`) and the due date as text (`due`): the work queue lists dozens."""
     if not deadlines:
         return []
-    cal, today = cal or svc.display_calendar(deadlines), svc.today()
+    cal, today = cal or sel.display_calendar(deadlines), clock.today()
     en = lang() == "en"
     rows = []
     for d in deadlines:
-        state = svc.deadline_state(d, today, cal)
+        state = sel.deadline_state(d, today, cal)
         label = (d.label_zh, d.label_en or d.label_zh)  # (zh, en), as `|tr` reads a pair
         rows.append({"d": d, "state": state, "state_text": STATE_TEXT[state], "label": label,
                      "state_name": pick(STATE_TEXT[state]), "label_text": label[1] if en else label[0],

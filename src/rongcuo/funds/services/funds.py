@@ -13,7 +13,7 @@ from rongcuo.audit.services import audit_append
 from rongcuo.common.errors import Conflict, Forbidden, Invalid
 from rongcuo.engine.pack import Pack
 from rongcuo.funds import permissions as perm
-from rongcuo.funds import reports, rules, services
+from rongcuo.funds import rules, selectors, services
 from rongcuo.funds.measures import UnknownMeasure, add_years
 from rongcuo.funds.models import Category, Finding, Fund, Investment, ToleranceCheck
 from rongcuo.funds.services.inputs import (
@@ -111,7 +111,7 @@ def fund_create(*, actor: Any, code: str, name_zh: str, manager: Organisation, s
         recorded = record_findings(actor=actor, fund=fund, investment=None, facts=facts, role=role,
                                     evidence=evidence, note=note)
     audit_append(actor=actor, action="fund.create", subject=fund,
-                 after={**reports.fund_summary(fund), "facts": recorded})
+                 after={**selectors.fund_summary(fund), "facts": recorded})
     return fund
 
 
@@ -137,8 +137,8 @@ def record_findings(*, actor: Any, fund: Fund, investment: Investment | None, fa
                      role: str | None, evidence: Iterable[str], note: str) -> dict[str, Any]:
     roles = perm.fund_roles(actor, fund)
     role = finding_role(roles, role)
-    reserved = set(reports.RESERVED_FACTS) | ({fund.category_fact} if fund.category_fact else set())
-    values = parse_findings(reports.fund_vocabulary(fund), facts, role, roles, reserved)
+    reserved = set(selectors.RESERVED_FACTS) | ({fund.category_fact} if fund.category_fact else set())
+    values = parse_findings(selectors.fund_vocabulary(fund), facts, role, roles, reserved)
     refs = evidence_refs(evidence)
     note = text_field(note, "note", "说明", "the note", max_len=5000, required=False)
     now = timezone.now()
@@ -155,7 +155,7 @@ def record_findings(*, actor: Any, fund: Fund, investment: Investment | None, fa
 def fund_set_facts(*, actor: Any, fund: Fund, facts: Mapping[str, Any], role: str | None = None,
                    evidence: Iterable[str] = (), note: str = "") -> Fund:
     """Record findings about the fund (null retracts a finding; history is kept)."""
-    before = {k: v["value"] for k, v in reports.finding_input(fund).items() if k in (facts or {})}
+    before = {k: v["value"] for k, v in selectors.finding_input(fund).items() if k in (facts or {})}
     recorded = record_findings(actor=actor, fund=fund, investment=None, facts=facts, role=role,
                                 evidence=evidence, note=note)
     audit_append(actor=actor, action="fund.facts", subject=fund, before={"facts": before}, after=recorded)
@@ -169,7 +169,7 @@ def fund_check(*, actor: Any, fund: Fund, on: Any = None) -> ToleranceCheck:
     day = services.today() if on is None else past_date(on, "on", "检查日期", "the check date")
     if day < fund.vintage_date:
         raise Invalid("检查日期早于基金设立日期", "the check date is before the fund's vintage", field="on")
-    report = reports.tolerance_report(fund, day)
+    report = selectors.tolerance_report(fund, day)
     check = ToleranceCheck.objects.create(
         fund=fund, on=day, pack_ref=report["pack"]["ref"], pack_hash=report["pack"]["content_hash"],
         loss_measure=report["loss_measure"]["id"], interim=report["life"]["interim"], report=report,

@@ -14,7 +14,7 @@ from rongcuo.engine.facts import InputError, parse_facts
 from rongcuo.engine.model import FactDef
 from rongcuo.engine.pack import Pack, UnknownPack
 from rongcuo.funds import permissions as perm
-from rongcuo.funds import reports, services
+from rongcuo.funds import selectors, services
 from rongcuo.registry.models import Organisation
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -92,7 +92,7 @@ def evidence_refs(values: Iterable[Any]) -> list[str]:
 
 def pick_pack(pack_id: str | None, bureau: Organisation | None, domain: str, field: str = "pack_id") -> Pack:
     """The pack named, or the first of the bureau's packs for the domain; checked against the domain."""
-    registry = reports.registry()
+    registry = selectors.registry()
     candidates = list(bureau.packs) if bureau is not None else []
     if not pack_id:
         for pid in candidates:

@@ -14,7 +14,7 @@ from rongcuo.audit.services import audit_append
 from rongcuo.common.errors import Conflict, Invalid, PreconditionFailed
 from rongcuo.engine.render import result_json
 from rongcuo.funds import permissions as perm
-from rongcuo.funds import reports, rules, services
+from rongcuo.funds import rules, selectors, services
 from rongcuo.funds.models import Exit, ExitKind, Fund, Investment, ManagerExemption, Stage, Valuation
 from rongcuo.funds.services.funds import record_findings
 from rongcuo.funds.services.inputs import code_field, money_field, past_date, text_field
@@ -68,7 +68,7 @@ def investment_set_facts(*, actor: Any, investment: Investment, facts: Mapping[s
                          evidence: Iterable[str] = (), note: str = "") -> Investment:
     """Record findings about one investment (diligence, cause of the loss, …) with provenance."""
     fund = investment.fund
-    before = {k: v["value"] for k, v in reports.findings_of(fund, investment).items() if k in (facts or {})}
+    before = {k: v["value"] for k, v in selectors.findings_of(fund, investment).items() if k in (facts or {})}
     recorded = record_findings(actor=actor, fund=fund, investment=investment, facts=facts, role=role,
                                 evidence=evidence, note=note)
     audit_append(actor=actor, action="investment.facts", subject=investment, before={"facts": before},
@@ -79,8 +79,8 @@ def investment_set_facts(*, actor: Any, investment: Investment, facts: Mapping[s
 def _no_procedure(investment: Investment, day: dt.date) -> None:
     """Refuse a direct decision when the fund's pack, or the pack that decides the exemption, prescribes a
     procedure (investigation, panel, collective decision, notice): that procedure is followed as a case."""
-    pack = reports.fund_pack(investment.fund, day)
-    found = rules.exemption_determination(pack, reports.registry(), day)
+    pack = selectors.fund_pack(investment.fund, day)
+    found = rules.exemption_determination(pack, selectors.registry(), day)
     for p in (pack, found[0] if found else None):
         if p is not None and p.procedure is not None:
             raise PreconditionFailed(
@@ -102,7 +102,7 @@ def investment_decide_exemption(*, actor: Any, investment: Investment, on: Any =
                  "decide the manager's exemption")
     day = services.today() if on is None else past_date(on, "on", "认定日期", "the decision date")
     _no_procedure(investment, day)
-    res = reports.exemption_result(investment, day)
+    res = selectors.exemption_result(investment, day)
     record = result_json(res)
     ex = ManagerExemption.objects.create(investment=investment, on=day, pack_ref=res.pack.ref,
                                          pack_hash=res.pack.content_hash, determination=res.determination,

@@ -17,7 +17,7 @@ from rongcuo.engine.model import FactDef
 from rongcuo.engine.pack import Pack, UnknownPack
 from rongcuo.engine.render import result_json
 from rongcuo.funds import permissions as perm
-from rongcuo.funds import reports, rules
+from rongcuo.funds import rules, selectors
 from rongcuo.funds.models import TransferFinding, TransferMethod, TransferRecord
 from rongcuo.funds.services.inputs import (
     code_field,
@@ -44,7 +44,7 @@ def _transfer_vocab(pack: Pack) -> dict[str, FactDef]:
 def transfer_pack(transfer: TransferRecord, *, verify: bool = False) -> Pack:
     """The pack version the record was pinned to; with `verify` (recording findings, which decides anew), the
     text pinned then, else PackChanged (409), as for a case."""
-    pack: Pack = reports.registry().get(f"{transfer.pack_id}@{transfer.pack_version}")
+    pack: Pack = selectors.registry().get(f"{transfer.pack_id}@{transfer.pack_version}")
     if verify:
         refused = pack_changed(transfer, pack, ("本成果转化记录登记", "this transfer record was created"))
         if refused is not None:
@@ -133,7 +133,7 @@ def transfer_create(*, actor: Any, unit: Organisation, code: str, achievement: s
                           field="later_value_on")
     pack = pick_pack(pack_id, unit.parent, TRANSFER_DOMAIN)
     try:
-        pinned = reports.registry().get(pack.id, day)
+        pinned = selectors.registry().get(pack.id, day)
     except UnknownPack as exc:
         raise Invalid(f"转化日期 {day} 没有施行中的政策包版本：{exc}",
                       f"no version of pack {pack.id} is in force on the transfer date {day}: {exc}",

@@ -10,7 +10,7 @@ naming the field, leaving stored data as it was.
   and idempotent; the warnings resolved and described.
 * `inspections`: random inspections (随机抽查) that replay from their stored seed and candidate list.
 * `corrections`: the correction procedure (纠错), its state table `STEPS` and its steps; `correction_sweep`
-  escalates corrections whose deadline to rectify has passed. `history` reads them back.
+  escalates corrections whose deadline to rectify has passed. Reads are in `rongcuo.monitoring.selectors`.
 
 Callers use the names below from the package. `today` is the one clock of the package: every module reads it
 from here, so a test sets the date for all of them by patching `rongcuo.monitoring.services.today`.
@@ -46,13 +46,6 @@ from rongcuo.monitoring.services.corrections import (
     correction_sweep_request,
     correction_verify,
     steps_from,
-)
-from rongcuo.monitoring.services.history import (
-    correction_detail,
-    correction_history,
-    file_bytes,
-    notice_file,
-    state_label,
 )
 from rongcuo.monitoring.services.inspections import (
     STRATA,
@@ -103,9 +96,7 @@ __all__ = [
     "allocate",
     "available_actions",
     "correction_attach",
-    "correction_detail",
     "correction_escalate",
-    "correction_history",
     "correction_hold_interview",
     "correction_open",
     "correction_recompute",
@@ -118,7 +109,6 @@ __all__ = [
     "correction_sweep_request",
     "correction_verify",
     "draw_sample",
-    "file_bytes",
     "inspection_draw",
     "inspection_item_record",
     "inspection_replay",
@@ -130,9 +120,7 @@ __all__ = [
     "monitoring_pack",
     "monitoring_sweep",
     "monitoring_sweep_request",
-    "notice_file",
     "spending_report_record",
-    "state_label",
     "steps_from",
     "today",
     "warning_describe",

@@ -16,7 +16,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from rongcuo.audit.services import audit_append, canonical
+from rongcuo.audit.chain import canonical
+from rongcuo.audit.services import audit_append
 from rongcuo.common.errors import Conflict, Forbidden, Invalid, PreconditionFailed
 from rongcuo.common.packs import pack_changed, registry
 from rongcuo.common.uploads import content_type_of, upload_check

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from rongcuo.review.services.archive import case_archive, case_archive_prepare, letter_render, letter_store
 from rongcuo.review.services.decisions import committee_decide, committee_members, decision_supersede
-from rongcuo.review.services.obligations import integrity_exists_column, integrity_history, obligation_fulfil
+from rongcuo.review.services.obligations import integrity_exists_column, obligation_fulfil
 from rongcuo.review.services.panels import (
     panel_conflicts,
     panel_draw,
@@ -29,7 +29,6 @@ __all__ = [
     "committee_members",
     "decision_supersede",
     "integrity_exists_column",
-    "integrity_history",
     "letter_render",
     "letter_store",
     "obligation_fulfil",

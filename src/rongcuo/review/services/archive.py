@@ -15,7 +15,7 @@ from django.core.files.base import ContentFile
 
 from rongcuo.audit.services import audit_append
 from rongcuo.cases import letters
-from rongcuo.cases import services as case_svc
+from rongcuo.cases import selectors as case_sel
 from rongcuo.cases.letters.text import book
 from rongcuo.cases.models import Case, Disposition
 from rongcuo.common.explain import role_text
@@ -55,7 +55,7 @@ def case_archive_prepare(*, case: Case, actor: Any, on: dt.date) -> Archiving | 
     decision = getattr(case, "decision", None)
     if decision is None or case.disposition != Disposition.decided:
         return None
-    res = case_svc.case_evaluate(case)
+    res = case_sel.case_evaluate(case)
     if decision.decision == "exempt":
         ExemptionMark.objects.get_or_create(case=case, defaults={
             "project": case.project, "pack_ref": f"{case.pack_id}@{case.pack_version}", "marked_on": on,
@@ -124,7 +124,7 @@ def _letter_data(case: Case, on: dt.date) -> letters.LetterData:
     pack = pack_of(case)
     rec = decision.determination
     facts = {f["id"]: f for f in rec.get("trace", [])}
-    by_fact = case_svc.current_facts(case)
+    by_fact = case_sel.current_facts(case)
     clause_items = []
     for cid in decision.clauses:
         cl = pack.clauses[cid].clause

@@ -11,13 +11,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from rongcuo.audit.services import audit_append
+from rongcuo.cases import clock as case_clock
 from rongcuo.cases import permissions as perm
+from rongcuo.cases import selectors as case_sel
 from rongcuo.cases import services as case_svc
 from rongcuo.cases.models import Case
 from rongcuo.common.errors import Conflict, Invalid
 from rongcuo.common.packs import pack_of
 from rongcuo.engine.model import Text
 from rongcuo.registry.models import Role, RoleGrant
+from rongcuo.review import permissions as review_perm
 from rongcuo.review.models import Decision, Panel
 
 
@@ -31,9 +34,9 @@ def committee_decide(*, case: Case, actor: Any, decision: str, reasons: str, mem
     engine requires written reasons; a refusal always carries reasons and the clauses relied on.
     """
     # Who decides is the pack's: the roles of its decision transitions (e.g. 深圳 组织决定 by the department).
-    proc0 = case_svc.pack_procedure(pack_of(case))
+    proc0 = case_sel.pack_procedure(pack_of(case))
     deciders = {r for t in proc0.transitions if t.records_decision for r in t.by}
-    perm.require_any(actor, case, deciders or {"committee"}, "作出集体审定", "record the collective decision")
+    perm.require_any(actor, case, deciders or review_perm.DECIDERS, "作出集体审定", "record the collective decision")
     case = case_svc.case_lock(case, expected_version)
     if decision not in ("exempt", "not_exempt"):
         raise Invalid("决定应为 exempt（免责）或 not_exempt（不予免责）", "decision must be exempt or not_exempt",
@@ -53,7 +56,7 @@ def committee_decide(*, case: Case, actor: Any, decision: str, reasons: str, mem
     if bad_votes or set(votes) - set(members_present):
         raise Invalid("表决只能由出席成员作出，取值 exempt / not_exempt / abstain",
                       "votes come from members present, each exempt, not_exempt or abstain", field="votes")
-    res = case_svc.case_evaluate(case)
+    res = case_sel.case_evaluate(case)
     departs = res.outcome in ("exempt", "not_exempt") and res.outcome != decision
     if res.outcome == "undetermined":
         facts = pack_of(case).facts  # the facts still needed, by their labels
@@ -81,7 +84,7 @@ def committee_decide(*, case: Case, actor: Any, decision: str, reasons: str, mem
         raise Invalid(f"未知条款：{', '.join(unknown)}", f"unknown clauses: {', '.join(unknown)}", field="clauses")
     if decision == "not_exempt" and not clauses:
         raise Invalid("不予认定须列明所依据的条款", "a refusal must name the clauses relied on", field="clauses")
-    proc = case_svc.pack_procedure(res.pack)
+    proc = case_sel.pack_procedure(res.pack)
     t = next((t for t in proc.transitions_from(case.stage) if decision in t.records_decision), None)
     if t is None:
         raise Conflict("当前阶段不能作出集体审定", "the collective decision cannot be taken in this stage",
@@ -91,7 +94,7 @@ def committee_decide(*, case: Case, actor: Any, decision: str, reasons: str, mem
         case=case, for_case=case, decision=decision, engine_outcome=res.outcome, departs_from_engine=departs,
         reasons=reasons or "与引擎认定一致 / as determined", clauses=clauses, members_present=members_present,
         votes=dict(votes), determination=res.record(), panel_findings=panel.conclusion if panel else None,
-        decided_by=actor, decided_on=case_svc.today())
+        decided_by=actor, decided_on=case_clock.today())
     after = {"decision": decision, "engine": res.outcome, "departs": departs, "votes": dict(votes),
              "members_present": members_present, "clauses": clauses, "pack_hash": res.pack.content_hash}
     # The decision's event is written by the transition, after the letter of a case it archives is rendered.

@@ -7,11 +7,12 @@ from typing import Any
 from django.db import transaction
 
 from rongcuo.audit.services import audit_append
+from rongcuo.cases import clock as case_clock
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as case_svc
-from rongcuo.cases.models import Case
 from rongcuo.common.errors import Conflict, Invalid
 from rongcuo.registry.models import Project
+from rongcuo.review import permissions as review_perm
 from rongcuo.review.models import IntegrityRecord, Obligation, ObligationStatus
 
 
@@ -25,7 +26,7 @@ def obligation_fulfil(*, obligation: Obligation, actor: Any, note: str, file: An
     A file that fails a check leaves nothing stored and the obligation open.
     """
     case = case_svc.case_lock(obligation.case, None)
-    perm.require_any(actor, case, {"caseworker", "applicant"}, "登记义务履行", "record the obligation fulfilled")
+    perm.require_any(actor, case, review_perm.OBLIGATION_RECORDERS, "登记义务履行", "record the obligation fulfilled")
     obligation = Obligation.objects.get(pk=obligation.pk)  # re-read under the case's lock
     if obligation.status != ObligationStatus.open:
         raise Conflict("该义务已履行", "the obligation is already fulfilled", field="obligation")
@@ -42,7 +43,7 @@ def obligation_fulfil(*, obligation: Obligation, actor: Any, note: str, file: An
         evidence = case_svc.evidence_store(case, actor, file, obligation.document_kind,
                                             getattr(file, "name", None))
     try:
-        obligation.status, obligation.fulfilled_on = ObligationStatus.fulfilled, case_svc.today()
+        obligation.status, obligation.fulfilled_on = ObligationStatus.fulfilled, case_clock.today()
         obligation.note, obligation.document = note, evidence
         obligation.save()
         after: dict[str, Any] = {"key": obligation.key, "on": obligation.fulfilled_on, "note": note}
@@ -58,7 +59,8 @@ def obligation_fulfil(*, obligation: Obligation, actor: Any, note: str, file: An
 
 
 def integrity_exists_column() -> Any:
-    """Whether `integrity_history(case)` would find a record, as a column of a query of cases (an ORM `Exists`, the
+    """Whether `selectors.integrity_history(case)` would find a record, as a column of a query of cases (an ORM
+    `Exists`, the
     same condition: a record of the applicant, the project's lead or one of its co-investigators, from another
     case). The case page reads it with the case (`rongcuo.common.presence`)."""
     from django.db.models import Exists, OuterRef, Q
@@ -68,15 +70,3 @@ def integrity_exists_column() -> Any:
     members = Project.co_investigators.through.objects.filter(project_id=project).values("person_id")
     return Exists(IntegrityRecord.objects.exclude(case_id=OuterRef("pk")).filter(
         Q(person_id=OuterRef("applicant_id")) | Q(person_id__in=leads) | Q(person_id__in=members)))
-
-
-def integrity_history(case: Case) -> list[IntegrityRecord]:
-    """Integrity records of the applicant and the project's people from other cases (for caseworkers)."""
-    from django.db.models import Q
-
-    # One query: the co-investigators come in as a subquery on the project's membership table.
-    members = Project.co_investigators.through.objects.filter(project_id=case.project_id).values("person_id")
-    return list(IntegrityRecord.objects.filter(Q(person_id__in={case.applicant_id, case.project.lead_id})
-                                               | Q(person_id__in=members)).exclude(case=case)
-                .select_related("case", "person")  # what the page and the API show of them, no more
-                .only("clause", "note", "recorded_on", "person", "person__name", "case", "case__number"))

@@ -18,6 +18,7 @@ from rongcuo.cases.models import Case, Disposition, ExpertAssignment
 from rongcuo.common.errors import Conflict, Invalid, NotFound
 from rongcuo.common.packs import pack_of
 from rongcuo.engine.model import PanelRules
+from rongcuo.review import permissions as review_perm
 from rongcuo.review.models import Decision, Expert, MemberStatus, Panel, PanelMember
 
 
@@ -89,7 +90,7 @@ def panel_draw(*, case: Case, actor: Any, size: int | None = None, seed: str | N
     `override_reason`, and stays flagged on the case.
     """
     case = case_svc.case_lock(case, None)
-    perm.require_any(actor, case, {"caseworker", "nsf_office"}, "组织专家评审", "draw the expert panel")
+    perm.require_any(actor, case, review_perm.PANEL_MANAGERS, "组织专家评审", "draw the expert panel")
     rules = panel_rules(case)
     previous = Panel.objects.filter(case=case).first()
     if previous is not None and not panel_redraw_allowed(case, previous):
@@ -158,7 +159,7 @@ def panel_override(*, case: Case, actor: Any, reason: str) -> Panel:
     The reason covers the breaches the panel has now; a later decline that adds a breach needs a new reason.
     """
     case = case_svc.case_lock(case, None)
-    perm.require_any(actor, case, {"caseworker", "nsf_office"}, "调整专家组", "change the panel")
+    perm.require_any(actor, case, review_perm.PANEL_MANAGERS, "调整专家组", "change the panel")
     if case.disposition != Disposition.open:
         raise Conflict("案件已办结", "the case is closed", field="case")
     panel = Panel.objects.filter(case=case).first()
@@ -198,7 +199,7 @@ def panel_member_decline(*, member: PanelMember, actor: Any, reason: str) -> Pan
     case = case_svc.case_lock(member.panel.for_case, None)
     is_self = member.expert.user_id == getattr(actor, "pk", None)
     if not is_self:
-        perm.require_any(actor, case, {"caseworker", "nsf_office"}, "调整专家组", "change the panel")
+        perm.require_any(actor, case, review_perm.PANEL_MANAGERS, "调整专家组", "change the panel")
     if member.status != MemberStatus.invited:
         raise Conflict("该专家已评审或已谢绝", "this expert has already reviewed or declined", field="member")
     if not reason.strip():

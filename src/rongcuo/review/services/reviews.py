@@ -17,6 +17,7 @@ from rongcuo.cases.models import Case
 from rongcuo.common.errors import Conflict, Forbidden, Invalid, NotFound
 from rongcuo.common.packs import pack_of
 from rongcuo.engine.facts import InputError, parse_facts
+from rongcuo.review import permissions as review_perm
 from rongcuo.review.models import MemberStatus, Panel, Review
 from rongcuo.review.services.panels import panel_rules
 
@@ -95,7 +96,7 @@ def panel_aggregate(panel: Panel) -> dict[str, Any]:
 def panel_conclude(*, case: Case, actor: Any) -> Panel:
     """Turn the panel's reviews into findings with provenance ("expert panel, date, case documents")."""
     case = case_svc.case_lock(case, None)
-    perm.require_any(actor, case, {"caseworker", "nsf_office"}, "汇总专家组意见", "conclude the panel")
+    perm.require_any(actor, case, review_perm.PANEL_MANAGERS, "汇总专家组意见", "conclude the panel")
     panel = getattr(case, "panel", None)
     if panel is None:
         raise NotFound("本案尚未组成专家组", "this case has no panel yet", field="case")

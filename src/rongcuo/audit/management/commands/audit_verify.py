@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from rongcuo.audit.services import audit_verify
+from rongcuo.audit.selectors import audit_verify
 
 
 class Command(BaseCommand):

@@ -1,16 +1,25 @@
-"""Reading corrections: one with its timeline and documents, a project's corrections, the notice served."""
+"""Reads of monitoring, shared by the pages and the API: open warnings counted (the dashboard's tables), a
+correction with its timeline and documents, a project's corrections, the notice served."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 
 from rongcuo.common.errors import NotFound
-from rongcuo.monitoring.models import CorrectionCase, CorrectionDocument, CorrectionEvent, EarlyWarning
+from rongcuo.monitoring.models import (
+    CorrectionCase,
+    CorrectionDocument,
+    CorrectionEvent,
+    EarlyWarning,
+    Inspection,
+    MonitoringSweep,
+    WarningStatus,
+)
 from rongcuo.monitoring.models import CorrectionState as S
-from rongcuo.monitoring.services.corrections import ACTIONS
-from rongcuo.registry.models import Project
+from rongcuo.monitoring.services.corrections import ACTIONS, OPEN_STATES
+from rongcuo.registry.models import Organisation, OrgKind, Project
 
 
 def _related(case: CorrectionCase, name: str, qs: Any) -> Any:
@@ -87,3 +96,48 @@ def file_bytes(doc: CorrectionDocument) -> bytes:
     with doc.file.open("rb") as fh:
         data: bytes = fh.read()
     return data
+
+
+def warning_summary(qs: Any) -> dict[str, Any]:
+    """Open warnings counted by rule, by programme and by host unit (the dashboard's three tables)."""
+    open_ = qs.filter(status=WarningStatus.open)
+    return {
+        "open": open_.count(),
+        "by_rule": list(open_.values("rule_id").annotate(n=Count("id")).order_by("-n", "rule_id")),
+        "by_programme": list(open_.values("project__programme").annotate(n=Count("id")).order_by(
+            "-n", "project__programme")),
+        "by_unit": list(open_.values("project__host_unit_id", "project__host_unit__name_zh",
+                                     "project__host_unit__name_en").annotate(
+            n=Count("id")).order_by("-n", "project__host_unit_id")),
+    }
+
+
+def bureaus_of(user: Any, visible: set[int] | None) -> list[Organisation]:
+    """The bureaus whose monitoring the user reads (`visible`: their ids, None for every bureau), by code."""
+    qs = Organisation.objects.filter(kind=OrgKind.bureau) if visible is None else Organisation.objects.filter(
+        pk__in=visible)
+    return list(qs.order_by("code"))
+
+
+def open_corrections(bureau: Organisation) -> list[CorrectionCase]:
+    """The bureau's corrections still running, the one to rectify first first."""
+    return list(CorrectionCase.objects.filter(bureau=bureau, state__in=OPEN_STATES).select_related(
+        "project", "project__host_unit").order_by("rectify_due", "id"))
+
+
+def recent_warnings(bureau: Organisation, n: int = 20) -> list[EarlyWarning]:
+    """The bureau's `n` newest open warnings."""
+    return list(EarlyWarning.objects.filter(bureau=bureau, status=WarningStatus.open).select_related(
+        "project", "project__host_unit").order_by("-raised_on", "-id")[:n])
+
+
+def bureau_warning_summary(bureau: Organisation) -> dict[str, Any]:
+    return warning_summary(EarlyWarning.objects.filter(bureau=bureau))
+
+
+def last_sweep(bureau: Organisation) -> MonitoringSweep | None:
+    return MonitoringSweep.objects.filter(bureau=bureau).first()
+
+
+def recent_inspections(bureau: Organisation, n: int = 10) -> list[Inspection]:
+    return list(Inspection.objects.filter(bureau=bureau)[:n])

@@ -452,3 +452,10 @@ def fund_vocabulary(fund: Fund, on: dt.date | None = None) -> dict[str, Any]:
     if found is not None:
         vocab.update({**found[0].accepted_facts, **found[0].facts})
     return {k: v for k, v in vocab.items() if k not in RESERVED_FACTS and k != fund.category_fact}
+
+
+def investment(pk: Any) -> Investment | None:
+    """The investment `pk` with its fund, or None (also for a malformed id)."""
+    from rongcuo.funds.permissions import valid_pk
+
+    return Investment.objects.select_related("fund").filter(pk=pk).first() if valid_pk(pk) else None
