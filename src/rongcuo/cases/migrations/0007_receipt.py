@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0005_deadline_running_index'),
+        ('cases', '0006_case_needs'),
     ]
 
     operations = [
