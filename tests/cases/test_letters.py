@@ -16,12 +16,16 @@ from rongcuo.cases.letters import (
     LetterData,
     LetterFact,
     LetterObligation,
+    LetterRemedy,
     chinese_date,
     letter_sha256,
     render_docx,
     render_pdf,
 )
 
+REMEDY = LetterRemedy(kind="administrative", review_body_zh="浙江省人民政府", review_days=60,
+                      review_basis="《中华人民共和国行政复议法》第二十条第一款", court_zh="", lawsuit_months=6,
+                      lawsuit_basis="《中华人民共和国行政诉讼法》第四十六条第一款")
 PACK_TITLE = "浙江省科学技术厅关于构建科技创新容错免责机制的实施意见（试行）（征求意见稿）"
 TITLE = "关于王某某“人工智能芯片新架构研发”项目容错免责申请的认定结果通知书"
 ROUTE = LetterClause(cite="二(二)2", label_zh="技术路线选择失误", text_zh="因技术路线选择失误导致难以完成预定目标",
@@ -51,7 +55,7 @@ def exempt_letter(**changes) -> LetterData:
                          "财政结余经费和经审计使用不合规经费退回财政"),
         obligations=(LetterObligation("退回财政结余经费", "Return surplus funds", "2025-12-08"),
                      LetterObligation("提交失败原因分析书面报告", "Submit a written failure-analysis report", None)),
-        remedy_zh="对本认定结果有异议的，可自收到本通知书之日起7日内向浙江省科学技术厅提出书面异议。",
+        remedy=REMEDY,
         cc_zh="浙江省财政厅，浙江省自然科学基金委员会办公室",
         date=dt.date(2025, 10, 9),
     )
@@ -171,7 +175,9 @@ def test_pack_is_cited_by_its_short_title():
     text = docx_text(render_docx(exempt_letter()))
     assert f"依据《{PACK_TITLE}》（以下简称《实施意见》）" in text
     assert "1．《实施意见》二(二)2（技术路线选择失误）" in text
-    assert "zhejiang-implementing-opinion@draft-for-comment，内容指纹 3f2a9c0d1e4b5a69" in text
+    body, _, verification = text.partition("文书核验")
+    assert "zhejiang-implementing-opinion" not in body and "3f2a9c0d" not in body  # only in the verification block
+    assert "适用政策包：zhejiang-implementing-opinion@draft-for-comment（内容指纹 3f2a9c0d1e4b5a69）" in verification
 
 
 def test_docx_title_breaks_at_a_natural_boundary():
@@ -236,9 +242,10 @@ def test_refused_pdf(tmp_path):
 
 def test_out_of_scope_letter_with_the_minimum(tmp_path):
     data = exempt_letter(outcome="out_of_scope", outcome_zh="不适用", outcome_en="Out of scope", reasons_zh="",
-                         clauses=(), facts=(), consequences_zh=(), obligations=(), remedy_zh=None, cc_zh=None)
+                         clauses=(), facts=(), consequences_zh=(), obligations=(), cc_zh=None)
     text = docx_text(render_docx(data))
     assert f"不属于《{PACK_TITLE}》的适用范围，不适用容错免责认定" in text
-    assert "认定结论：不适用" in text and "五、" not in text and "抄送" not in text
+    assert "认定结论：不适用" in text and "抄送" not in text
+    assert "五、救济途径\n对本认定结果不服的" in text  # the remedy section is never left out
     assert "（一）认定理由" not in text and "四、结果应用及后续义务\n无。" in text
     assert render_pdf(data).startswith(b"%PDF")

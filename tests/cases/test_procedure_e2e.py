@@ -162,12 +162,13 @@ def test_deadline_crossing_into_2027_is_provisional_until_the_year_is_loaded(wor
     code, case = sz.post(f"/cases/{case['id']}/transitions", {"action": "accept"})
     assert code == 200
     overall = next(d for d in case["deadlines"] if d["key"] == "overall")
-    # December 2026 has 22 working days after 12/01; 8 more in 2027 on the weekend rule → 2027-01-12.
-    assert overall["due_date"] == "2027-01-12" and overall["provisional"] is True
-    notice = tmp_path / "2027.csv"
-    notice.write_text("date,is_workday,note\n2027-01-01,false,元旦\n", encoding="utf-8")
+    # December 2026 has 22 working days after 12/01; 8 more in 2027, 元旦 (1/1) skipped as the law fixes it:
+    # Jan 4–8, 11–13 → 2027-01-13, provisional (the make-up working days of 2027 are not published).
+    assert overall["due_date"] == "2027-01-13" and overall["provisional"] is True
+    notice = tmp_path / "2027.csv"  # a made-up arrangement with a make-up Saturday on 1/9
+    notice.write_text("date,is_workday,note\n2027-01-01,false,元旦\n2027-01-09,true,调休上班\n", encoding="utf-8")
     with __import__("django").test.TestCase.captureOnCommitCallbacks(execute=True):
         calendar_load_file(path=Path(notice), source="国务院办公厅 2027 年放假安排（测试）")
     code, deadlines = sz.get(f"/cases/{case['id']}/deadlines")
     overall = next(d for d in deadlines if d["key"] == "overall")
-    assert overall["provisional"] is False and overall["due_date"] == "2027-01-13"
+    assert overall["provisional"] is False and overall["due_date"] == "2027-01-12"  # recomputed: 1/9 counts

@@ -61,7 +61,7 @@ def test_yunnan_correction_from_notice_to_verified_rectification(yunnan, as_user
     assert code == 200 and case["state"] == "notice_served"
     # 2025-09-01 (Mon) + 20 working days: the 20th is Sunday 28 September, an official make-up working day.
     assert case["rectify_due"] == "2025-09-28" and case["rectify_days"] == 20 and not case["rectify_provisional"]
-    assert case["notice_number"] == f"YN-DST纠〔2025〕{cid}号"
+    assert case["notice_number"] == f"云科容纠〔2025〕{cid}号"  # the bureau's 机关代字 (registry) and 纠
     doc = CorrectionDocument.objects.get(case_id=cid, kind="notice")
     r = cw.client.get(f"/api/monitoring/corrections/{cid}/notice.docx")
     content = b"".join(r.streaming_content)

@@ -13,7 +13,7 @@ from rongcuo.engine import monitoring as M
 from rongcuo.engine.pack import Registry, default_root, load_pack
 from rongcuo.engine.scenarios import load_monitoring_scenarios, run_monitoring_scenarios
 from rongcuo.engine.yamlsrc import PackErrors
-from rongcuo.workdays.tests.brief_calendar import brief_calendar
+from tests.workdays.brief_calendar import brief_calendar
 
 ZJ = "zhejiang-implementing-opinion"
 YN = "yunnan-correction-measures"

@@ -106,18 +106,19 @@ def test_a_number_taken_while_rendering_goes_to_the_next_letter(demo: dict[str, 
 
     def another_letter_is_issued() -> None:  # as another transaction would, between rendering and storing
         if len(watch.renders) == 1:
-            Letter.objects.create(case=other, doc_number=f"其他〔{year}〕99号", docx="letters/other.docx",
-                                  docx_sha256="0" * 64, issued_on=clock.today())
+            Letter.objects.create(case=other, doc_number=f"{other.bureau.doc_series(year)}{taken + 1}号",
+                                  docx="letters/other.docx", docx_sha256="0" * 64, issued_on=clock.today())
 
     watch.before_render = another_letter_is_issued
-    taken = Letter.objects.filter(issued_on__year=year).count()
+    series = case.bureau.doc_series(year)  # the bureau's 机关代字 (registry): 深科创容〔2025〕
+    assert series == f"深科创容〔{year}〕"
+    taken = Letter.objects.filter(doc_number__startswith=series).count()
     with connection.execute_wrapper(watch):
         review_svc.committee_decide(case=case, actor=_user("sz_committee"), decision="exempt",
                                     reasons="符合勤勉尽责条件")
     numbers = [r["number"] for r in watch.renders]
-    code = case.bureau.code
-    assert numbers[:2] == [f"{code}容〔{year}〕{taken + 1}号"] * 2
-    assert numbers[2:] == [f"{code}容〔{year}〕{taken + 2}号"] * 2  # rendered again, holding the lock
+    assert numbers[:2] == [f"{series}{taken + 1}号"] * 2
+    assert numbers[2:] == [f"{series}{taken + 2}号"] * 2  # rendered again, holding the lock
     assert [r["head_locked"] for r in watch.renders] == [False, False, True, True]
     letter = Letter.objects.get(case=case)
     assert letter.doc_number == numbers[-1]

@@ -139,7 +139,8 @@ def test_zhejiang_case_from_application_to_archive(world, as_user, today) -> Non
                                                "scientific_value_assessment"}
     assert all(o["due_date"] is None for o in obligations)  # Zhejiang sets no periods (see the pack notes)
     code, letters = zj.get(f"/cases/{cid}/letters")
-    assert code == 200 and len(letters) == 1 and letters[0]["doc_number"].startswith("ZJ-DST容〔2025〕")
+    assert code == 200 and len(letters) == 1
+    assert letters[0]["doc_number"].startswith("浙科容〔2025〕")  # the bureau's 机关代字, from the registry
     r = zj.client.get(letters[0]["docx"])
     body = b"".join(r.streaming_content)
     import hashlib
@@ -147,6 +148,13 @@ def test_zhejiang_case_from_application_to_archive(world, as_user, today) -> Non
     assert hashlib.sha256(body).hexdigest() == letters[0]["docx_sha256"] == Letter.objects.get().docx_sha256
     text = "\n".join(p.text for p in docx.Document(io.BytesIO(body)).paragraphs)
     assert "因技术路线选择失误导致难以完成预定目标" in text and "2025年10月21日" in text
+    # the remedy section names the registry's review body; the body of the letter names no login and no pack id
+    assert "可自收到本通知书之日起60日内向浙江省人民政府申请行政复议（《中华人民共和国行政复议法》第二十条第一款）" \
+        in text
+    body_text, _, verification = text.partition("文书核验")
+    assert not [u for u in ("zj_caseworker", "zj_committee", "zju_reviewer", "chen", "zhejiang-implementing-opinion")
+                if u in body_text]
+    assert f"正文校验码（SHA-256）：{Letter.objects.get().text_sha256}" in verification
 
     # The frozen decision replays to the same outcome.
     res = CliRunner().invoke(app, ["replay", case["number"]])

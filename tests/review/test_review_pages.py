@@ -477,7 +477,7 @@ def test_case_page_asks_only_for_the_records_a_case_has(demo: dict[str, Case], m
         return token.sub("", html(r)), [q["sql"] for q in ctx.captured_queries]
 
     kinds = ("review_letter", "review_obligation", "review_decision", "review_panel", "cases_objection",
-             "monitoring_correctioncase", "cases_evidence", "review_integrityrecord")
+             "cases_receipt", "monitoring_correctioncase", "cases_evidence", "review_integrityrecord")
 
     def asked(sqls: list[str]) -> set[str]:  # the kinds read by a query of their own (not an EXISTS column)
         return {k for k in kinds for s in sqls if s.startswith(f'SELECT "{k}".')}

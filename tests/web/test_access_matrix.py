@@ -56,6 +56,8 @@ RULES: dict[str, set[str | None]] = {
     "POST /api/cases/{case_id}/votes": {"sz_committee"},  # members only, in person: not even the administrator
     "GET /api/cases/{case_id}/votes": {"sz_caseworker", "sz_committee", "auditor", "admin"},
     "GET /api/cases/{case_id}/objections": {"sz_caseworker", "sz_committee", "auditor", "admin"},
+    "GET /api/cases/{case_id}/receipt": ON_CASE,  # the applicant, the host unit, the bureau (not an expert)
+    "GET /api/cases/{case_id}/receipt/{fmt}": ON_CASE,
     "GET /api/cases/{case_id}/letters": ON_CASE,
     "GET /api/cases/{case_id}/letters/{letter_id}/{fmt}": ON_CASE,
     "GET /api/cases/{case_id}/obligations": ON_CASE,

@@ -58,6 +58,7 @@ PAGE_RULES: dict[str, set[str | None]] = {
     "notices/": EVERYONE,
     "notices/<int:case_id>/": EVERYONE,  # a Zhejiang case under public notice
     "notices/objections/": EVERYONE,  # an objection's status, by receipt number and lookup code
+    "notices/<int:case_id>/pdf/": EVERYONE,  # its text as an official document
     "accounts/login/": EVERYONE,
     "accounts/logout/": EVERYONE,  # POST only
     "i18n/setlang/": EVERYONE,
@@ -83,6 +84,7 @@ PAGE_RULES: dict[str, set[str | None]] = {
     "cases/<int:pk>/": READERS,
     "cases/<int:pk>/evidence/<int:evidence_pk>/": READERS,
     "cases/<int:pk>/letters/<int:letter_pk>/<str:fmt>/": READERS,
+    "cases/<int:pk>/receipt/<str:fmt>/": API_ON_CASE,  # the applicant, the host unit, the bureau: not the expert
     # The case page's forms (POST), as the API's rules for the same services.
     "cases/<int:pk>/transition/": {"sz_caseworker", "admin"},  # tried with action=accept
     # Each with a fact it may find (the Shenzhen rules ask the applicant to declare none, so not wang).
@@ -186,7 +188,7 @@ class Objects:
 @pytest.fixture
 def objects(world, as_user, today, settings, tmp_path) -> Objects:
     from rongcuo.cases import services as svc
-    from rongcuo.cases.models import Case, Deadline, Evidence, ExpertAssignment, Objection, ObjectionAttachment
+    from rongcuo.cases.models import Case, Deadline, Evidence, ExpertAssignment, Objection, ObjectionAttachment, Receipt
     from rongcuo.cases.services.objections import lookup_hash
     from rongcuo.cases.tokens import token_issue
     from rongcuo.demo.funds import funds_demo_load
@@ -223,6 +225,11 @@ def objects(world, as_user, today, settings, tmp_path) -> Objects:
     letter = Letter(case=sz, doc_number="SZ-STIB容〔2025〕99号", docx_sha256="0" * 64, issued_on=dt.date(2025, 9, 10))
     letter.docx.save("matrix-letter.docx", ContentFile(b"PK matrix letter"), save=False)
     letter.save()
+    receipt = Receipt(case=sz, doc_number="深科创容受〔2025〕99号", docx_sha256="0" * 64, pdf_sha256="0" * 64,
+                      text_sha256="0" * 64, issued_on=dt.date(2025, 9, 10))
+    receipt.docx.save("matrix-receipt.docx", ContentFile(b"PK matrix receipt"), save=False)
+    receipt.pdf.save("matrix-receipt.pdf", ContentFile(b"%PDF matrix receipt"), save=False)
+    receipt.save()
     # wang's draft of another application (private to wang, even from the Shenzhen caseworkers).
     draft = svc.draft_save(actor=world.users["wang"], applicant=world.people["wang"], project=world.projects["sz_chip"],
                            pack_id="", failure_explanation="草稿里的说明 DRAFT-SECRET-4471")

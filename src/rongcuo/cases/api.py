@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import TextField
 from django.db.models.functions import Cast
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -344,6 +344,43 @@ def cases_evidence_upload(request: HttpRequest, case_id: int, kind: Form[str], f
 @cases_router.get("/{case_id}/evidence", response=list[EvidenceOut])
 def cases_evidence(request: HttpRequest, case_id: int) -> Any:
     return perm.case_for(request.user, case_id).evidence.all()
+
+
+class ReceiptOut(Schema):
+    doc_number: str
+    issued_on: dt.date
+    docx_sha256: str
+    pdf_sha256: str
+    text_sha256: str
+    docx: str
+    pdf: str
+
+
+def _receipt(request: HttpRequest, case_id: int) -> Any:
+    case = perm.case_for(request.user, case_id)
+    receipt = getattr(case, "receipt", None) if perm.may_see_receipt(request.user, case) else None
+    if receipt is None:
+        raise NotFound("受理回执不存在（案件尚未受理，或您无权查看）",
+                       "no acceptance receipt (the case is not accepted yet, or you may not see it)", field="case_id")
+    return receipt
+
+
+@cases_router.get("/{case_id}/receipt", response=ReceiptOut)
+def cases_receipt(request: HttpRequest, case_id: int) -> Any:
+    """The acceptance receipt (受理回执), for the applicant, the host unit and the bureau."""
+    r = _receipt(request, case_id)
+    return {"doc_number": r.doc_number, "issued_on": r.issued_on, "docx_sha256": r.docx_sha256,
+            "pdf_sha256": r.pdf_sha256, "text_sha256": r.text_sha256,
+            "docx": f"/api/cases/{case_id}/receipt/docx", "pdf": f"/api/cases/{case_id}/receipt/pdf"}
+
+
+@cases_router.get("/{case_id}/receipt/{fmt}")
+def cases_receipt_download(request: HttpRequest, case_id: int, fmt: str) -> Any:
+    r = _receipt(request, case_id)
+    if fmt not in ("docx", "pdf"):
+        raise NotFound("格式须为 docx 或 pdf", "the format is docx or pdf", field="fmt")
+    return FileResponse((r.docx if fmt == "docx" else r.pdf).open("rb"), as_attachment=True,
+                        filename=f"{r.doc_number}.{fmt}")
 
 
 @cases_router.get("/{case_id}/transitions", response=list[TransitionOut])

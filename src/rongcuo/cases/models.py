@@ -57,6 +57,20 @@ class Case(models.Model):
         return self.number
 
 
+class Receipt(models.Model):
+    """受理回执: the document the applicant is given when the bureau accepts the application (a transition marked
+    `receipt` in the pack): case number, date, the time limits that start then, what happens next. One per case."""
+
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="receipt")
+    doc_number = models.CharField(max_length=60, unique=True)
+    docx = models.FileField(upload_to="receipts/%Y/")
+    pdf = models.FileField(upload_to="receipts/%Y/")
+    docx_sha256 = models.CharField(max_length=64)
+    pdf_sha256 = models.CharField(max_length=64)
+    text_sha256 = models.CharField(max_length=64, help_text="正文校验码, printed in the receipt's verification block")
+    issued_on = models.DateField()
+
+
 class Evidence(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="evidence")
     kind = models.CharField(max_length=64, help_text="material id of the pack, or an evidence type")

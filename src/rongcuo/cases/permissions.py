@@ -41,6 +41,15 @@ FINDING_ROLES: dict[str, set[str]] = {
 }
 
 
+# 受理回执: the applicant it is addressed to, the host unit it is copied to, the bureau that issued it (its caseworkers,
+# NSF office and committee), and whoever reads every case (administrators, auditors) — not the experts.
+RECEIPT_ROLES = {"applicant", "host_unit_reviewer", "caseworker", "nsf_office", "committee", "admin", "auditor"}
+
+
+def may_see_receipt(user: Any, case: Case) -> bool:
+    return bool(roles_on_case(user, case) & RECEIPT_ROLES)
+
+
 # Whose turn it is: the kinds of finding (the pack's `established_by`) each role is asked for when the determination
 # still needs them. The caseworker may also record the panel's and the committee's findings as their clerk
 # (FINDING_ROLES), but is not asked for them: the experts and the committee are.
@@ -76,6 +85,7 @@ def parties_of(roles: set[str], pack: Any = None) -> set[str]:
     if pack is not None and roles & set(CLERKS):
         out |= clerked_parties(pack)
     return out
+
 
 def nsf_bureaus(user: Any) -> set[int]:
     """Bureaus whose routed cases this user handles as an NSF-office caseworker."""

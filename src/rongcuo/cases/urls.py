@@ -14,6 +14,7 @@ urlpatterns = [
     path("cases/<int:pk>/facts/", case.case_facts, name="case_facts"),
     path("cases/<int:pk>/evidence/", case.case_evidence, name="case_evidence"),
     path("cases/<int:pk>/evidence/<int:evidence_pk>/", case.evidence_download, name="case_evidence_download"),
+    path("cases/<int:pk>/receipt/<str:fmt>/", case.receipt_download, name="case_receipt"),
     path("my/", apply.my, name="my"),
     path("my/apply/", apply.my_apply, name="my_apply"),
     path("my/drafts/save/", apply.my_draft_save, name="my_draft_save"),

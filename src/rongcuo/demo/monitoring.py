@@ -28,7 +28,8 @@ def add_yunnan(w: World) -> World:
     researcher with an account, and two running projects."""
     o, u, p, pr = w.orgs, w.users, w.people, w.projects
     o["yn_dept"] = org("YN-DST", "云南省科学技术厅", "Yunnan Department of Science and Technology", OrgKind.bureau,
-                       unit_type=UnitType.government, jurisdiction=("云南省", "Yunnan"), packs=[YN_PACK])
+                       unit_type=UnitType.government, jurisdiction=("云南省", "Yunnan"), packs=[YN_PACK],
+                       doc_prefix="云科容", review_body_zh="云南省人民政府")
     o["ynu"] = org("YNU", "云南某大学", "A Yunnan University", OrgKind.host_unit, unit_type=UnitType.university,
                    parent=o["yn_dept"])
     u["yn_caseworker"] = user("yn_caseworker", (Role.caseworker, o["yn_dept"]))

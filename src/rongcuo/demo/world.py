@@ -15,11 +15,13 @@ from rongcuo.registry.models import Organisation, OrgKind, Person, Project, Role
 
 def org(code: str, name_zh: str, name_en: str, kind: str, *, unit_type: str = UnitType.other,
         jurisdiction: tuple[str, str] = ("", ""), parent: Organisation | None = None,
-        packs: list[str] | None = None) -> Organisation:
+        packs: list[str] | None = None, doc_prefix: str = "", review_body_zh: str = "",
+        court_zh: str = "") -> Organisation:
     o, _ = Organisation.objects.update_or_create(
         code=code, defaults={"name_zh": name_zh, "name_en": name_en, "kind": kind, "unit_type": unit_type,
                              "jurisdiction_zh": jurisdiction[0], "jurisdiction_en": jurisdiction[1],
-                             "parent": parent, "packs": packs or []})
+                             "parent": parent, "packs": packs or [], "doc_prefix": doc_prefix,
+                             "review_body_zh": review_body_zh, "court_zh": court_zh})
     return o
 
 
@@ -88,10 +90,10 @@ def build_world() -> World:
     o = w.orgs
     o["sz_bureau"] = org("SZ-STIB", "深圳市科技创新局", "Shenzhen Science, Technology and Innovation Bureau",
                          OrgKind.bureau, unit_type=UnitType.government, jurisdiction=("深圳市", "Shenzhen"),
-                         packs=["shenzhen-tolerance-guideline"])
+                         packs=["shenzhen-tolerance-guideline"], doc_prefix="深科创容", review_body_zh="深圳市人民政府")
     o["zj_dept"] = org("ZJ-DST", "浙江省科学技术厅", "Zhejiang Department of Science and Technology", OrgKind.bureau,
                        unit_type=UnitType.government, jurisdiction=("浙江省", "Zhejiang"),
-                       packs=["zhejiang-implementing-opinion"])
+                       packs=["zhejiang-implementing-opinion"], doc_prefix="浙科容", review_body_zh="浙江省人民政府")
     o["zj_nsf"] = org("ZJ-NSF", "浙江省自然科学基金委员会办公室", "Zhejiang NSF Office", OrgKind.nsf_office,
                       unit_type=UnitType.government, jurisdiction=("浙江省", "Zhejiang"), parent=o["zj_dept"])
     o["szu"] = org("SZU", "深圳大学", "Shenzhen University", OrgKind.host_unit, unit_type=UnitType.university,

@@ -329,6 +329,9 @@ class Transition(Strict):
     # A transition that records the collective decision (集体审定): which decisions it carries. Such a
     # transition is taken only through the committee's decision, with its vote and reasons.
     records_decision: list[Literal["exempt", "not_exempt"]] = Field(default_factory=list)
+    # The transition by which the bureau accepts the application (受理): the applicant is given an acceptance receipt
+    # (受理回执) with the case number, the date and the time limits that start then.
+    receipt: bool = False
 
 
 class FromStage(Protocol):
@@ -448,6 +451,33 @@ class Routing(Strict):
     cites: Citation | None = None
 
 
+class Remedy(Strict):
+    """救济途径: what a decision letter tells the applicant about challenging the determination.
+
+    `administrative` (the platform's default where the text is silent): administrative review (行政复议) before the
+    review body the bureau's registry entry names, within `review_days`, and a lawsuit (行政诉讼) before the court it
+    names (else "有管辖权的人民法院"), within `lawsuit_months`; the defaults are the general periods of the laws cited.
+    `internal_review`: the text makes the determination an internal matter with its own review (复核): `body`,
+    `days` (`day_kind`) and `cites` come from the pack.
+    """
+
+    kind: Literal["administrative", "internal_review"] = "administrative"
+    review_days: int = Field(default=60, gt=0)
+    review_basis: str = "《中华人民共和国行政复议法》第二十条第一款"
+    lawsuit_months: int = Field(default=6, gt=0)
+    lawsuit_basis: str = "《中华人民共和国行政诉讼法》第四十六条第一款"
+    body: Text | None = None
+    days: int | None = Field(default=None, gt=0)
+    day_kind: Literal["working", "natural"] = "natural"
+    cites: Citation | None = None
+
+    @model_validator(mode="after")
+    def _internal(self) -> Remedy:
+        if self.kind == "internal_review" and (self.body is None or self.days is None):
+            raise ValueError("remedy: an internal_review names its body and its days")
+        return self
+
+
 class Procedure(Strict):
     decided_by: Text
     stages: list[Stage] = Field(min_length=1)
@@ -458,6 +488,7 @@ class Procedure(Strict):
     committee: CommitteeRules | None = None  # None: the platform default (CommitteeRules())
     routing: list[Routing] = Field(default_factory=list)
     filing_deadline: Text | None = None
+    remedy: Remedy = Field(default_factory=Remedy)
 
     @property
     def terminal_stages(self) -> frozenset[str]:

@@ -25,6 +25,7 @@ class OrganisationOut(Schema):
     jurisdiction_zh: str
     parent_id: int | None
     packs: list[str]
+    doc_prefix: str
 
 
 class PersonOut(Schema):

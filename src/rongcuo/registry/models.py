@@ -22,6 +22,14 @@ class UnitType(models.TextChoices):
     other = "other", "其他 Other"
 
 
+class DateNumerals(models.TextChoices):
+    """GB/T 9704-2012 7.3.5.1 writes the 成文日期 in Arabic numerals; a bureau keeping the older Chinese-numeral
+    form (GB/T 9704-1999, as court documents still do) may choose it."""
+
+    arabic = "arabic", "阿拉伯数字 2026年12月7日（GB/T 9704-2012）"
+    chinese = "chinese", "汉字 二〇二六年十二月七日"
+
+
 class Organisation(models.Model):
     code = models.CharField(max_length=64, unique=True)
     name_zh = models.CharField(max_length=200)
@@ -34,12 +42,35 @@ class Organisation(models.Model):
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     # Packs this bureau applies (its jurisdiction's rules), e.g. ["shenzhen-tolerance-guideline"].
     packs = models.JSONField(default=list, blank=True)
+    # What a bureau's documents say of it (GB/T 9704-2012): the 机关代字 its document numbers begin with
+    # (浙科容 → 浙科容〔2026〕2号), how the 成文日期 is written, and where its determinations can be challenged.
+    doc_prefix = models.CharField(
+        "发文机关代字 document-number prefix", max_length=20, blank=True,
+        help_text="如 浙科容：通知书编号 浙科容〔2026〕2号；空则用机构代码 / e.g. 浙科容; blank: the code")
+    date_numerals = models.CharField(
+        "成文日期写法 how the date of a document is written", max_length=8, choices=DateNumerals.choices,
+        default=DateNumerals.arabic)
+    review_body_zh = models.CharField(
+        "行政复议机关 administrative review body", max_length=100, blank=True,
+        help_text="如 浙江省人民政府（《行政复议法》第二十四条）/ e.g. the people's government at the same level")
+    court_zh = models.CharField(
+        "行政诉讼管辖法院 court for a lawsuit", max_length=100, blank=True,
+        help_text="空则写“有管辖权的人民法院” / blank: “the court with jurisdiction”")
 
     class Meta:
         ordering = ["code"]
 
     def __str__(self) -> str:
         return self.name_zh
+
+    def doc_number(self, year: int, seq: int, kind: str = "") -> str:
+        """发文字号 (GB/T 9704-2012 7.2.3): the 机关代字 (and a kind's character: 受 a receipt, 公 a public notice,
+        纠 a correction notice), the year in 〔〕 and the sequence number, e.g. 浙科容〔2026〕2号."""
+        return f"{self.doc_series(year, kind)}{seq}号"
+
+    def doc_series(self, year: int, kind: str = "") -> str:
+        """The start of each number of the year's series: 浙科容〔2026〕 (without a prefix: the code and 容)."""
+        return f"{self.doc_prefix.strip() or self.code + '容'}{kind}〔{year}〕"
 
 
 class Person(models.Model):

@@ -175,6 +175,8 @@ class Letter(models.Model):
     pdf = models.FileField(upload_to="letters/%Y/", blank=True)
     docx_sha256 = models.CharField(max_length=64)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
+    # 正文校验码: the SHA-256 of the letter's text, printed in its verification block (a file cannot carry its own)
+    text_sha256 = models.CharField(max_length=64, blank=True)
     issued_on = models.DateField()
 
 

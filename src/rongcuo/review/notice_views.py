@@ -8,18 +8,23 @@ two (`cases.services.objection_lookup`).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from urllib.parse import quote
 
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
+from rongcuo.cases import letters
 from rongcuo.cases import services as case_svc
-from rongcuo.cases.models import Case
+from rongcuo.cases.models import Case, Deadline
 from rongcuo.cases.views.common import error_context
 from rongcuo.common.errors import ServiceError
 from rongcuo.common.i18n import lang, tr
+from rongcuo.common.packs import pack_of
 from rongcuo.engine.model import Text
 from rongcuo.review.permissions import lookup_rate_limit, objection_rate_limit
 from rongcuo.review.selectors import notice_cases, notice_out, notices_cached
@@ -85,10 +90,43 @@ def answer_period_text(case: Case) -> Text:
                 en=f"An objection is answered within {days} {en_kind} of the day it is filed.")
 
 
+def notice_document(case: Case, out: dict[str, Any]) -> letters.Document:
+    """The notice as an official document (GB/T 9704-2012): numbered in the bureau's series of notices of the year
+    (机关代字 公〔年份〕序号号, in the order the notices began), with only the fields the pack publishes."""
+    pack = pack_of(case)
+    rules = pack.procedure.public_notice if pack.procedure else None
+    key = f"stage:{rules.stage}" if rules and rules.stage else ""
+    start: dt.date = out["from"]
+    this = Deadline.objects.filter(case=case, key=key, start_date=start).order_by("-id").values_list("id", flat=True)
+    earlier = Deadline.objects.filter(case__bureau=case.bureau, key=key, start_date__year=start.year).filter(
+        Q(start_date__lt=start) | Q(start_date=start, id__lte=this.first() or 0)).values("case").distinct().count()
+    fields = tuple((f["label"].zh, str(f["value"]).split(" / ")[0]) for f in _published(out))
+    data = letters.PublicNoticeData(
+        issuer_zh=case.bureau.name_zh, issuer_en=case.bureau.name_en or case.bureau.name_zh,
+        doc_number=case.bureau.doc_number(start.year, max(earlier, 1), "公"), case_number=case.number,
+        project_zh=out["published"].get("project_name"), fields=fields, pack_title_zh=pack.meta.title.zh,
+        cite=f"{rules.cites.article}{rules.cites.item or ''}" if rules and rules.cites else "",
+        pack_ref=pack.ref, pack_hash=pack.content_hash, start=start, until=out["until"],
+        channel_zh=out["channel"]["zh"], objections=bool(rules and rules.objections),
+        date_numerals=case.bureau.date_numerals)
+    return letters.public_notice_document(data)
+
+
+def notice_pdf(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The notice as a PDF (no login, like the page); rendered once and kept until the next recorded change."""
+    case, out = _find(case_id)
+    doc = notice_document(case, out)
+    blob = notices_cached(f"pdf:{case_id}", lambda: letters.render_pdf(doc))
+    response = HttpResponse(blob, content_type="application/pdf")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(doc.doc_number)}.pdf"
+    return response
+
+
 def notice_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case, out = _find(case_id)
     ctx: dict[str, Any] = {"n": out, "fields": _published(out), "channel": Text(**out["channel"]), "errors": {},
-                           "posted": {}, "limits": LIMITS, "answer_period": answer_period_text(case)}
+                           "posted": {}, "limits": LIMITS, "answer_period": answer_period_text(case),
+                           "doc": notice_document(case, out)}
     if request.method != "POST":
         return render(request, "review/notice.html", ctx)
     posted = {k: request.POST.get(k, "") for k in FORM_FIELDS}

@@ -24,6 +24,7 @@ urlpatterns = [
     path("notices/", notice_views.notices, name="notices"),
     path("notices/<int:case_id>/", notice_views.notice_detail, name="notice_detail"),
     path("notices/objections/", notice_views.objection_status, name="objection_status"),
+    path("notices/<int:case_id>/pdf/", notice_views.notice_pdf, name="notice_pdf"),
     # Experts: their own panel seats, the scoring form, declining.
     path("expert/", review_views.expert_home, name="expert_home"),
     path("expert/cases/<int:pk>/review/", review_views.expert_review, name="expert_review"),

@@ -20,7 +20,7 @@ from rongcuo.cases import clock as case_clock
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import selectors as case_sel
 from rongcuo.cases import services as case_svc
-from rongcuo.cases.models import Case, Disposition, Objection, ObjectionAttachment
+from rongcuo.cases.models import Case, Disposition, Objection, ObjectionAttachment, Receipt
 from rongcuo.cases.selectors.record import pack_or_none
 from rongcuo.cases.views.case import refused
 from rongcuo.cases.views.common import case_or_404, error_context
@@ -128,6 +128,9 @@ def case_review_context(case: Case, roles: set[str], pack: Pack | None) -> dict[
             ctx["objections"] = objections
             ctx["objection_can_answer"] = bool(acting & rp.OBJECTION_ANSWER_ROLES)
     ctx["letters"] = list(case.letters.order_by("issued_on", "id")) if may_have(case, "letters") else []
+    # the acceptance receipt (受理回执) is listed with the letters, for those it is given to (cases.permissions)
+    ctx["receipt"] = Receipt.objects.filter(case=case).first() \
+        if may_have(case, "receipt") and roles & perm.RECEIPT_ROLES else None
     obligations = list(case.obligations.all()) if may_have(case, "obligations") else []
     ctx["obligations"] = obligations
     ctx["obligation_can_fulfil"] = bool(acting & rp.FULFIL_ROLES)

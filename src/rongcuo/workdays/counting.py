@@ -15,16 +15,20 @@ How the law counts (the reading implemented here):
 * "工作日" means the official working days of the State Council's yearly holiday arrangement
   (国务院办公厅 放假安排通知): Monday–Friday, minus the holidays, plus the make-up days.
 * The arrangement for a year is published around the November before. For a year with no loaded
-  arrangement the weekend rule (Mon–Fri work, Sat–Sun rest) is used and every result that depended on it
-  is marked **provisional** (暂定) — a deadline is never shown as certain when it is not.
+  arrangement the law alone is used (``statutory_rule``: Mon–Fri work, Sat–Sun rest, less the public holidays
+  that 《全国年节及纪念日放假办法》 fixes, 春节 and the others found on the lunar calendar) and every result
+  that depended on it is marked **provisional** (暂定): only the arrangement says which weekend days are worked
+  instead (调休上班) — a deadline is never shown as certain when it is not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Literal
+
+from rongcuo.workdays.statutory import statutory_rule
 
 DayKind = Literal["working", "natural"]
 
@@ -44,8 +48,12 @@ class CountingError(ValueError):
 
 
 def weekend_rule(d: date) -> bool:
-    """周一至周五上班、周六周日休息 The default rule for a year with no published arrangement."""
+    """周一至周五上班、周六周日休息 Mon–Fri work, Sat–Sun rest: the days a loaded notice does not list."""
     return d.weekday() < 5
+
+
+#: The rule for a day of a year with no loaded arrangement: the weekend rule less the statutory holidays.
+DayRule = Callable[[date], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +62,8 @@ class Due:
 
     ``date``            the last day of the period (到期日).
     ``provisional``     True when any day whose working/rest status mattered lies in a year whose official
-                        arrangement is not loaded (暂定：该年放假安排尚未载入).
+                        arrangement is not loaded (暂定：该年调休上班日尚未公布; the statutory holidays are
+                        skipped all the same).
     ``counted_days``    the days counted as day 1..N, in order (paused and, for working days, rest days
                         excluded); empty when ``days`` is 0.
     ``rolled_from``     for natural days rolled under art. 203, the last counted day before rolling.
@@ -92,15 +101,18 @@ class WorkCalendar:
     Built from a mapping {date: is_workday} (typically every day of the loaded years, but any subset works:
     an unlisted day of a loaded year follows the weekend rule) and the set of loaded years. A day in a year
     that is not loaded is answered with the weekend rule — or with the mapping if an administrator entered
-    that day — and is always provisional.
+    that day — and is always provisional. ``unloaded_rule`` answers such a day: by default
+    :func:`~rongcuo.workdays.statutory.statutory_rule` (the weekend rule less the statutory holidays).
 
     Subclasses may override :meth:`_ensure_year` to fetch a year's data lazily (see the DB calendar in
     ``services``); the base class knows only what it was given.
     """
 
-    def __init__(self, days: Mapping[date, bool], loaded_years: Iterable[int]) -> None:
+    def __init__(self, days: Mapping[date, bool], loaded_years: Iterable[int], *,
+                 unloaded_rule: DayRule = statutory_rule) -> None:
         self._days: dict[date, bool] = dict(days)
         self._loaded: set[int] = set(loaded_years)
+        self._unloaded_rule = unloaded_rule
 
     # -- lookup -----------------------------------------------------------------------------------------
 
@@ -116,9 +128,10 @@ class WorkCalendar:
         """Return ``(is_working_day, provisional)`` for one day."""
         self._ensure_year(d.year)
         value = self._days.get(d)
+        loaded = d.year in self._loaded
         if value is None:
-            value = weekend_rule(d)
-        return value, d.year not in self._loaded
+            value = weekend_rule(d) if loaded else self._unloaded_rule(d)
+        return value, not loaded
 
     # -- counting ---------------------------------------------------------------------------------------
 

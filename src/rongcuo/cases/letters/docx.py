@@ -1,4 +1,7 @@
-"""The letter as a Word document (python-docx), in the GB/T 9704 layout; deterministic: same data, same bytes."""
+"""Documents as Word files (python-docx), in the GB/T 9704 layout; deterministic: same data, same bytes.
+
+Word and WPS break Chinese lines by the line-start and line-end rules themselves (w:kinsoku, set on in the Normal
+style): no text here forces a break (no manual line break, no paragraph that begins with a closing mark)."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import datetime as dt
 import io
 import zipfile
 
+from rongcuo.cases.letters.document import Document, as_document
 from rongcuo.cases.letters.layout import (
     BODY_PT,
     FANGSONG,
@@ -21,29 +25,22 @@ from rongcuo.cases.letters.layout import (
     TITLE_PT,
     logo_size,
 )
-from rongcuo.cases.letters.text import (
-    LetterData,
-    body_blocks,
-    chinese_date,
-    english_summary,
-    sentence,
-    signature_indents,
-    title_lines,
-    validate,
-)
+from rongcuo.cases.letters.text import LetterData, sentence, signature_indents, title_lines
+
+VERIFY_PT = 9.0  # 小五号
 
 
-def render_docx(data: LetterData) -> bytes:
-    """The letter as a Word document (GB/T 9704 layout). Deterministic: same data, same bytes."""
-    validate(data)
-    from docx import Document
+def render_docx(data: Document | LetterData) -> bytes:
+    """The document as a Word file (GB/T 9704 layout). Deterministic: same data, same bytes."""
+    d = as_document(data)
+    from docx import Document as new_document
     from docx.enum.section import WD_SECTION
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
     from docx.shared import Mm, Pt, RGBColor
 
-    doc = Document()
+    doc = new_document()
     sec = doc.sections[0]
     sec.page_width, sec.page_height = Mm(210), Mm(297)
     sec.top_margin, sec.bottom_margin, sec.left_margin, sec.right_margin = Mm(37), Mm(35), Mm(28), Mm(26)
@@ -69,10 +66,14 @@ def render_docx(data: LetterData) -> bytes:
     npf.line_spacing = Pt(LINE_PT)
     npf.widow_control = False
     style_ppr = normal.element.get_or_add_pPr()
-    for tag in ("w:autoSpaceDE", "w:autoSpaceDN"):  # no extra space between Chinese and digits: 〔2025〕12号
+    # 避头尾 on (w:kinsoku: no closing mark begins a line, no opening mark ends one; Word's default, said outright),
+    # and no extra space between Chinese and digits: 〔2025〕12号
+    for tag, val in (("w:kinsoku", "1"), ("w:autoSpaceDE", "0"), ("w:autoSpaceDN", "0")):
         off = OxmlElement(tag)
-        off.set(qn("w:val"), "0")
-        style_ppr.insert_element_before(off, "w:bidi", "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind",
+        off.set(qn("w:val"), val)
+        style_ppr.insert_element_before(off, "w:wordWrap", "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE",
+                                        "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid", "w:spacing",
+                                        "w:ind",
                                         "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
                                         "w:textDirection", "w:textAlignment", "w:textboxTightWrap",
                                         "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr",
@@ -135,21 +136,21 @@ def render_docx(data: LetterData) -> bytes:
     center, right_align = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.RIGHT
 
     # 版头: 发文机关标志, 发文字号, 红色分隔线
-    logo_pt = logo_size(data.issuer_zh, text_width_pt)
+    logo_pt = logo_size(d.issuer_zh, text_width_pt)
     p = para(center, line=None, before=35 * MM)
-    run(p, data.issuer_zh, zh=SONGTI, size=logo_pt, bold=True, color=RED)
+    run(p, d.issuer_zh, zh=SONGTI, size=logo_pt, bold=True, color=RED)
     blank(2)
     p = para(center)
-    run(p, data.doc_number)
+    run(p, d.doc_number)
     border(p, bottom=(18, RED, 11))  # 2.25 pt red rule 4 mm under the 发文字号
     blank(2)
 
     # 标题, 主送机关, 正文
-    for line in title_lines(data.title_zh.strip(), text_width_pt / TITLE_PT):
+    for line in title_lines(d.title_zh.strip(), text_width_pt / TITLE_PT):
         p = para(center, line=TITLE_PT * 1.6)
         run(p, line, zh=SONGTI, size=TITLE_PT, bold=True)
     blank()
-    for block in body_blocks(data):
+    for block in d.blocks:
         if block.kind == "recipient":
             run(para(), block.text)
         elif block.kind in ("h1", "h2"):
@@ -159,23 +160,33 @@ def render_docx(data: LetterData) -> bytes:
         else:
             p = para(WD_ALIGN_PARAGRAPH.JUSTIFY, first_indent=2 * BODY_PT)
             run(p, block.text)
-    p.paragraph_format.keep_with_next = True  # 特此通知。 stays on the page of the signature
+    p.paragraph_format.keep_with_next = True  # the last paragraph (特此通知。) stays on the page of the signature
 
     # 发文机关署名, 成文日期
-    date_text = chinese_date(data.date)
-    sig_em, date_em = signature_indents(data.issuer_zh, date_text)
+    date_text = d.date_text
+    sig_em, date_em = signature_indents(d.issuer_zh, date_text)
     para().paragraph_format.keep_with_next = True
     p = para(right_align, right=sig_em * BODY_PT)
-    run(p, data.issuer_zh)
+    run(p, d.issuer_zh)
     p.paragraph_format.keep_with_next = True
     p = para(right_align, right=date_em * BODY_PT)
     run(p, date_text)
 
+    # 文书核验: a boxed block in 5号 under the date, apart from the body
+    blank()
+    verification = d.verification()
+    for i, text in enumerate(verification):
+        p = para(line=None)
+        p.paragraph_format.keep_with_next = i < len(verification) - 1
+        box = (4, "808080", 2)
+        border(p, top=box, left=box, bottom=box, right=box)  # the same borders: one box around the lines
+        run(p, text, size=VERIFY_PT, bold=i == 0, zh=HEITI if i == 0 else FANGSONG)
+
     # 版记 (抄送, 印发机关和印发日期), floating at the foot of the last page, as wide as the type area
     rows: list[tuple[str, float]] = []
-    if data.cc_zh and data.cc_zh.strip():
-        rows.append((f"抄送：{sentence(data.cc_zh.strip().removeprefix('抄送：'))}", 3 * SMALL_PT))
-    rows.append((f"{data.issuer_zh}\t{date_text}印发", 0.0))
+    if d.cc_zh and d.cc_zh.strip():
+        rows.append((f"抄送：{sentence(d.cc_zh.strip().removeprefix('抄送：'))}", 3 * SMALL_PT))
+    rows.append((f"{d.issuer_zh}\t{date_text}印发", 0.0))
     blank()  # where the 版记 stays in the flow (viewers that do not float tables)
     table = doc.add_table(rows=len(rows), cols=1)
     version_block(table, text_width_pt, OxmlElement, qn)
@@ -190,14 +201,15 @@ def render_docx(data: LetterData) -> bytes:
         run(cp, text, size=SMALL_PT)
 
     # English summary, in a section of its own (a new page)
-    doc.add_section(WD_SECTION.NEW_PAGE)
-    p = para(center, line=None)
-    run(p, "English summary", size=BODY_PT, bold=True, zh=SONGTI)
-    p.paragraph_format.space_after = Pt(12)
-    for kind, text in english_summary(data):
-        p = para(line=None)
-        p.paragraph_format.space_after = Pt(6)
-        run(p, text, size=12, bold=kind == "head")
+    if d.english:
+        doc.add_section(WD_SECTION.NEW_PAGE)
+        p = para(center, line=None)
+        run(p, "English summary", size=BODY_PT, bold=True, zh=SONGTI)
+        p.paragraph_format.space_after = Pt(12)
+        for kind, text in d.english:
+            p = para(line=None)
+            p.paragraph_format.space_after = Pt(6)
+            run(p, text, size=12, bold=kind == "head")
 
     # 页码: "— 1 —", odd pages right, even pages left, 1 character in
     doc.settings.odd_and_even_pages_header_footer = True
@@ -215,19 +227,19 @@ def render_docx(data: LetterData) -> bytes:
         run(fp, " —", zh=SONGTI, size=SMALL_PT)
 
     props = doc.core_properties
-    props.title = data.title_zh
-    props.subject = f"{data.case_number} · {data.outcome}"
-    props.author = props.last_modified_by = data.issuer_zh
-    props.keywords = f"{data.doc_number}; {data.case_number}; {data.pack_ref}"
-    props.comments = f"pack {data.pack_ref} sha256 {data.pack_hash}"
-    props.category = "认定结果通知书"
-    stamp = dt.datetime(data.date.year, data.date.month, data.date.day)
+    props.title = d.title_zh
+    props.subject = f"{d.category_zh} {d.doc_number}"
+    props.author = props.last_modified_by = d.issuer_zh
+    props.keywords = d.keywords
+    props.comments = f"正文校验码 text SHA-256 {d.text_sha256()}"
+    props.category = d.category_zh
+    stamp = dt.datetime(d.date.year, d.date.month, d.date.day)
     props.created = props.modified = stamp
     props.last_printed = stamp
     props.revision = 1
     buf = io.BytesIO()
     doc.save(buf)
-    return normalise_zip(buf.getvalue(), data.date)
+    return normalise_zip(buf.getvalue(), d.date)
 
 
 def version_block(table, width_pt: float, OxmlElement, qn) -> None:

@@ -1,5 +1,10 @@
 """The letter's words: its data, the Chinese wording (dates, numerals, quotation marks, balanced title lines), the
-body as blocks both renderers lay out, and the English summary."""
+body as blocks both renderers lay out, the remedy section, the verification block and the English summary.
+
+Every document the renderers lay out (a decision letter, an acceptance receipt, a public notice) is first made a
+`Document`: its 版头 and 标题, its body as blocks, its 成文日期, its 版记, the English summary, and the technical
+references that go only into the verification block at its foot (never into the body: no login, no pack id, no
+hash is part of what the letter says)."""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass
+
+from rongcuo.cases.letters.breaking import NO_LINE_START
 
 REFUSAL_NEEDS_REASONS = "不予认定的，应说明理由 / a refusal must state its reasons"
 OUTCOMES = ("exempt", "not_exempt", "out_of_scope")
@@ -38,6 +45,21 @@ class LetterObligation:
 
 
 @dataclass(frozen=True)
+class LetterRemedy:
+    """救济途径 as the bureau and the pack set it (the caller resolves the registry and the pack)."""
+
+    kind: str  # administrative | internal_review
+    review_body_zh: str = ""  # 行政复议机关 (administrative) or the body that reviews (internal_review)
+    review_days: int = 60
+    review_basis: str = ""
+    court_zh: str = ""
+    lawsuit_months: int = 6
+    lawsuit_basis: str = ""
+    day_kind: str = "natural"  # internal_review: working | natural
+    cite: str = ""  # internal_review: where the pack's text provides for it
+
+
+@dataclass(frozen=True)
 class LetterData:
     issuer_zh: str
     issuer_en: str
@@ -48,8 +70,8 @@ class LetterData:
     project_zh: str
     case_number: str
     pack_title_zh: str
-    pack_ref: str
-    pack_hash: str
+    pack_ref: str  # for the verification block only
+    pack_hash: str  # for the verification block only
     outcome: str  # exempt | not_exempt | out_of_scope
     outcome_zh: str
     outcome_en: str
@@ -59,9 +81,10 @@ class LetterData:
     overrides_zh: tuple[str, ...]  # e.g. "存在科研失信行为（二(三)3）排除了 技术路线选择失误（二(二)2）"
     consequences_zh: tuple[str, ...]
     obligations: tuple[LetterObligation, ...]
-    remedy_zh: str | None
+    remedy: LetterRemedy
     cc_zh: str | None
     date: dt.date
+    date_numerals: str = "arabic"  # arabic (GB/T 9704-2012 7.3.5.1) | chinese (二〇二六年十二月七日)
 
 
 def letter_sha256(content: bytes) -> str:
@@ -75,14 +98,21 @@ NUMERALS = "一二三四五六七八九十"
 CST = dt.timezone(dt.timedelta(hours=8), "CST")
 
 
-def chinese_date(value: dt.date | str) -> str:
-    """2025-10-09 → 2025年10月9日 (GB/T 9704: Arabic numerals, no padding). Date-times are read in
-    China Standard Time; a string that is not ISO is returned as it is."""
+DIGITS = "〇一二三四五六七八九"
+
+
+def chinese_date(value: dt.date | str, numerals: str = "arabic") -> str:
+    """2025-10-09 → 2025年10月9日 (GB/T 9704-2012 7.3.5.1: Arabic numerals, the year in full, no padding), or with
+    `numerals="chinese"` 二〇二五年十月九日 (the older form, GB/T 9704-1999). Date-times are read in China Standard
+    Time; a string that is not ISO is returned as it is."""
     if isinstance(value, str):
         parsed = _parse_iso(value)
         if parsed is None:
             return value
         value = parsed
+    if numerals == "chinese":
+        year = "".join(DIGITS[int(c)] for c in str(value.year))
+        return f"{year}年{numeral(value.month)}月{numeral(value.day)}日"
     return f"{value.year}年{value.month}月{value.day}日"
 
 
@@ -131,7 +161,7 @@ def em_width(text: str) -> float:
 
 
 _BREAK_AFTER = ("关于", "”", "》", "的", "项目", "申请", "、", "，", "对")
-_NO_BREAK_BEFORE = ("”", "》", "、", "，", "。", "）", "的", "项目")  # “X”项目 stays whole
+_NO_BREAK_BEFORE = (*NO_LINE_START, "的", "项目")  # no closing mark begins a line (避头点); “X”项目 stays whole
 
 
 def title_lines(title: str, per_line: float) -> list[str]:
@@ -159,8 +189,8 @@ def title_lines(title: str, per_line: float) -> list[str]:
 # -- the document as blocks, shared by both renderers ---------------------------------------------------
 
 @dataclass(frozen=True)
-class _Block:
-    kind: str  # recipient | para | h1 | h2 | item | signature | date
+class Block:
+    kind: str  # recipient | para | h1 | h2 | item
     text: str
 
 
@@ -203,31 +233,30 @@ def _obligation_line(o: LetterObligation) -> str:
     return f"{o.label_zh}，期限至{chinese_date(o.due)}" if o.due else f"{o.label_zh}，未规定期限"
 
 
-def body_blocks(data: LetterData) -> list[_Block]:
+def body_blocks(data: LetterData) -> list[Block]:
     pack = book(data.pack_title_zh)
     short = _short_title(data.pack_title_zh)
     cited = book(short) if short else ""
     project = quoted(data.project_zh)
-    out: list[_Block] = [
-        _Block("recipient", f"{data.recipient_zh.strip().rstrip('：:')}："),
-        _Block("para", f"现将{data.applicant_zh}{project}项目容错免责申请的认定结果通知如下："),
+    out: list[Block] = [
+        Block("recipient", f"{data.recipient_zh.strip().rstrip('：:')}："),
+        Block("para", f"现将{data.applicant_zh}{project}项目容错免责申请的认定结果通知如下："),
     ]
     sections = 0
 
     def h1(text: str) -> None:
         nonlocal sections
         sections += 1
-        out.append(_Block("h1", f"{numeral(sections)}、{text}"))
+        out.append(Block("h1", f"{numeral(sections)}、{text}"))
 
     h1("申请事项")
     alias = f"（以下简称{cited}）" if cited and cited != pack else ""
-    out.append(_Block("para", f"{data.applicant_zh}就{project}项目提出容错免责认定申请"
-                              f"（案件编号：{data.case_number}）。本机关依据{pack}{alias}对该申请进行了认定。"
-                              f"适用政策包：{data.pack_ref}，内容指纹 {data.pack_hash[:16]}。"))
+    out.append(Block("para", f"{data.applicant_zh}就{project}项目提出容错免责认定申请"
+                             f"（案件编号：{data.case_number}）。本机关依据{pack}{alias}对该申请进行了认定。"))
 
     h1("认定结论")
     verdict = _VERDICT[data.outcome].format(pack=pack)
-    out.append(_Block("para", f"经认定，{data.applicant_zh}就{project}项目提出的容错免责申请{verdict}。"
+    out.append(Block("para", f"经认定，{data.applicant_zh}就{project}项目提出的容错免责申请{verdict}。"
                               f"认定结论：{data.outcome_zh}。"))
 
     h1("理由和依据")
@@ -236,44 +265,68 @@ def body_blocks(data: LetterData) -> list[_Block]:
     def h2(text: str) -> None:
         nonlocal subs
         subs += 1
-        out.append(_Block("h2", f"（{numeral(subs)}）{text}"))
+        out.append(Block("h2", f"（{numeral(subs)}）{text}"))
 
     reasons = (data.reasons_zh or "").strip()
     if reasons:
         h2("认定理由")
-        out.extend(_Block("para", p.strip()) for p in reasons.splitlines() if p.strip())
+        out.extend(Block("para", p.strip()) for p in reasons.splitlines() if p.strip())
     if data.clauses:
         h2("适用条款")
         for i, c in enumerate(data.clauses, 1):
-            out.append(_Block("item", f"{i}．{cited}{c.cite}（{c.label_zh}）：「{c.text_zh.strip()}」"))
+            out.append(Block("item", f"{i}．{cited}{c.cite}（{c.label_zh}）：「{c.text_zh.strip()}」"))
     if data.facts:
         h2("认定事实")
         for i, f in enumerate(data.facts, 1):
-            out.append(_Block("item", f"{i}．{sentence(_fact_line(f))}"))
+            out.append(Block("item", f"{i}．{sentence(_fact_line(f))}"))
     if data.overrides_zh:
         h2("不适用情形优先适用")
         for i, text in enumerate(data.overrides_zh, 1):
-            out.append(_Block("item", f"{i}．{sentence(text)}"))
+            out.append(Block("item", f"{i}．{sentence(text)}"))
 
     h1("结果应用及后续义务")
     if not data.consequences_zh and not data.obligations:
-        out.append(_Block("para", "无。"))
+        out.append(Block("para", "无。"))
     subs = 0
     if data.consequences_zh:
         h2("结果应用")
         for i, text in enumerate(data.consequences_zh, 1):
-            out.append(_Block("item", f"{i}．{sentence(text)}"))
+            out.append(Block("item", f"{i}．{sentence(text)}"))
     if data.obligations:
         h2("后续义务")
         for i, o in enumerate(data.obligations, 1):
-            out.append(_Block("item", f"{i}．{sentence(_obligation_line(o))}"))
+            out.append(Block("item", f"{i}．{sentence(_obligation_line(o))}"))
 
-    if data.remedy_zh and data.remedy_zh.strip():
-        h1("救济途径")
-        out.extend(_Block("para", p.strip()) for p in data.remedy_zh.strip().splitlines() if p.strip())
+    h1("救济途径")
+    out.extend(Block("para", p) for p in remedy_paragraphs(data.remedy, data.issuer_zh))
 
-    out.append(_Block("para", "特此通知。"))
+    out.append(Block("para", "特此通知。"))
     return out
+
+
+def remedy_paragraphs(r: LetterRemedy, issuer: str) -> list[str]:
+    """救济途径, never empty: the body and the period of each route, with the legal basis of the period."""
+    if r.kind == "internal_review":
+        body = r.review_body_zh.strip() or issuer
+        unit = "个工作日" if r.day_kind == "working" else "日"
+        basis = f"（依据：{r.cite}）" if r.cite.strip() else ""
+        return [f"本认定属内部复核事项，不属于行政复议和行政诉讼的受案范围。对本认定结果有异议的，"
+                f"可自收到本通知书之日起"
+                f"{r.review_days}{unit}内向{body}书面申请复核{basis}。"]
+    review = r.review_body_zh.strip() or "依法有权受理的行政复议机关"
+    court = r.court_zh.strip() or "有管辖权的人民法院"
+    return [f"对本认定结果不服的，可自收到本通知书之日起{r.review_days}日内向{review}申请行政复议"
+            f"（{r.review_basis}），或者自收到本通知书之日起{_months(r.lawsuit_months)}内向{court}提起行政诉讼"
+            f"（{r.lawsuit_basis}）。"]
+
+
+def _months(n: int) -> str:
+    return f"{numeral(n)}个月" if 0 < n <= 99 else f"{n}个月"
+
+
+def refs_forbidden_in_body(data: LetterData) -> tuple[str, ...]:
+    """What must never appear in the body (the verification block carries it)."""
+    return tuple(x for x in (data.pack_ref, data.pack_hash, data.pack_hash[:16]) if x)
 
 
 def signature_indents(issuer: str, date_text: str) -> tuple[float, float]:
@@ -295,8 +348,7 @@ def english_summary(data: LetterData) -> list[tuple[str, str]]:
                         f"Date: {data.date.day} {MONTHS[data.date.month - 1]} {data.date.year}."))
     out.append(("para", f"Case {data.case_number}: application by {data.applicant_zh} for exemption from liability "
                         f"for the failure of the project {quoted(data.project_zh)}."))
-    out.append(("para", f"Rules applied: {book(data.pack_title_zh)}, policy pack {data.pack_ref}, "
-                        f"content hash {data.pack_hash}."))
+    out.append(("para", f"Rules applied: {book(data.pack_title_zh)}."))
     out.append(("para", f"Outcome: {data.outcome_en}."))
     if (data.reasons_zh or "").strip():
         out.append(("para", "Reasons: stated in Chinese in section 三 (理由和依据)."))
@@ -313,6 +365,13 @@ def english_summary(data: LetterData) -> list[tuple[str, str]]:
         out.append(("head", "Obligations"))
         out.extend(("para", f"{o.label_en}: due {o.due}" if o.due else f"{o.label_en}: no period set")
                    for o in data.obligations)
-    if data.remedy_zh and data.remedy_zh.strip():
-        out.append(("para", "Remedies: see section 五 (救济途径)."))
+    if data.remedy.kind == "internal_review":
+        out.append(("para", f"Remedy: an internal review (复核) may be requested within {data.remedy.review_days} "
+                            f"{'working ' if data.remedy.day_kind == 'working' else ''}days (last section, 救济途径)."))
+    else:
+        out.append(("para", f"Remedies: administrative review within {data.remedy.review_days} days, or a lawsuit "
+                            f"within "
+                            f"{data.remedy.lawsuit_months} months, of receiving this letter (last section, 救济途径)."))
+    out.append(("para", "Verification: the block at the foot of the Chinese letter gives the SHA-256 of its text, the "
+                        "policy pack applied and how to check both."))
     return out

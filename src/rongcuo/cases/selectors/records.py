@@ -39,10 +39,11 @@ def page_presence() -> dict[str, Any]:
     """Which kinds of the case's records exist, read with the case (`rongcuo.common.presence`): the case page asks
     only for those (most cases have no letters, obligations, decisions, panel, objections or corrections). The
     apps built on cases add their kinds (`hooks.CASE_RECORDS`)."""
-    from rongcuo.cases.models import Objection
+    from rongcuo.cases.models import Objection, Receipt
     from rongcuo.common.presence import exists_columns
 
     return exists_columns(evidence=(Evidence, "case", "id"), objections=(Objection, "case", "id"),
+                          receipt=(Receipt, "case", "id"),
                           **{name: relation() for name, relation in hooks.CASE_RECORDS.items()})
 
 

@@ -5,8 +5,9 @@ Names follow `<entity>_<action>`; the acting user is always an explicit keyword 
 failed call leaves stored data as it was.
 
 One module per part of a case: `filing`, `facts`, `evidence`, `transitions`, `deadlines`, `objections` (with the
-experts assigned), `drafts` (and applications filed with their materials); `base` holds what they share (the
-row lock, the version, the procedure, the determination). Callers use the names below from the package.
+experts assigned), `drafts` (and applications filed with their materials), `receipts` (the acceptance receipt);
+`base` holds what they share (the row lock, the version, the procedure, the determination).
+Callers use the names below from the package.
 
 Reads (the determination, deadlines' states, the transitions offered) are in `rongcuo.cases.selectors`; today's
 date is `rongcuo.cases.clock.today`.
@@ -40,6 +41,7 @@ from rongcuo.cases.services.objections import (
     objection_file,
     objection_lookup,
 )
+from rongcuo.cases.services.receipts import receipt_data, receipt_prepare, receipt_store
 from rongcuo.cases.services.transitions import case_transition
 
 __all__ = [
@@ -68,4 +70,7 @@ __all__ = [
     "objection_answer_period",
     "objection_file",
     "objection_lookup",
+    "receipt_data",
+    "receipt_prepare",
+    "receipt_store",
 ]

@@ -15,6 +15,7 @@ from rongcuo.cases.models import Case, Disposition, StageChange
 from rongcuo.cases.selectors import pack_procedure, procedure_stage, unmet_requirement
 from rongcuo.cases.services.base import awaited_roles, case_bump, case_lock, case_snapshot, facts_requested
 from rongcuo.cases.services.deadlines import deadlines_after_transition
+from rongcuo.cases.services.receipts import receipt_prepare, receipt_store
 from rongcuo.common.errors import Conflict, Invalid, PreconditionFailed
 from rongcuo.common.packs import pack_of
 from rongcuo.engine.model import Procedure, Transition
@@ -81,10 +82,12 @@ def case_transition(*, case: Case, actor: Any, action: str, reason: str = "",
     # The first audit event takes the audit chain's head lock until the transaction commits: what a decided case
     # gets (review: the letter rendered) is prepared before it, so that rendering holds up no other write.
     prepared = [h.prepare(case=case, actor=actor, on=day) for h in hooks.ON_CASE_DECIDED] if decided else []
+    receipt = receipt_prepare(case=case, on=day, proc=proc) if t.receipt else None  # 受理回执, rendered likewise
     if _decision_event is not None:
         _decision_event()
     audit_append(actor=actor, action=f"case.transition.{action}", subject=case, before=before,
                  after={**case_snapshot(case), "reason": reason.strip(), "role": role})
+    receipt_store(case=case, actor=actor, on=day, prepared=receipt)
     if _reopens_decision(proc, t) and hasattr(case, "decision"):
         for reopened in hooks.ON_DECISION_REOPENED:  # review: the decision taken is superseded
             reopened(case=case, actor=actor, reason=reason.strip(), action=action)

@@ -281,6 +281,17 @@ def evidence_download(request: HttpRequest, pk: int, evidence_pk: int) -> FileRe
                         content_type=ev.content_type)
 
 
+@login_required
+def receipt_download(request: HttpRequest, pk: int, fmt: str) -> FileResponse:
+    """The acceptance receipt (受理回执), for the applicant, the host unit and the bureau (`perm.RECEIPT_ROLES`)."""
+    case = case_or_404(request.user, pk)
+    receipt = getattr(case, "receipt", None) if perm.may_see_receipt(request.user, case) else None
+    if receipt is None or fmt not in ("docx", "pdf"):
+        raise Http404("no such receipt")
+    return FileResponse((receipt.docx if fmt == "docx" else receipt.pdf).open("rb"), as_attachment=True,
+                        filename=f"{receipt.doc_number}.{fmt}")
+
+
 # --- applicant ----------------------------------------------------------------------------------------
 # The applicant's page: their cases, their drafts (private to them), and the application form, which asks for
 # the materials of the chosen rules (the first stage of the pack's procedure), one file input per material

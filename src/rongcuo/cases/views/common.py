@@ -79,6 +79,7 @@ AUDIT_TEXT = {
     "committee.decide": Text(zh="集体审定作出决定", en="Collective decision taken"),
     "decision.supersede": Text(zh="原决定因重新调查被取代", en="Decision superseded by a reinvestigation"),
     "case.archive": Text(zh="反馈归档", en="Fed back and archived"),
+    "case.receipt": Text(zh="出具受理回执", en="Acceptance receipt issued"),
     "obligation.fulfil": Text(zh="履行后续义务", en="Obligation fulfilled"),
     "integrity.record": Text(zh="记入科研诚信记录", en="Recorded in the research-integrity record"),
     "draft.file": Text(zh="由草稿提交申请", en="Application filed from a draft"),

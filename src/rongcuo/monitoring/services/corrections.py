@@ -278,7 +278,8 @@ def _notice_data(case: CorrectionCase, rules: CorrectionRules, pack: Pack, cc: s
         due_days=case.rectify_days or rectification_days(rules, pack.params_dict(case.opened_on)),
         day_kind=rules.rectification.day_kind, due_provisional=case.rectify_provisional,
         from_event=rules.rectification.from_event, interview=rules.interview is not None,
-        escalation_zh=escalation_zh, cc_zh=cc or None, date=case.notice_served_on or services.today())
+        escalation_zh=escalation_zh, cc_zh=cc or None, date=case.notice_served_on or services.today(),
+        date_numerals=case.bureau.date_numerals)
 
 
 def _store(case: CorrectionCase, kind: str, name: str, content: bytes, content_type: str,
@@ -304,7 +305,7 @@ def correction_serve_notice(*, case: CorrectionCase, actor: Any, requirements: s
     cc = clean_text(cc, "cc", limit=300, required=False)
     rules = correction_rules(case)
     pack = registry().get(f"{case.pack_id}@{case.pack_version}")
-    case.notice_number = f"{case.bureau.code}纠〔{on.year}〕{case.pk}号"
+    case.notice_number = case.bureau.doc_number(on.year, case.pk, "纠")
     case.notice_served_on = on
     if rules.rectification.from_event == "notice_served":
         _deadline(case, rules, pack, on)

@@ -16,8 +16,11 @@ from django.core.files.base import ContentFile
 from rongcuo.audit.services import audit_append
 from rongcuo.cases import letters
 from rongcuo.cases import selectors as case_sel
+from rongcuo.cases.letters.text import book
 from rongcuo.cases.models import Case, Disposition
+from rongcuo.common.explain import role_text
 from rongcuo.common.packs import pack_of
+from rongcuo.engine.model import Remedy
 from rongcuo.registry.models import ExemptionMark
 from rongcuo.review.models import Decision, IntegrityRecord, Letter, Obligation
 from rongcuo.workdays.services import due_date
@@ -94,9 +97,9 @@ def _render(data: letters.LetterData) -> RenderedLetter:
 
 
 def _doc_number(case: Case, on: dt.date) -> str:
-    """发文字号: the bureau's code and the year's next letter number (letters of all bureaus counted)."""
-    seq = Letter.objects.filter(issued_on__year=on.year).count() + 1
-    return f"{case.bureau.code}容〔{on.year}〕{seq}号"
+    """发文字号: the bureau's 机关代字 (registry), the next number of its series of the year: 浙科容〔2026〕2号."""
+    series = case.bureau.doc_series(on.year)
+    return f"{series}{Letter.objects.filter(doc_number__startswith=series).count() + 1}号"
 
 
 def letter_store(*, case: Case, rendered: RenderedLetter, on: dt.date) -> Letter:
@@ -108,7 +111,8 @@ def letter_store(*, case: Case, rendered: RenderedLetter, on: dt.date) -> Letter
         rendered = _render(replace(rendered.data, doc_number=number))
     docx, pdf = rendered.docx, rendered.pdf
     letter = Letter(case=case, doc_number=number, docx_sha256=letters.letter_sha256(docx),
-                    pdf_sha256=letters.letter_sha256(pdf), issued_on=on)
+                    pdf_sha256=letters.letter_sha256(pdf), issued_on=on,
+                    text_sha256=letters.letter_document(rendered.data).text_sha256())
     letter.docx.save(f"{case.number}-letter.docx", ContentFile(docx), save=False)
     letter.pdf.save(f"{case.number}-letter.pdf", ContentFile(pdf), save=False)
     letter.save()
@@ -136,9 +140,9 @@ def _letter_data(case: Case, on: dt.date) -> letters.LetterData:
             f = by_fact.get(fid)
             from rongcuo.engine.render import fact_value_text
 
-            fact_items.append(letters.LetterFact(
+            fact_items.append(letters.LetterFact(  # who: the role that established it, never a login
                 label_zh=pack.facts[fid].label.zh, value_zh=fact_value_text(pack.facts[fid], value, "zh"),
-                by=f.established_by.get_username() if f else "", at=f.established_at.date().isoformat() if f else ""))
+                by=role_text(f.role).zh if f else "", at=f.established_at.date().isoformat() if f else ""))
     overrides = tuple(f"{pack.clauses[x].clause.label.zh}（{pack.clauses[x].clause.cites.article}"
                       f"{pack.clauses[x].clause.cites.item or ''}）排除了 "
                       + "、".join(pack.clauses[h].clause.label.zh for h in hits)
@@ -161,6 +165,20 @@ def _letter_data(case: Case, on: dt.date) -> letters.LetterData:
         pack_title_zh=pack.meta.title.zh, pack_ref=pack.ref, pack_hash=pack.content_hash, outcome=decision.decision,
         outcome_zh=outcome_text.zh, outcome_en=outcome_text.en, reasons_zh=decision.reasons,
         clauses=tuple(clause_items), facts=tuple(fact_items), overrides_zh=overrides, consequences_zh=consequences,
-        obligations=obligations, remedy_zh="如对本认定结果有异议，可自收到本通知书之日起依法申请复核。",
-        cc_zh=None, date=on)
+        obligations=obligations, remedy=letter_remedy(case, pack), cc_zh=None, date=on,
+        date_numerals=case.bureau.date_numerals)
+
+
+def letter_remedy(case: Case, pack: Any) -> letters.LetterRemedy:
+    """救济途径: the route and the periods the pack sets (the platform's default: administrative review and a
+    lawsuit, with the laws' general periods), the bodies the bureau's registry entry names."""
+    r = pack.procedure.remedy if pack.procedure else Remedy()
+    bureau = case.bureau
+    if r.kind == "internal_review":
+        cite = f"{book(pack.meta.short.zh)}{r.cites.article}{r.cites.item or ''}" if r.cites else ""
+        return letters.LetterRemedy(kind=r.kind, review_body_zh=r.body.zh if r.body else bureau.name_zh,
+                                    review_days=r.days or 0, day_kind=r.day_kind, cite=cite)
+    return letters.LetterRemedy(kind=r.kind, review_body_zh=bureau.review_body_zh, review_days=r.review_days,
+                                review_basis=r.review_basis, court_zh=bureau.court_zh,
+                                lawsuit_months=r.lawsuit_months, lawsuit_basis=r.lawsuit_basis)
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rongcuo.workdays.counting import CountingError, WorkCalendar
-from rongcuo.workdays.tests.brief_calendar import HOLIDAYS, MAKE_UP_DAYS, brief_calendar
+from tests.workdays.brief_calendar import HOLIDAYS, MAKE_UP_DAYS, brief_calendar
 
 D = date
 CAL = brief_calendar()
@@ -43,7 +43,8 @@ def test_is_workday_loaded_and_unloaded_years() -> None:
     assert CAL.is_workday(D(2025, 10, 11)) == (True, False)  # Saturday, 国庆节调休上班
     assert CAL.is_workday(D(2025, 10, 8)) == (False, False)  # Wednesday, 国庆节
     assert CAL.is_workday(D(2025, 10, 18)) == (False, False)  # ordinary Saturday of a loaded year
-    assert CAL.is_workday(D(2027, 1, 1)) == (True, True)  # Friday, weekend rule, 2027 unknown
+    assert CAL.is_workday(D(2027, 1, 1)) == (False, True)  # Friday, 元旦 by law; 2027's arrangement unknown
+    assert CAL.is_workday(D(2027, 1, 4)) == (True, True)  # Monday
     assert CAL.is_workday(D(2027, 1, 2)) == (False, True)
     assert CAL.is_loaded(2026) and not CAL.is_loaded(2027)
 
@@ -225,16 +226,32 @@ def test_start_day_counted_natural() -> None:
 # --- provisional: years with no loaded arrangement -------------------------------------------------------
 
 
-def test_deadline_into_2027_is_provisional_and_uses_the_weekend_rule() -> None:
+def test_deadline_into_2027_is_provisional_and_skips_the_statutory_holidays() -> None:
     # Start Tuesday 2026-12-15, 30 working days. 2026 has no holidays left in December:
     #   Dec 16–18 → 3, Dec 21–25 → 8, Dec 28–31 → 12.
-    # 2027 is not loaded, so the weekend rule applies (even New Year's Day, a Friday, counts — that is why
-    # the result is only provisional): Jan 1 → 13, Jan 4–8 → 18, 11–15 → 23, 18–22 → 28, Jan 25, 26 → 30.
+    # 2027 is not loaded: the weekend rule less the holidays the law fixes. New Year's Day (Friday 1/1) is one,
+    # so it is skipped; the result is provisional only because the make-up working days are unknown:
+    #   Jan 4–8 → 17, 11–15 → 22, 18–22 → 27, Jan 25, 26, 27 → 30.
     due = CAL.due_date(start=D(2026, 12, 15), days=30, day_kind="working", start_day_counts=False)
-    assert due.date == D(2027, 1, 26)
+    assert due.date == D(2027, 1, 27)
     assert due.provisional
     assert due.unloaded_years == frozenset({2027})
-    assert D(2027, 1, 1) in due.counted_days
+    assert D(2027, 1, 1) not in due.counted_days
+
+
+def test_provisional_deadline_skips_the_spring_festival_from_the_lunar_calendar() -> None:
+    # 2027: 正月初一 is Saturday 2/6, so 春节 (除夕 to 初三) is Fri 2/5 – Mon 2/8; its two weekend days are given back
+    # on the next weekdays (补假, 第六条): Tue 2/9 and Wed 2/10. From Monday 1/25, 10 working days:
+    #   Jan 26–29 → 4, Feb 1–4 → 8, Feb 5–10 rest, Feb 11 → 9, Feb 12 → 10.
+    due = CAL.due_date(start=D(2027, 1, 25), days=10, day_kind="working", start_day_counts=False)
+    assert due.date == D(2027, 2, 12) and due.provisional
+    assert not {D(2027, 2, 5), D(2027, 2, 8), D(2027, 2, 9), D(2027, 2, 10)} & set(due.counted_days)
+    # The pure weekend rule (what an unloaded year used to follow) counts through the festival.
+    from rongcuo.workdays.counting import weekend_rule
+
+    weekend_only = WorkCalendar({}, (), unloaded_rule=weekend_rule)
+    assert weekend_only.due_date(start=D(2027, 1, 25), days=10, day_kind="working",
+                                 start_day_counts=False).date == D(2027, 2, 8)
 
 
 def test_provisional_only_when_an_unloaded_day_is_consulted() -> None:
@@ -259,7 +276,7 @@ def test_working_days_between() -> None:
     assert CAL.working_days_between(D(2025, 10, 9), D(2025, 10, 9)) == 0
     assert CAL.working_days_between(D(2025, 9, 15), D(2025, 10, 31)) == 30
     assert CAL.working_days_between(D(2025, 9, 26), D(2025, 9, 28)) == 1  # Sat rest, Sun 9/28 worked
-    assert CAL.working_days_between_provisional(D(2026, 12, 30), D(2027, 1, 4)) == (3, True)
+    assert CAL.working_days_between_provisional(D(2026, 12, 30), D(2027, 1, 4)) == (2, True)  # 1/1 元旦
     assert CAL.working_days_between_provisional(D(2026, 12, 1), D(2026, 12, 31)) == (22, False)
 
 

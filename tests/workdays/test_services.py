@@ -24,7 +24,7 @@ from rongcuo.workdays.services import (
     working_days_between,
 )
 from rongcuo.workdays.services import hooks as calendar_hooks
-from rongcuo.workdays.tests.brief_calendar import brief_calendar
+from tests.workdays.brief_calendar import brief_calendar
 
 D = date
 pytestmark = pytest.mark.django_db
@@ -128,7 +128,7 @@ def test_db_calendar_equals_the_brief(django_assert_num_queries: Callable[..., A
             assert cal.is_workday(d) == brief.is_workday(d), d
             d += timedelta(days=1)
     with django_assert_num_queries(2):  # a year outside the range is fetched once, on demand
-        assert cal.is_workday(D(2027, 1, 1)) == (True, True)
+        assert cal.is_workday(D(2027, 1, 1)) == (False, True)  # 元旦 by law, 2027 not loaded
         assert cal.is_workday(D(2027, 1, 2)) == (False, True)
 
 
@@ -141,8 +141,9 @@ def test_db_due_date_national_day_2025() -> None:
 
 def test_unseeded_database_is_provisional_everywhere() -> None:
     due = due_date(start=D(2025, 9, 15), days=30, day_kind="working", start_day_counts=False)
-    # Weekend rule only: Sep 16 … 30 weekdays = 11, Oct 1–24 weekdays = 18 → 29, Oct 27 → 30.
-    assert due.date == D(2025, 10, 27) and due.provisional
+    # The law only (no arrangement loaded): Sep 16 … 30 weekdays = 11; 国庆节 10/1–3 and 中秋节 10/6 (a Monday, on the
+    # lunar calendar) are rest days; Oct 7–10 → 15, 13–17 → 20, 20–24 → 25, 27–31 → 30.
+    assert due.date == D(2025, 10, 31) and due.provisional
 
 
 # --- notice files ----------------------------------------------------------------------------------------
@@ -153,7 +154,9 @@ def test_loading_2027_makes_the_deadline_final_and_calls_the_hook(
 ) -> None:
     calendar_seed(years=[2026])
     before = due_date(start=D(2026, 12, 15), days=30, day_kind="working", start_day_counts=False)
-    assert before.date == D(2027, 1, 26) and before.provisional  # hand count in test_counting
+    assert before.date == D(2027, 1, 27) and before.provisional  # hand count in test_counting (元旦 skipped)
+    festival = due_date(start=D(2027, 1, 25), days=10, day_kind="working", start_day_counts=False)
+    assert festival.date == D(2027, 2, 12) and festival.provisional  # 春节 and its 补假 skipped (test_counting)
 
     path = write(tmp_path, "2027.csv", NOTICE_2027_CSV)
     with django_capture_on_commit_callbacks(execute=True):
@@ -164,8 +167,12 @@ def test_loading_2027_makes_the_deadline_final_and_calls_the_hook(
     assert year.source == "国办发明电〔2026〕99号"
 
     after = due_date(start=D(2026, 12, 15), days=30, day_kind="working", start_day_counts=False)
-    # Now 1/1 is a holiday: the 13th working day moves from 1/1 to 1/4, so day 30 is one working day later.
+    # The notice also makes 1/1 a holiday: the same date, now final.
     assert after.date == D(2027, 1, 27) and not after.provisional
+    # The notice's festival differs from the law's reading (2/5 worked, 2/6 a make-up Saturday, 2/8–10 off):
+    #   Jan 26–29 → 4, Feb 1–5 → 9, Sat Feb 6 → 10. Recomputed and final.
+    festival = due_date(start=D(2027, 1, 25), days=10, day_kind="working", start_day_counts=False)
+    assert festival.date == D(2027, 2, 6) and not festival.provisional
     # Unlisted days follow the weekend rule; listed ones keep their note.
     assert CalendarDay.objects.get(date=D(2027, 3, 1)).is_workday
     assert not CalendarDay.objects.get(date=D(2027, 3, 6)).is_workday
@@ -385,7 +392,9 @@ def test_shared_calendar_loads_later_years_on_demand_and_caches_them(
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     calendar_seed(years=[2025])
-    assert load_calendar(2025, 2026, shared=True).is_workday(D(2026, 1, 1)) == (True, True)  # 2026: weekend rule
+    early = load_calendar(2025, 2026, shared=True)
+    assert early.is_workday(D(2026, 1, 1)) == (False, True)  # 2026 not loaded: 元旦 by law, provisional
+    assert early.is_workday(D(2026, 1, 5)) == (True, True)
     with django_capture_on_commit_callbacks(execute=True):  # the seed writes in bulk (no model signals)
         calendar_seed(years=[2026])
     load_calendar(2025, 2025, shared=True)
