@@ -122,7 +122,7 @@ def test_a_refusal_tells_the_applicant_and_host_unit_its_decision(world, as_user
     decided = told(mark, "decision_issued")
     assert set(decided) == {"chen", "zju_reviewer"}
     n = decided["chen"]
-    assert "不予认定容错免责" in n.body_zh and "ZJ-DST容〔2025〕" in n.body_zh and "refused" in n.body_en
+    assert "不予认定容错免责" in n.body_zh and "浙科容〔2025〕" in n.body_zh and "refused" in n.body_en
     no_internal_names(n, case)
     # The stage change to the archive goes to the bureau; the applicant and host unit have the decision instead.
     assert set(told(mark, "stage_changed")) == {"zj_caseworker"}
