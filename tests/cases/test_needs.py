@@ -172,3 +172,46 @@ def test_the_party_asked_for_facts_is_told_and_told_again_only_of_new_ones(chens
     client("zju_reviewer").post(f"/cases/{case.pk}/facts/", {"version": case.version,
                                                                "fact.zj_researcher_in_province": "1"})
     assert len(asked("zju_reviewer")) == 1
+
+
+def test_the_self_check_answers_carry_into_the_application_as_declarations(world: Any, clock: Any) -> None:
+    from rongcuo.cases.models import Declaration
+
+    chen = client("chen")
+    check = chen.get("/self-check/?pack=zhejiang-implementing-opinion&f.zj_researcher_in_province=1"
+                     "&f.failure_technical_route=1&f.research_misconduct=0&f.violated_prohibitions=?").content.decode()
+    link = re.search(r'href="(/my/\?[^"#]+)#apply-form"', check)
+    assert link and "据此申请" in check
+    form = chen.get(link.group(1).replace("&amp;", "&")).content.decode()
+    carried = dict(re.findall(r'name="f\.(\w+)" value="([^"]*)"', form))
+    assert carried == {"zj_researcher_in_province": "1", "failure_technical_route": "1", "research_misconduct": "0"}
+    assert 'name="from_self_check" value="zhejiang-implementing-opinion"' in form
+    zj = "zhejiang-implementing-opinion"
+    r = chen.post("/my/apply/", {"project": world.projects["zj_material"].pk, "pack_id": zj,
+                                 "failure_explanation": "材料中试未达预期。", "from_self_check": zj,
+                                 **{f"f.{k}": v for k, v in carried.items()}})
+    assert r.status_code == 302
+    case = Case.objects.get(pk=int(r["Location"].rstrip("/").split("/")[-1]))
+    declared = {d.fact_id: d for d in Declaration.objects.filter(case=case)}
+    assert {k: d.value for k, d in declared.items()} == {"zj_researcher_in_province": True,
+                                                         "failure_technical_route": True, "research_misconduct": False}
+    d = declared["zj_researcher_in_province"]
+    assert d.declared_by == world.users["chen"] and d.source == "self_check"
+    assert d.source_pack.startswith("self-check:zhejiang-implementing-opinion@") and d.finding is None
+    # never a finding: the engine still needs the fact, from the host unit
+    assert not CaseFact.objects.filter(case=case, fact_id="zj_researcher_in_province").exists()
+    assert CaseNeed.objects.filter(case=case, fact_id="zj_researcher_in_province").exists()
+    # shown to the host unit "to confirm", beside an empty input; confirming it records the host unit's finding
+    page = client("zju_reviewer").get(f"/cases/{case.pk}/").content.decode()
+    assert 'data-declared="zj_researcher_in_province"' in page and "待核实" in page
+    case.refresh_from_db()
+    client("zju_reviewer").post(f"/cases/{case.pk}/facts/", {"version": case.version,
+                                                               "fact.zj_researcher_in_province": "1"})
+    d.refresh_from_db()
+    assert d.finding is not None and d.finding.role == "host_unit_attestation"
+    # a wrong value in a carried answer is refused with the filing, naming the answer by its label
+    before = Case.objects.count()
+    r = chen.post("/my/apply/", {"project": world.projects["zj_material"].pk, "failure_explanation": "再次申请。",
+                                 "f.zj_researcher_in_province": "perhaps"})
+    assert r.status_code == 400 and Case.objects.count() == before
+    assert "自查回答“" in r.content.decode()

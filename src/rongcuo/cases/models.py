@@ -264,3 +264,22 @@ class CaseNeed(models.Model):
         ordering = ["id"]
         indexes = [models.Index(fields=["party", "case"], name="cases_need_party_case")]
         constraints = [models.UniqueConstraint(fields=["case", "fact_id", "party"], name="one_need_per_party")]
+
+
+class Declaration(models.Model):
+    """申请人自述: an answer the applicant gave before filing (in the self-check), carried into the application.
+    Never an established finding: the engine does not read it. It is shown to whoever establishes the fact "to
+    confirm", and `finding` is the finding recorded on it afterwards (confirming or replacing it)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="declarations")
+    fact_id = models.CharField(max_length=100)
+    value = models.JSONField()
+    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    declared_at = models.DateTimeField()
+    source = models.CharField(max_length=20, default="self_check")
+    source_pack = models.CharField(max_length=160, help_text="the pack version the self-check ran under (id@version)")
+    finding = models.ForeignKey(CaseFact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["case", "fact_id"], name="one_declaration_per_fact")]

@@ -90,8 +90,26 @@ def self_check(request: HttpRequest) -> HttpResponse:
         "share_url": request.build_absolute_uri(), "compare": choice == "all",
         "open_count": sum(1 for c in checks if c.result and c.result.outcome == "undetermined"),
         "prefix": sc.PREFIX,
+        "apply_query": _apply_query(request, choice, answers),
     })
     return render(request, "policies/self_check.html", ctx)
+
+
+def _apply_query(request: HttpRequest, choice: str, answers: sc.Answers) -> str:
+    """For a signed-in researcher who leads a project: the application form's address with these answers (据此申请);
+    empty for anyone else, or before any answer."""
+    from urllib.parse import urlencode
+
+    from rongcuo.registry.models import Project
+    from rongcuo.registry.permissions import person_of
+
+    if not answers.values or not getattr(request.user, "is_authenticated", False):
+        return ""
+    person = person_of(request.user)
+    if person is None or not Project.objects.filter(lead=person).exists():
+        return ""
+    params = {"from_self_check": choice, **{f"{sc.PREFIX}{fid}": answers.raw[fid] for fid in answers.values}}
+    return urlencode(params)
 
 
 def _question(fact: Any, answers: sc.Answers) -> dict[str, Any]:

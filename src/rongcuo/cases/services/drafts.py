@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import PurePath
 from typing import Any
 
@@ -14,6 +14,7 @@ from rongcuo.cases import clock
 from rongcuo.cases import permissions as perm
 from rongcuo.cases.models import Case, Evidence
 from rongcuo.cases.selectors import application_materials
+from rongcuo.cases.services.declarations import declarations_record
 from rongcuo.cases.services.evidence import evidence_upload
 from rongcuo.cases.services.filing import case_create
 from rongcuo.common.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
@@ -121,7 +122,8 @@ def draft_delete(*, actor: Any, draft: Any, expected_version: int | None = None)
 
 @transaction.atomic
 def application_file(*, actor: Any, applicant: Person, project: Project, failure_explanation: str,
-                     pack_id: str | None = None, uploads: Iterable[tuple[str, Any]] = ()) -> Case:
+                     pack_id: str | None = None, uploads: Iterable[tuple[str, Any]] = (),
+                     declarations: Mapping[str, Any] | None = None, declared_under: str = "") -> Case:
     """File an application (`case_create`) with its materials, all or nothing.
 
     `uploads` are (material id, file) pairs; each material must be one the chosen pack asks the application
@@ -132,6 +134,8 @@ def application_file(*, actor: Any, applicant: Person, project: Project, failure
     case = case_create(actor=actor, project=project, applicant=applicant, failure_explanation=failure_explanation,
                        pack_id=pack_id or None)
     pack = pack_of(case)
+    if declarations:
+        declarations_record(case, pack, actor, declarations, declared_under)
     materials = {m.id: m for m in application_materials(pack)}
     offered_zh = "、".join(m.label.zh for m in materials.values()) or "无"
     offered_en = ", ".join(m.label.en for m in materials.values()) or "none"
@@ -160,7 +164,8 @@ def application_file(*, actor: Any, applicant: Person, project: Project, failure
 @transaction.atomic
 def draft_file(*, actor: Any, draft: Any, project: Project | None = None, pack_id: str | None = None,
                failure_explanation: str | None = None, uploads: Iterable[tuple[str, Any]] = (),
-               expected_version: int | None = None) -> Case:
+               expected_version: int | None = None, declarations: Mapping[str, Any] | None = None,
+               declared_under: str = "") -> Case:
     """File the application from a draft — with the form's current values where given — and delete the draft,
     in one transaction: if the filing or any upload is refused, the draft is still there, unchanged."""
     draft = _own_draft(actor, draft, expected_version)
@@ -170,7 +175,8 @@ def draft_file(*, actor: Any, draft: Any, project: Project | None = None, pack_i
     text = draft.failure_explanation if failure_explanation is None else failure_explanation
     pack = draft.pack_id if pack_id is None else pack_id
     case = application_file(actor=actor, applicant=person, project=project, failure_explanation=text,
-                            pack_id=pack or None, uploads=uploads)
+                            pack_id=pack or None, uploads=uploads, declarations=declarations,
+                            declared_under=declared_under)
     audit_append(actor=actor, action="draft.file", subject=case,
                  before={"draft": draft.pk, **_draft_audit(draft)}, after={"case": case.number})
     draft.delete()

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from rongcuo.audit.services import audit_append
 from rongcuo.cases import permissions as perm
-from rongcuo.cases.models import Case, CaseFact, Disposition, Evidence
+from rongcuo.cases.models import Case, CaseFact, Declaration, Disposition, Evidence
 from rongcuo.cases.selectors import current_facts
 from rongcuo.cases.selectors.needs import PARTY_WHO
 from rongcuo.cases.services.base import case_bump, case_lock, case_redecide
@@ -86,6 +86,7 @@ def case_set_facts(*, case: Case, actor: Any, facts: Mapping[str, Any], role: st
                                       established_by=actor, established_at=now, note=note)
         if evidence:
             row.evidence.set(evidence)
+        Declaration.objects.filter(case=case, fact_id=fid, finding__isnull=True).update(finding=row)
     old_outcome = case.outcome
     case_redecide(case, actor)
     case.save(update_fields=["outcome", "determination", "routed_to", "updated_at"])

@@ -19,7 +19,7 @@ from rongcuo.cases import services as svc
 from rongcuo.cases.models import Deadline, DeadlineStatus, Disposition
 from rongcuo.cases.selectors.record import pack_or_none
 from rongcuo.cases.views.common import ACCEPT, DISPOSITION_TEXT, deadline_table, error_context
-from rongcuo.common.errors import Invalid, NotFound, ServiceError
+from rongcuo.common.errors import Invalid, NotFound, Problems, ServiceError
 from rongcuo.common.explain import stage_label
 from rongcuo.common.i18n import pick, tr
 from rongcuo.common.packs import registry
@@ -27,7 +27,37 @@ from rongcuo.engine.pack import Pack, UnknownPack
 from rongcuo.engine.render import OUTCOME_TEXT
 from rongcuo.registry.models import Project
 
-APPLY_FIELDS = ("project", "failure_explanation", "pack_id", "draft", "version")
+APPLY_FIELDS = ("project", "failure_explanation", "pack_id", "draft", "version", "from_self_check")
+
+
+def _declared(query: Any) -> list[dict[str, Any]]:
+    """The self-check's answers the form carries (`f.<fact id>`, as the self-check writes them), each with its
+    question and answer as text; "don't know" and unknown facts are left out."""
+    from rongcuo.common.explain import value_text
+    from rongcuo.policies import selfcheck as sc
+
+    vocabulary = registry().vocabulary()
+    answers = sc.parse_answers(query, vocabulary)
+    return [{"id": fid, "raw": answers.raw[fid], "label": vocabulary[fid].label,
+             "text": value_text(vocabulary[fid], value)} for fid, value in answers.values.items()]
+
+
+def _declarations(query: Any) -> tuple[dict[str, Any], str]:
+    """The declarations to file (fact id -> value) and the self-check's pack version they were given under."""
+    from rongcuo.policies import selfcheck as sc
+
+    vocabulary = registry().vocabulary()
+    answers = sc.parse_answers(query, vocabulary)
+    if answers.errors:  # an answer altered on its way: refused with the filing, named by its question
+        raise Problems([(f"f.{fid}", f"自查回答“{vocabulary[fid].label.zh}”的取值无效，请重新自查",
+                         f"the self-check answer “{vocabulary[fid].label.en}” has an invalid value; take the "
+                         "self-check again") for fid in answers.errors])
+    chosen = query.get("from_self_check", "")
+    try:
+        under = registry().get(chosen, clock.today()).ref if chosen and chosen != "all" else "all"
+    except UnknownPack:
+        under = chosen[:100]
+    return answers.values, (f"self-check:{under}" if answers.values else "")
 
 
 def _material_rows(pack: Pack) -> list[dict[str, Any]]:
@@ -124,6 +154,11 @@ def my(request: HttpRequest) -> HttpResponse:
                               {}, form="drafts")
         posted = {"project": str(d.project_id), "pack_id": d.pack_id, "failure_explanation": d.failure_explanation,
                   "draft": str(d.pk), "version": str(d.version)}
+    if request.GET.get("from_self_check") is not None:  # 据此申请: the self-check's answers come with the form
+        posted["from_self_check"] = request.GET.get("from_self_check", "")
+        posted["declared"] = _declared(request.GET)
+        if posted["from_self_check"] not in ("", "all"):
+            posted.setdefault("pack_id", posted["from_self_check"])
     return render(request, "cases/my.html", my_context(request, posted=posted))
 
 
@@ -169,18 +204,23 @@ def my_apply(request: HttpRequest) -> HttpResponse:
     All or nothing: a refused file (wrong type, or a material the chosen rules do not ask for) leaves no case,
     and a draft it was filed from is still there.
     """
-    posted = {k: request.POST.get(k, "") for k in APPLY_FIELDS}
+    posted: dict[str, Any] = {k: request.POST.get(k, "") for k in APPLY_FIELDS}
+    posted["declared"] = _declared(request.POST)
     try:
-        person, posted, project, draft, version = _applying(request)
+        declarations, declared_under = _declarations(request.POST)
+        person, posted_fields, project, draft, version = _applying(request)
+        posted.update(posted_fields)
         uploads = _uploads(request)
         if draft is not None:
             case = svc.draft_file(actor=request.user, draft=draft, project=project, pack_id=posted["pack_id"],
                                   failure_explanation=posted["failure_explanation"], uploads=uploads,
-                                  expected_version=version)
+                                  expected_version=version, declarations=declarations,
+                                  declared_under=declared_under)
         else:
             case = svc.application_file(actor=request.user, applicant=person, project=project,
                                         failure_explanation=posted["failure_explanation"],
-                                        pack_id=posted["pack_id"] or None, uploads=uploads)
+                                        pack_id=posted["pack_id"] or None, uploads=uploads,
+                                        declarations=declarations, declared_under=declared_under)
     except ServiceError as exc:
         return _render_my(request, exc, posted)
     messages.success(request, tr("申请已提交，案件编号 {n}", "Application filed: case {n}", n=case.number))

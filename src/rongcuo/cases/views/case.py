@@ -128,6 +128,7 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
     # needed ones first, each pre-filled with its current finding. Other parties' facts are listed read-only in
     # "still needed, by whom".
     asked = perm.parties_of(acting, pack)
+    declared = {d.fact_id: d for d in case.declarations.all()}
     fact_form = []
     if is_open and pack and (asked or "admin" in acting):
         for fid, fdef in pack.facts.items():
@@ -136,16 +137,24 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
             if kind is None:
                 continue
             cur = current.get(fid)
+            dec = declared.get(fid)
+            to_confirm = dec is not None and dec.finding_id is None and (cur is None or cur.value is None)
             fact_form.append({"def": fdef, "input": _fact_input(fdef), "needed": fid in needed, "kind": kind,
                               "current": value_text(fdef, cur.value) if cur and cur.value is not None else "",
-                              "raw": _raw(fdef, cur.value) if cur and cur.value is not None else ""})
+                              # a declaration is shown beside the input, never filled in: recording it is a finding
+                              "raw": _raw(fdef, cur.value) if cur and cur.value is not None else "",
+                              "declared": {"d": dec, "text": value_text(fdef, dec.value)} if to_confirm and dec
+                              else None})
         fact_form.sort(key=lambda x: (not x["needed"], x["def"].id in current))
     needs = needs_sel.case_needs(case, pack, roles) if is_open else []
+    declarations = [{"d": d, "def": pack.facts.get(d.fact_id) if pack else None,
+                     "text": value_text(pack.facts.get(d.fact_id) if pack else None, d.value),
+                     "confirmed": d.finding_id is not None} for d in declared.values()]
 
     return {
         "case": case, "pack": pack, "roles": sorted(roles), "det": det, "facts": fact_rows, "history": history_rows,
         "evidence": evidence, "checklist": checklist, "timeline": timeline, "show_audit": show_audit,
-        "transitions": transitions, "fact_form": fact_form, "needs": needs,
+        "transitions": transitions, "fact_form": fact_form, "needs": needs, "declarations": declarations,
         "can_upload": is_open and bool(acting & UPLOAD_ROLES),
         "materials": [(m.id, m.label) for s in (pack.procedure.stages if pack and pack.procedure else [])
                       for m in s.materials],
