@@ -38,6 +38,8 @@ class Case(models.Model):
     outcome = models.CharField(max_length=16, default="undetermined", db_index=True)
     determination = models.JSONField(default=dict)
     filed_on = models.DateField()
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="cases_assigned", help_text="the caseworker who handles it / 承办人")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)

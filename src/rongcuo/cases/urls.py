@@ -9,6 +9,8 @@ from rongcuo.cases.views import apply, case, work
 # case; MEDIA_ROOT is never served as static files, not even in development.
 urlpatterns = [
     path("work/", work.work, name="work"),
+    path("work/assign/", work.work_assign, name="work_assign"),
+    path("cases/<int:pk>/assign/", work.case_assign, name="case_assign"),
     path("cases/<int:pk>/", case.case_page, name="case"),
     path("cases/<int:pk>/transition/", case.case_transition, name="case_transition"),
     path("cases/<int:pk>/facts/", case.case_facts, name="case_facts"),

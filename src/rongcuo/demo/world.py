@@ -42,13 +42,13 @@ def refuse_in_production() -> None:
 
 
 def user(username: str, *grants: tuple[str, Organisation | None], password: str = "rongcuo-demo",
-         superuser: bool = False) -> Any:
+         superuser: bool = False, name: str = "") -> Any:
     refuse_in_production()  # (the loaders check first; no demo account is ever made in production)
     User = get_user_model()
     u = User.objects.filter(username=username).first()
     if u is None:
         u = (User.objects.create_superuser if superuser else User.objects.create_user)(
-            username=username, password=password)
+            username=username, password=password, first_name=name)
     for role, organisation in grants:
         RoleGrant.objects.get_or_create(user=u, role=role, organisation=organisation)
     return u
@@ -110,9 +110,12 @@ def build_world() -> World:
                    unit_type=UnitType.enterprise)
     u = w.users
     u["admin"] = user("admin", superuser=True)
-    u["sz_caseworker"] = user("sz_caseworker", (Role.caseworker, o["sz_bureau"]))
-    u["zj_caseworker"] = user("zj_caseworker", (Role.caseworker, o["zj_dept"]))
-    u["zj_nsf"] = user("zj_nsf", (Role.caseworker, o["zj_nsf"]))
+    u["sz_caseworker"] = user("sz_caseworker", (Role.caseworker, o["sz_bureau"]), name="孙经办")
+    # 浙江: the lead caseworker assigns the cases (to herself or to 吴经办); each caseworker claims unassigned ones
+    u["zj_caseworker"] = user("zj_caseworker", (Role.caseworker, o["zj_dept"]), (Role.caseworker_lead, o["zj_dept"]),
+                              name="周经办")
+    u["zj_caseworker2"] = user("zj_caseworker2", (Role.caseworker, o["zj_dept"]), name="吴经办")
+    u["zj_nsf"] = user("zj_nsf", (Role.caseworker, o["zj_nsf"]), name="郑经办")
     u["szu_reviewer"] = user("szu_reviewer", (Role.host_unit_reviewer, o["szu"]))
     u["zju_reviewer"] = user("zju_reviewer", (Role.host_unit_reviewer, o["zju"]))
     u["auditor"] = user("auditor", (Role.auditor, None))

@@ -152,6 +152,7 @@ class Role(models.TextChoices):
     applicant = "applicant", "申请人 Applicant"
     host_unit_reviewer = "host_unit_reviewer", "承担单位审核人 Host-unit reviewer"
     caseworker = "caseworker", "经办人 Caseworker"
+    caseworker_lead = "caseworker_lead", "经办负责人 Caseworker lead"
     expert = "expert", "评审专家 Expert"
     committee = "committee", "集体审议成员 Committee member"
     auditor = "auditor", "审计（只读） Auditor (read-only)"

@@ -19,7 +19,8 @@ USER_STATE_PARTS: dict[str, Callable[[int], Any]] = {}
 # know (cases: the projects of the cases the user may see).
 PROJECT_SCOPES: list[Callable[[Any], Q]] = []
 
-WORK_ROLES = {Role.caseworker, Role.committee, Role.host_unit_reviewer, Role.expert, Role.auditor, Role.admin}
+WORK_ROLES = {Role.caseworker, Role.caseworker_lead, Role.committee, Role.host_unit_reviewer, Role.expert,
+              Role.auditor, Role.admin}
 
 
 GRANTS_TTL = 60  # seconds a user's role grants are kept in the cache (a change clears them at once, see below)

@@ -26,7 +26,9 @@ WORK_PAGE = 30  # cases per page of the work queue
 WORK_DEADLINES = 30  # running deadlines listed (the counts above them cover all)
 WORK_COUNTS_TTL = 300  # seconds the overdue / due-soon counts are kept (a recorded change replaces them at once)
 CASE_ROW_FIELDS = ("id", "number", "pack_id", "pack_version", "stage", "outcome", "disposition", "project__title",
-                   "applicant__name")
+                   "applicant__name", "assignee_id", "assignee__first_name", "assignee__last_name")
+VIEWS = ("awaiting", "mine", "unassigned")  # the work queue's tabs besides "all"
+NEW_MATERIAL_DAYS = 3  # materials uploaded within these days are flagged as new in the queue
 DEADLINE_ROW_FIELDS = ("id", "key", "label_zh", "label_en", "due_date", "status", "provisional", "case_id")
 DEADLINE_COLUMNS = ("id", "case_id", "key", "label_zh", "label_en", "start_date", "days", "day_kind",
                     "extension_days", "extension_available", "due_date", "provisional", "status")
@@ -35,13 +37,17 @@ DEADLINE_STATES = ("overdue", "due_soon", "on_track", "paused")
 _QUERIES = PreparedFamily()
 
 
-def _case_ids(user: Any, page: int, stage: str = "", outcome: str = "", q: str = "", awaiting: bool = False) -> Any:
+def _case_ids(user: Any, page: int, stage: str = "", outcome: str = "", q: str = "", view: str = "") -> Any:
     """The ids (as rows) of the work queue's page `page` of the cases the user may read, newest first, one more
-    than fit on a page (to know whether there is a next); with `awaiting`, only those waiting for the user's
-    findings (`permissions.awaiting_q`)."""
+    than fit on a page (to know whether there is a next). `view`: "awaiting" — waiting for the user's findings
+    (`permissions.awaiting_q`); "mine" — open and assigned to the user; "unassigned" — open, nobody assigned."""
     qs = perm.visible_cases(user)
-    if awaiting:
+    if view == "awaiting":
         qs = qs.filter(perm.awaiting_q(user))
+    elif view == "mine":
+        qs = qs.filter(assignee=user, disposition="open")
+    elif view == "unassigned":
+        qs = qs.filter(assignee__isnull=True, disposition="open")
     if stage:
         qs = qs.filter(stage=stage)
     if outcome:
@@ -74,18 +80,21 @@ class WorkQueue:
     calendar: Any
     awaiting: int  # how many open cases wait for the user's findings
     waiting_facts: dict[int, int]  # listed case id -> facts it waits for from the user (only cases that wait)
+    mine: int  # open cases assigned to the user
+    unassigned: int  # open cases the user may see that nobody handles
+    flags: dict[int, list[str]]  # listed case id -> "objection" (one open), "material" (uploaded lately)
 
 
 def work_queue(user: Any, *, page: int = 1, stage: str = "", outcome: str = "", q: str = "",
-               awaiting: bool = False) -> WorkQueue:
+               view: str = "") -> WorkQueue:
     """The work queue's page for `user`. Reads only the listed columns: a bureau's queue may hold tens of thousands
     of cases, and the page must not load their determinations to show their numbers. The page's ids come first (the
     ids alone walk the primary key backwards and stop after a page), then only those rows; a search's pattern is not
     a key of the compiled queries, so a search builds its query as usual."""
     shape = perm.visibility_shape(user)
     chosen = {name: value for name, value in (("stage", stage), ("outcome", outcome)) if value}
-    if q or awaiting:  # a search's pattern, or the cases waiting for the user: built as usual
-        ids = [r["id"] for r in _case_ids(user, page, q=q, awaiting=awaiting, **chosen)]
+    if q or view:  # a search's pattern, or one of the tabs: built as usual
+        ids = [r["id"] for r in _case_ids(user, page, q=q, view=view, **chosen)]
     else:
         ids = [r["id"] for r in _QUERIES(("ids", shape, tuple(chosen), page, WORK_PAGE), lambda: Prepared(
             lambda *keys: _case_ids(user, page, **dict(zip(chosen, keys, strict=True))),
@@ -120,7 +129,26 @@ def work_queue(user: Any, *, page: int = 1, stage: str = "", outcome: str = "", 
         .order_by(F("due_date").asc(nulls_last=True), "id").values(*DEADLINE_ROW_FIELDS))]
     return WorkQueue(cases=cases, has_next=len(ids) > WORK_PAGE, deadlines=deadlines, next_of_listed=next_of_listed,
                      overdue=counts["overdue"], due_soon=counts["due_soon"], calendar=cal,
-                     awaiting=needs.awaiting_cases(user).count(), waiting_facts=needs.awaiting_counts(user, listed))
+                     awaiting=needs.awaiting_cases(user).count(), waiting_facts=needs.awaiting_counts(user, listed),
+                     mine=perm.visible_cases(user).filter(assignee=user, disposition="open").count(),
+                     unassigned=perm.visible_cases(user).filter(assignee__isnull=True, disposition="open").count(),
+                     flags=_flags(listed, today))
+
+
+def _flags(ids: list[int], today: dt.date) -> dict[int, list[str]]:
+    """What is new on the listed cases: an objection not answered yet, materials uploaded lately."""
+    from rongcuo.cases.models import Evidence, Objection
+
+    if not ids:
+        return {}
+    out: dict[int, list[str]] = {}
+    for cid in Objection.objects.filter(case_id__in=ids, status="open").values_list("case_id", flat=True).distinct():
+        out.setdefault(cid, []).append("objection")
+    since = today - dt.timedelta(days=NEW_MATERIAL_DAYS)
+    for cid in Evidence.objects.filter(case_id__in=ids, uploaded_at__date__gte=since).values_list(
+            "case_id", flat=True).distinct():
+        out.setdefault(cid, []).append("material")
+    return out
 
 
 def case_rows(user: Any, filters: Mapping[str, str], fields: Iterable[str], *, limit: int,

@@ -15,6 +15,8 @@ date is `rongcuo.cases.clock.today`.
 
 from __future__ import annotations
 
+from rongcuo.cases.services.assignment import case_assign, cases_assign, may_assign_others
+
 from rongcuo.cases.services.base import case_bump, case_lock, case_snapshot
 from rongcuo.cases.services.deadlines import (
     deadline_extend,
@@ -49,6 +51,7 @@ __all__ = [
     "FiledObjection",
     "ObjectionStatusView",
     "application_file",
+    "case_assign",
     "case_bump",
     "case_create",
     "case_lock",
@@ -56,6 +59,7 @@ __all__ = [
     "case_snapshot",
     "case_transition",
     "case_update",
+    "cases_assign",
     "contact_valid",
     "deadline_extend",
     "deadlines_recompute",
@@ -66,6 +70,7 @@ __all__ = [
     "evidence_store",
     "evidence_upload",
     "expert_assign",
+    "may_assign_others",
     "objection_answer",
     "objection_answer_period",
     "objection_file",

@@ -39,6 +39,17 @@ from rongcuo.engine.render import OUTCOME_TEXT
 from rongcuo.engine.tasks import parties_of
 
 
+def _assign_choices(user: Any, case: Case) -> list[dict[str, Any]]:
+    """The caseworkers of the case's bureau, for a caseworker lead assigning it."""
+    from django.contrib.auth import get_user_model
+
+    from rongcuo.registry.models import Role, RoleGrant
+
+    ids = RoleGrant.objects.filter(role=Role.caseworker, organisation=case.bureau_id).values("user_id")
+    return [{"pk": u.pk, "name": u.get_full_name() or u.get_username(), "current": u.pk == case.assignee_id}
+            for u in get_user_model().objects.filter(pk__in=ids, is_active=True).order_by("pk")]
+
+
 def _raw(fdef: Any, value: Any) -> str:
     """A stored value as the fact form's input holds it (what `_posted_facts` reads back)."""
     if fdef.type is FactType.bool:
@@ -151,8 +162,12 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
                      "text": value_text(pack.facts.get(d.fact_id) if pack else None, d.value),
                      "confirmed": d.finding_id is not None} for d in declared.values()]
 
+    assign = {"name": (case.assignee.get_full_name() or "—") if case.assignee_id else "",
+              "can_claim": is_open and bool(acting & {"caseworker", "nsf_office"}) and case.assignee_id is None,
+              "options": _assign_choices(user, case) if is_open and svc.may_assign_others(user, case) else []}
     return {
-        "case": case, "pack": pack, "roles": sorted(roles), "det": det, "facts": fact_rows, "history": history_rows,
+        "assign": assign, "case": case, "pack": pack, "roles": sorted(roles), "det": det, "facts": fact_rows,
+        "history": history_rows,
         "evidence": evidence, "checklist": checklist, "timeline": timeline, "show_audit": show_audit,
         "transitions": transitions, "fact_form": fact_form, "needs": needs, "declarations": declarations,
         "can_upload": is_open and bool(acting & UPLOAD_ROLES),

@@ -5,17 +5,20 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.urls import get_script_prefix
+from django.shortcuts import redirect, render
+from django.urls import get_script_prefix, reverse
+from django.views.decorators.http import require_POST
 
 from rongcuo.cases import permissions as perm
+from rongcuo.cases import services as svc
 from rongcuo.cases.selectors import lists
 from rongcuo.cases.selectors.record import pack_or_none
 from rongcuo.cases.views.common import DISPOSITION_TEXT, case_url_pattern, deadline_table
 from rongcuo.common.explain import stage_label
-from rongcuo.common.i18n import pick
+from rongcuo.common.i18n import pick, tr
 from rongcuo.common.packs import registry
 from rongcuo.engine.model import Text
 from rongcuo.engine.pack import UnknownPack
@@ -48,6 +51,23 @@ def _stage_options(user: Any) -> list[tuple[str, Text]]:
 STAGE_OPTIONS_TTL = 300
 
 
+def _assign_options(user: Any) -> list[dict[str, Any]]:
+    """For a caseworker lead (or an administrator): the caseworkers of their bureaus, to assign cases to."""
+    from django.contrib.auth import get_user_model
+
+    from rongcuo.registry.models import OrgKind, Role, RoleGrant
+    from rongcuo.registry.permissions import is_admin, org_ids
+
+    bureaus = None if is_admin(user) else org_ids(user, Role.caseworker_lead, OrgKind.bureau)
+    if bureaus is not None and not bureaus:
+        return []
+    grants = RoleGrant.objects.filter(role=Role.caseworker)
+    if bureaus is not None:
+        grants = grants.filter(organisation__in=bureaus)
+    users = get_user_model().objects.filter(pk__in=grants.values("user_id"), is_active=True).order_by("pk")
+    return [{"pk": u.pk, "name": u.get_full_name() or u.get_username()} for u in users]
+
+
 @login_required
 def work(request: HttpRequest) -> HttpResponse:
     """The work queue: running deadlines by due date (with overdue / due-soon counts over all of them) and the
@@ -57,8 +77,10 @@ def work(request: HttpRequest) -> HttpResponse:
     stage, outcome, q = request.GET.get("stage", ""), request.GET.get("outcome", ""), request.GET.get("q", "").strip()
     raw_page = request.GET.get("page", "1")
     page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) <= 100_000 else 1
-    awaiting = request.GET.get("view") == "awaiting"
-    queue = lists.work_queue(user, page=page, stage=stage, outcome=outcome, q=q, awaiting=awaiting)
+    view = request.GET.get("view", "")
+    view = view if view in lists.VIEWS else ""
+    awaiting = view == "awaiting"
+    queue = lists.work_queue(user, page=page, stage=stage, outcome=outcome, q=q, view=view)
     cases, cal = queue.cases, queue.calendar
     url_of = case_url_pattern(get_script_prefix()).format  # (the script prefix read once for the page's links)
     deadline_rows = deadline_table(queue.deadlines, cal)
@@ -82,9 +104,10 @@ def work(request: HttpRequest) -> HttpResponse:
         rows.append({"case": c, "url": url_of(c.pk), "next": next_due.get(c.pk), "stage_text": stage_text,
                      "pack_text": pack_texts[key], "outcome_text": outcome_texts.get(c.outcome, ""),
                      "disposition_text": disposition_texts.get(c.disposition, ""),
-                     "waiting": queue.waiting_facts.get(c.pk, 0)})
-    keep = {k: v for k, v in (("view", "awaiting" if awaiting else ""), ("stage", stage), ("outcome", outcome),
-                              ("q", q)) if v}
+                     "waiting": queue.waiting_facts.get(c.pk, 0), "flags": queue.flags.get(c.pk, []),
+                     "assignee": " ".join(x for x in (c.assignee__last_name, c.assignee__first_name) if x)
+                     if c.assignee_id else ""})
+    keep = {k: v for k, v in (("view", view), ("stage", stage), ("outcome", outcome), ("q", q)) if v}
     return render(request, "cases/work.html", {
         "rows": rows, "deadlines": deadline_rows, "stage": stage, "outcome": outcome, "q": q,
         "stages": _stage_options(user), "outcomes": list(OUTCOME_TEXT.items()),
@@ -96,7 +119,68 @@ def work(request: HttpRequest) -> HttpResponse:
         "overdue": queue.overdue, "due_soon": queue.due_soon, "awaiting": awaiting, "awaiting_count": queue.awaiting,
         "all_query": urlencode({k: v for k, v in keep.items() if k != "view"}),
         "awaiting_query": urlencode({**{k: v for k, v in keep.items() if k != "view"}, "view": "awaiting"}),
+        "view": view, "back_query": urlencode({**keep, "page": page}), "mine_count": queue.mine,
+        "unassigned_count": queue.unassigned,
+        "view_query": {name: urlencode({**{k: v for k, v in keep.items() if k != "view"}, "view": name})
+                       for name in lists.VIEWS},
+        "can_assign": _assign_options(user),
     })
 
 
 # --- case page ----------------------------------------------------------------------------------------
+
+
+def _assignee(request: HttpRequest) -> Any:
+    """The caseworker chosen in a form (`assignee`: a user id, "me", or "" for nobody)."""
+    from django.contrib.auth import get_user_model
+
+    from rongcuo.common.errors import Invalid
+
+    raw = request.POST.get("assignee", "")
+    if raw == "me":
+        return request.user
+    if raw == "":
+        return None
+    found = get_user_model().objects.filter(pk=int(raw)).first() if raw.isdigit() and len(raw) < 12 else None
+    if found is None:
+        raise Invalid("请选择承办的经办人", "choose the caseworker to handle it", field="assignee")
+    return found
+
+
+@login_required
+@require_POST
+def work_assign(request: HttpRequest) -> HttpResponse:
+    """Assign the cases ticked in the work queue (a caseworker lead or an administrator), all or none."""
+    from rongcuo.common.errors import ServiceError
+
+    ids = [int(x) for x in request.POST.getlist("cases") if x.isdigit() and len(x) < 12]
+    back = request.POST.get("back", "")
+    try:
+        assignee = _assignee(request)
+        done = svc.cases_assign(case_ids=ids, actor=request.user, assignee=assignee)
+    except ServiceError as exc:
+        messages.error(request, tr("未能分配：{m}", "Not assigned: {m}", m=pick((exc.zh, exc.en))))
+    else:
+        messages.success(request, tr("已分配 {n} 件案件", "{n} cases assigned", n=len(done)))
+    return redirect(f"{reverse('work')}?{back}" if back and "//" not in back else reverse("work"))
+
+
+@login_required
+@require_POST
+def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Claim the case (认领), or, as a caseworker lead, assign it to a caseworker."""
+    from rongcuo.cases.views.case import refused
+    from rongcuo.cases.views.common import case_or_404
+    from rongcuo.common.errors import ServiceError
+
+    case = case_or_404(request.user, pk)
+    try:
+        assignee = _assignee(request)
+        svc.case_assign(case=case, actor=request.user, assignee=assignee, reason=request.POST.get("reason", ""))
+    except ServiceError as exc:
+        return refused(request, pk, exc, "assign", {"assignee": request.POST.get("assignee", "")})
+    if assignee is None:
+        messages.success(request, tr("已取消承办人", "The case now has no assignee"))
+    else:
+        messages.success(request, tr("承办人：{n}", "Assigned to {n}", n=assignee.get_full_name() or "—"))
+    return redirect("case", pk=pk)
