@@ -51,7 +51,7 @@ def test_stage_changes_reach_the_applicant_the_caseworkers_and_the_host_unit_at_
     case = Case.objects.get(pk=cid)
     filed = told(mark, "stage_changed")
     # Filed by chen (who is not told of his own step): the host unit, whose step it is, and the bureau.
-    assert set(filed) == {"zju_reviewer", "zj_caseworker"}
+    assert set(filed) == {"zju_reviewer", "zj_caseworker", "zj_caseworker2"}  # no assignee yet: every caseworker
     n = filed["zju_reviewer"]
     assert n.title_zh.startswith("新的申请") and "提出申请（经承担单位审核）" in n.title_zh
     assert "Application (reviewed by the host unit)" in n.title_en and n.link == f"/cases/{cid}/"
@@ -64,7 +64,7 @@ def test_stage_changes_reach_the_applicant_the_caseworkers_and_the_host_unit_at_
     forwarded = told(mark, "stage_changed")
     # Leaving the host unit's step, by its reviewer: the applicant and the bureau's caseworkers (not the NSF
     # office: the case is not routed there; not the committee: not its step).
-    assert set(forwarded) == {"chen", "zj_caseworker"}
+    assert set(forwarded) == {"chen", "zj_caseworker", "zj_caseworker2"}
     n = forwarded["chen"]
     assert "调查核实（受理、初步审核）" in n.title_zh and "承担单位审核通过并报送省科技厅" in n.body_zh
     assert "Investigation (acceptance and preliminary review)" in n.title_en
@@ -125,7 +125,7 @@ def test_a_refusal_tells_the_applicant_and_host_unit_its_decision(world, as_user
     assert "不予认定容错免责" in n.body_zh and "浙科容〔2025〕" in n.body_zh and "refused" in n.body_en
     no_internal_names(n, case)
     # The stage change to the archive goes to the bureau; the applicant and host unit have the decision instead.
-    assert set(told(mark, "stage_changed")) == {"zj_caseworker"}
+    assert set(told(mark, "stage_changed")) == {"zj_caseworker", "zj_caseworker2"}
 
 
 def test_an_objection_tells_the_bureaus_caseworkers(world, as_user, today) -> None:
@@ -134,6 +134,7 @@ def test_an_objection_tells_the_bureaus_caseworkers(world, as_user, today) -> No
     Deadline.objects.create(case_id=cid, key="stage:public_notice", label_zh="公示期", label_en="Notice",
                             start_date=dt.date(2025, 9, 1), days=7, day_kind="natural",
                             due_date=dt.date(2025, 9, 8))
+    Case.objects.filter(pk=cid).update(assignee=world.users["zj_caseworker"])  # once assigned: its assignee alone
     mark = last_id()
     code, obj = Api().post(f"/notices/{cid}/objections", {"name": "张三", "contact": "13800000000",
                                                           "text": "该项目原始记录存在补记。"})

@@ -65,6 +65,9 @@ PAGE_RULES: dict[str, set[str | None]] = {
     # Signed in: where one lands, and lists filtered to what the user may see (checked: no leak).
     "start/": AUTHENTICATED,
     "work/": AUTHENTICATED,
+    # assigning the case to sz_caseworker: a caseworker lead of the bureau, an administrator, or the caseworker
+    # (claiming it, from the queue)
+    "work/assign/": {"sz_caseworker", "admin"},
     "my/": AUTHENTICATED,
     "my/apply/": {"wang"},  # tried from wang's draft for wang's project
     # Drafts are private to the applicant who writes them: saving over wang's draft, deleting it.
@@ -87,6 +90,8 @@ PAGE_RULES: dict[str, set[str | None]] = {
     "cases/<int:pk>/receipt/<str:fmt>/": API_ON_CASE,  # the applicant, the host unit, the bureau: not the expert
     # The case page's forms (POST), as the API's rules for the same services.
     "cases/<int:pk>/transition/": {"sz_caseworker", "admin"},  # tried with action=accept
+    # The caseworker claims the case; the administrator assigns it to the caseworker.
+    "cases/<int:pk>/assign/": {"sz_caseworker", "admin"},
     # Each with a fact it may find (the Shenzhen rules ask the applicant to declare none, so not wang).
     "cases/<int:pk>/facts/": READERS - {"auditor", "wang"},
     "cases/<int:pk>/evidence/": {"wang", "szu_reviewer", "sz_caseworker", SEATED, "admin"},
@@ -252,6 +257,7 @@ def objects(world, as_user, today, settings, tmp_path) -> Objects:
              "letter": letter.pk, "notice": zj["id"],
              "project": world.projects["sz_chip"].pk, "fund": fund.pk, "investment": investment.pk,
              "transfer": transfer.pk, "sz_chip": world.projects["sz_chip"].pk, "draft": draft.pk,
+             "sz_caseworker": world.users["sz_caseworker"].pk,
              "token": token.pk},
         secrets=[sz.number, sz.project.title, sz.applicant.name, EVIDENCE_NAME, "SECRET-EXPLANATION"],
         fund_secrets=[fund.name_zh, transfer.achievement], draft_secrets=["DRAFT-SECRET-4471"])
@@ -294,6 +300,8 @@ def body(route: str, o: Objects, role: str | None) -> dict[str, Any]:
     """A POST body that passes the form's own checks, so a refusal is about who asks, not what is sent."""
     return {
         "cases/<int:pk>/transition/": {"action": "accept"},
+        "cases/<int:pk>/assign/": {"assignee": str(o.ids["sz_caseworker"]) if role == "admin" else "me"},
+        "work/assign/": {"cases": [str(o.ids["case"])], "assignee": str(o.ids["sz_caseworker"])},
         "cases/<int:pk>/facts/": {f"fact.{FACT_OF.get(role, INVESTIGATION)[0]}": "1",
                                   "role": FACT_OF.get(role, INVESTIGATION)[1]},
         "cases/<int:pk>/evidence/": {"kind": "situation_statement",

@@ -43,7 +43,9 @@ def holders(case: Case, role: str) -> list[int]:
         return [user_id] if user_id else []
     if role == "host_unit_reviewer":
         return _granted(Role.host_unit_reviewer, organisation_id=case.host_unit_id)
-    if role == "caseworker":
+    if role == "caseworker":  # the case's assignee once it has one; until then every caseworker of the bureau
+        if case.assignee_id:
+            return [case.assignee_id]
         return _granted(Role.caseworker, organisation_id=case.bureau_id, organisation__kind=OrgKind.bureau)
     if role == "nsf_office":
         if not case.routed_to:

@@ -158,10 +158,12 @@ def work_assign(request: HttpRequest) -> HttpResponse:
     try:
         assignee = _assignee(request)
         done = svc.cases_assign(case_ids=ids, actor=request.user, assignee=assignee)
-    except ServiceError as exc:
+    except ServiceError as exc:  # the queue again, saying why, with the refusal's status; nothing was changed
         messages.error(request, tr("未能分配：{m}", "Not assigned: {m}", m=pick((exc.zh, exc.en))))
-    else:
-        messages.success(request, tr("已分配 {n} 件案件", "{n} cases assigned", n=len(done)))
+        response = work(request)
+        response.status_code = exc.status
+        return response
+    messages.success(request, tr("已分配 {n} 件案件", "{n} cases assigned", n=len(done)))
     return redirect(f"{reverse('work')}?{back}" if back and "//" not in back else reverse("work"))
 
 
