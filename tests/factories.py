@@ -14,6 +14,15 @@ from rongcuo.demo.world import World
 
 PDF = sample_pdf("Rongcuo test document")
 
+# The opinions the steps that record one are given in the tests (the packs' `opinion`).
+OPINIONS = {"accept": "材料齐全，予以受理。", "forward_by_host_unit": "经审核，情况属实，同意报送。",
+            "refer_to_panel": "材料齐全，初步审核通过，提请专家评审。"}
+
+
+def step(action: str, **more: Any) -> dict[str, Any]:
+    """A transition's request body, with the opinion the step records where it records one."""
+    return {"action": action, **({"opinion": OPINIONS[action]} if action in OPINIONS else {}), **more}
+
 
 class Today:
     """Sets the date the services see as today (the procedure's clocks run on it)."""

@@ -15,6 +15,7 @@ from rongcuo.cases import selectors as sel
 from rongcuo.cases import services as svc
 from rongcuo.cases.models import Case
 from rongcuo.demo.world import person, project
+from tests.factories import OPINIONS
 
 from .support import PDF, Today, shot
 
@@ -35,7 +36,7 @@ def _accepted(world: Any, case: Case) -> Case:
     svc.evidence_upload(case=case, actor=actor, file=ContentFile(PDF, name="form.pdf"), kind="application_form",
                         name="form.pdf")
     case.refresh_from_db()
-    return svc.case_transition(case=case, actor=actor, action="accept")
+    return svc.case_transition(case=case, actor=actor, action="accept", opinion=OPINIONS["accept"])
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from rongcuo.cases import services as svc
+from tests.factories import OPINIONS
 
 from .support import PDF, Today, chinese_outside_content, shot
 from .test_self_check import SHENZHEN
@@ -29,7 +30,7 @@ def filed_case(site: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     ev = svc.evidence_upload(case=case, actor=w.users["wang"], file=ContentFile(PDF, name="申请书.pdf"),
                              kind="application_form", name="申请书.pdf")
     case.refresh_from_db()
-    case = svc.case_transition(case=case, actor=cw, action="accept")
+    case = svc.case_transition(case=case, actor=cw, action="accept", opinion=OPINIONS["accept"])
     return svc.case_set_facts(case=case, actor=cw, role="investigation_finding", evidence_ids=[ev.pk],
                               note="经核实 / verified", facts={"sz_municipal_fiscal_funds": True,
                                                              "sz_covered_party": True, "failed_assessment": True})

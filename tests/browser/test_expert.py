@@ -12,6 +12,7 @@ from typing import Any
 from rongcuo.cases.models import Case
 from rongcuo.review import services as review_svc
 from rongcuo.review.models import MemberStatus
+from tests.factories import OPINIONS
 
 from .support import ARTIFACTS, shot
 
@@ -102,7 +103,7 @@ def test_caseworker_draws_a_panel_that_breaks_the_rules(site: Any, demo: dict[st
     from rongcuo.cases import services as svc
 
     case = svc.case_transition(case=demo["ZJ-2024-200"], actor=site.world.users["zj_caseworker"],
-                               action="refer_to_panel")
+                               action="refer_to_panel", opinion=OPINIONS["refer_to_panel"])
     page = new_page()
     site.login(page, "zj_caseworker")
     page.goto(site.url(f"/cases/{case.pk}/"))

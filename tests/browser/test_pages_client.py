@@ -11,6 +11,7 @@ from django.test import Client
 
 from rongcuo.cases import services as svc
 from rongcuo.demo.world import World
+from tests.factories import step
 
 from .support import PDF
 from .test_self_check import SHENZHEN
@@ -123,13 +124,13 @@ def test_case_page_permissions_and_downloads(world: World, case: Any) -> None:
 def test_service_errors_are_shown_not_raised(world: World, case: Any) -> None:
     wang, cw = client(world, "wang"), client(world, "sz_caseworker")
     # the applicant may not accept: the page says who may, with the service's status
-    r = wang.post(f"/cases/{case.pk}/transition/", {"action": "accept", "version": case.version})
+    r = wang.post(f"/cases/{case.pk}/transition/", step("accept", version=case.version))
     assert r.status_code == 403 and "您无权" in r.content.decode()
     r = cw.post(f"/cases/{case.pk}/transition/", {"action": "reject_inadmissible", "version": case.version})
     assert r.status_code == 400 and "须说明理由" in r.content.decode() and "涉及字段" in r.content.decode()
-    r = cw.post(f"/cases/{case.pk}/transition/", {"action": "accept", "version": case.version - 1})
+    r = cw.post(f"/cases/{case.pk}/transition/", step("accept", version=case.version - 1))
     assert r.status_code == 409 and "案件已被他人修改" in r.content.decode()
-    r = cw.post(f"/cases/{case.pk}/transition/", {"action": "accept", "version": case.version})
+    r = cw.post(f"/cases/{case.pk}/transition/", step("accept", version=case.version))
     assert r.status_code == 302
     case.refresh_from_db()
     assert case.stage == "acceptance_investigation"

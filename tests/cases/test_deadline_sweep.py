@@ -7,6 +7,7 @@ import datetime as dt
 from django.core.management import call_command
 
 from rongcuo.cases.models import DeadlineWarning
+from tests.factories import step
 
 
 def test_sweep_is_idempotent_and_states_are_queryable(world, as_user, today, capsys) -> None:
@@ -17,7 +18,7 @@ def test_sweep_is_idempotent_and_states_are_queryable(world, as_user, today, cap
                                       "failure_explanation": "未通过考核"})
     wang.upload(case["id"], "application_form")
     today.set(dt.date(2025, 9, 15))
-    sz.post(f"/cases/{case['id']}/transitions", {"action": "accept"})  # due 2025-10-31
+    sz.post(f"/cases/{case['id']}/transitions", step("accept"))  # due 2025-10-31
 
     call_command("sweep_deadlines", "--on", "2025-10-01")
     assert DeadlineWarning.objects.count() == 0  # 30 Sept → 31 Oct: far off (holiday week in between)

@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from rongcuo.audit.models import AuditEvent
 from rongcuo.audit.selectors import audit_verify
 from rongcuo.cases.models import Case, Evidence
-from tests.factories import Api
+from tests.factories import Api, step
 
 
 def test_anonymous_gets_401_and_packs_are_public(world) -> None:
@@ -32,7 +32,7 @@ def test_people_outside_the_case_do_not_see_it(sz_case, as_user, who) -> None:
     assert code == 404 and err["code"] == "not_found"
     code, listed = api.get("/cases")
     assert code == 200 and sz_case["id"] not in [c["id"] for c in listed]
-    code, _ = api.post(f"/cases/{sz_case['id']}/transitions", {"action": "accept"})
+    code, _ = api.post(f"/cases/{sz_case['id']}/transitions", step("accept"))
     assert code == 404
 
 
@@ -48,7 +48,7 @@ def test_roles_are_refused_actions_that_are_not_theirs(sz_case, as_user) -> None
     as_user("wang").upload(cid, "application_form")
     # The applicant may not accept their own case; the host unit may not either.
     for who in ("wang", "szu_reviewer", "sz_committee"):
-        code, err = as_user(who).post(f"/cases/{cid}/transitions", {"action": "accept"})
+        code, err = as_user(who).post(f"/cases/{cid}/transitions", step("accept"))
         assert code == 403 and err["code"] == "forbidden", who
     # The applicant may not record investigation findings; the auditor may record nothing.
     code, err = as_user("wang").post(f"/cases/{cid}/facts", {"role": "investigation_finding",
@@ -56,14 +56,14 @@ def test_roles_are_refused_actions_that_are_not_theirs(sz_case, as_user) -> None
     assert code == 403 and err["field"] == "role"
     code, err = as_user("auditor").post(f"/cases/{cid}/facts", {"facts": {"sz_municipal_fiscal_funds": True}})
     assert code == 403
-    code, err = as_user("auditor").post(f"/cases/{cid}/transitions", {"action": "accept"})
+    code, err = as_user("auditor").post(f"/cases/{cid}/transitions", step("accept"))
     assert code == 403
     # An expert sees a case only once assigned, and then cannot take the caseworker's actions.
     code, _ = as_user("sz_caseworker").post(f"/cases/{cid}/experts", {"expert_username": "expert_zhao"})
     assert code == 200
     code, _ = as_user("expert_zhao").get(f"/cases/{cid}")
     assert code == 200
-    code, _ = as_user("expert_zhao").post(f"/cases/{cid}/transitions", {"action": "accept"})
+    code, _ = as_user("expert_zhao").post(f"/cases/{cid}/transitions", step("accept"))
     assert code == 403
     code, _ = as_user("expert_li").get(f"/cases/{cid}")
     assert code == 404

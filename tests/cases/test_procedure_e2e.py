@@ -10,7 +10,7 @@ from django.utils import translation
 
 from rongcuo.common.i18n import pick
 from rongcuo.workdays.services import calendar_load_file
-from tests.factories import committee_votes, file_case, panel_review
+from tests.factories import committee_votes, file_case, panel_review, step
 
 DILIGENT = {"followed_strategic_direction": True, "followed_decision_procedure": True, "sought_private_gain": False,
             "acted_proactively": True, "corrected_proactively": True}
@@ -26,7 +26,7 @@ def test_zhejiang_case_from_application_to_public_notice(world, as_user, today) 
     assert case["pack_version"] and len(case["pack_hash"]) == 64
 
     # The host unit cannot forward before the listed materials are in: the refusal names what is missing.
-    code, err = zju.post(f"/cases/{cid}/transitions", {"action": "forward_by_host_unit"})
+    code, err = zju.post(f"/cases/{cid}/transitions", step("forward_by_host_unit"))
     assert code == 409 and err["code"] == "precondition_failed" and "容错免责认定申请书" in err["message"]["zh"]
     for kind in ["application_form", "situation_statement", "host_unit_certificate", "audit_report",
                  "performance_materials"]:
@@ -34,7 +34,7 @@ def test_zhejiang_case_from_application_to_public_notice(world, as_user, today) 
         assert code == 201 and len(ev["sha256"]) == 64
     code, case = zju.post(f"/cases/{cid}/facts", {"facts": {"zj_termination_application": True}})
     assert code == 200, case
-    code, case = zju.post(f"/cases/{cid}/transitions", {"action": "forward_by_host_unit"})
+    code, case = zju.post(f"/cases/{cid}/transitions", step("forward_by_host_unit"))
     assert code == 200 and case["stage"] == "investigation"
 
     # Investigation findings (provenance: the caseworker, in this stage).
@@ -47,7 +47,7 @@ def test_zhejiang_case_from_application_to_public_notice(world, as_user, today) 
                                                  "facts": {"zj_basic_public_welfare_programme": False}})
     assert code == 200, case
     assert case["outcome"] == "undetermined"
-    code, case = zj.post(f"/cases/{cid}/transitions", {"action": "refer_to_panel"})
+    code, case = zj.post(f"/cases/{cid}/transitions", step("refer_to_panel"))
     assert code == 200 and case["stage"] == "expert_review"
     panel_review(world, zj, cid, findings={"original_records_prove_diligence": True, "failure_technical_route": True,
                                            "zj_covered_activity": True})
@@ -111,7 +111,7 @@ def test_shenzhen_case_through_four_stages_with_working_day_deadlines(world, as_
     assert next(t for t in offered if t["action"] == "submit_supplement")["unmet"]
 
     today.set(dt.date(2025, 9, 15))
-    code, case = sz.post(f"/cases/{cid}/transitions", {"action": "accept"})
+    code, case = sz.post(f"/cases/{cid}/transitions", step("accept"))
     assert code == 200 and case["stage"] == "acceptance_investigation"
     overall = next(d for d in case["deadlines"] if d["key"] == "overall")
     # 30 working days after 2025-09-15 on the official 2025 calendar (9/28 and 10/11 worked, 10/1–8 off).
@@ -150,7 +150,7 @@ def test_shenzhen_case_through_four_stages_with_working_day_deadlines(world, as_
     assert case["stage"] == "feedback" and case["disposition"] == "decided"
     overall = next(d for d in case["deadlines"] if d["key"] == "overall")
     assert overall["status"] == "met"
-    code, err = sz.post(f"/cases/{cid}/transitions", {"action": "accept"})
+    code, err = sz.post(f"/cases/{cid}/transitions", step("accept"))
     assert code == 409 and err["code"] == "conflict"
 
 
@@ -159,7 +159,7 @@ def test_deadline_crossing_into_2027_is_provisional_until_the_year_is_loaded(wor
     wang, sz = as_user("wang"), as_user("sz_caseworker")
     case = file_case(wang, world, "sz_chip", "wang", "shenzhen-tolerance-guideline", "2026-12-01")
     wang.upload(case["id"], "application_form")
-    code, case = sz.post(f"/cases/{case['id']}/transitions", {"action": "accept"})
+    code, case = sz.post(f"/cases/{case['id']}/transitions", step("accept"))
     assert code == 200
     overall = next(d for d in case["deadlines"] if d["key"] == "overall")
     # December 2026 has 22 working days after 12/01; 8 more in 2027, 元旦 (1/1) skipped as the law fixes it:

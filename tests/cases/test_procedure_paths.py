@@ -13,7 +13,7 @@ import pytest
 from rongcuo.cases.models import Case, CaseFact, Deadline, DeadlineStatus
 from rongcuo.common import packs as case_packs
 from rongcuo.engine.pack import default_root
-from tests.factories import file_case
+from tests.factories import file_case, step
 
 ZJ, SZ = "zhejiang-implementing-opinion", "shenzhen-tolerance-guideline"
 ZJ_MATERIALS = ["application_form", "situation_statement", "host_unit_certificate", "audit_report",
@@ -32,7 +32,7 @@ def _zj_forwarded(world, as_user) -> int:
     cid = file_case(chen, world, "zj_material", "chen", ZJ, "2025-09-01")["id"]
     for kind in ZJ_MATERIALS:
         assert chen.upload(cid, kind, name=f"{kind}.pdf")[0] == 201
-    code, case = zju.post(f"/cases/{cid}/transitions", {"action": "forward_by_host_unit"})
+    code, case = zju.post(f"/cases/{cid}/transitions", step("forward_by_host_unit"))
     assert code == 200 and case["stage"] == "investigation", case
     return cid
 
@@ -51,7 +51,7 @@ def test_zhejiang_application_after_acceptance_is_refused_forwarding_and_rejecte
     _, before = zj.get(f"/cases/{cid}")
 
     # The host unit may not forward it: the refusal names the precondition, each half in its own language.
-    code, err = zju.post(f"/cases/{cid}/transitions", {"action": "forward_by_host_unit"})
+    code, err = zju.post(f"/cases/{cid}/transitions", step("forward_by_host_unit"))
     assert code == 409 and err["code"] == "precondition_failed" and err["field"] == "action"
     assert err["unmet"] == "filed_before_project_acceptance"
     assert err["message"] == {
@@ -92,7 +92,7 @@ def test_shenzhen_withdrawal_closes_the_running_deadline(world, as_user, today) 
     wang, sz = as_user("wang"), as_user("sz_caseworker")
     cid = file_case(wang, world, "sz_chip", "wang", SZ, "2025-09-15")["id"]
     wang.upload(cid, "application_form")
-    code, case = sz.post(f"/cases/{cid}/transitions", {"action": "accept"})
+    code, case = sz.post(f"/cases/{cid}/transitions", step("accept"))
     assert code == 200 and next(d for d in case["deadlines"] if d["key"] == "overall")["status"] == "open"
     # Only the applicant withdraws.
     code, err = sz.post(f"/cases/{cid}/transitions", {"action": "withdraw"})
@@ -117,7 +117,7 @@ def test_shenzhen_rejection_while_waiting_for_material_closes_the_paused_deadlin
     wang, sz = as_user("wang"), as_user("sz_caseworker")
     cid = file_case(wang, world, "sz_chip", "wang", SZ, "2025-09-15")["id"]
     wang.upload(cid, "application_form")
-    assert sz.post(f"/cases/{cid}/transitions", {"action": "accept"})[0] == 200
+    assert sz.post(f"/cases/{cid}/transitions", step("accept"))[0] == 200
     today.set(dt.date(2025, 9, 22))
     code, case = sz.post(f"/cases/{cid}/transitions", {"action": "request_supplement", "reason": "缺原始记录"})
     assert code == 200 and next(d for d in case["deadlines"] if d["key"] == "overall")["state"] == "paused"
@@ -166,13 +166,13 @@ def test_basic_public_welfare_case_is_routed_to_the_nsf_office(world, as_user, t
     assert code == 200, case
     fact = next(f for f in case["facts"] if f["fact_id"] == "zj_provincial_fiscal_funds" and f["current"])
     assert fact["established_by"] == "zj_nsf" and fact["role"] == "investigation_finding"
-    code, case = nsf.post(f"/cases/{routed}/transitions", {"action": "refer_to_panel"})
+    code, case = nsf.post(f"/cases/{routed}/transitions", step("refer_to_panel"))
     assert code == 200 and case["stage"] == "expert_review"
     assert case["history"][-1]["actor"] == "zj_nsf" and case["history"][-1]["role"] == "nsf_office"
 
     # A case not routed to the office does not exist for it.
     for code, body in (nsf.get(f"/cases/{other}"),
-                       nsf.post(f"/cases/{other}/transitions", {"action": "refer_to_panel"}),
+                       nsf.post(f"/cases/{other}/transitions", step("refer_to_panel")),
                        nsf.post(f"/cases/{other}/facts", {"facts": {"zj_provincial_fiscal_funds": True}})):
         assert code == 404 and body["code"] == "not_found"
     assert Case.objects.get(pk=other).stage == "investigation"
@@ -258,7 +258,7 @@ def test_a_pack_edited_in_place_is_refused_for_its_open_cases(world, as_user, to
     assert page.status_code == 200 and "被原地修改" in page.content.decode()
     events = len(_events(zj, cid))
 
-    code, err = zju.post(f"/cases/{cid}/transitions", {"action": "forward_by_host_unit"})
+    code, err = zju.post(f"/cases/{cid}/transitions", step("forward_by_host_unit"))
     assert code == 409 and err["code"] == "pack_changed" and err["field"] == "pack_hash"
     ref = f"{ZJ}@{case_packs.registry().get(ZJ).version}"
     for text in err["message"].values():
@@ -281,7 +281,7 @@ def test_a_pack_edited_in_place_is_refused_for_its_open_cases(world, as_user, to
     # With the original text restored, the first case goes on too.
     procedure.write_text(original, encoding="utf-8")
     case_packs.registry.cache_clear()
-    code, case = zju.post(f"/cases/{cid}/transitions", {"action": "forward_by_host_unit"})
+    code, case = zju.post(f"/cases/{cid}/transitions", step("forward_by_host_unit"))
     assert code == 200 and case["stage"] == "investigation"
 
 
@@ -297,7 +297,7 @@ def test_extension_counts_in_its_own_day_kind_after_the_base_period(world, as_us
     wang, sz = as_user("wang"), as_user("sz_caseworker")
     cid = file_case(wang, world, "sz_chip", "wang", SZ, "2025-09-01")["id"]
     wang.upload(cid, "application_form")
-    code, case = sz.post(f"/cases/{cid}/transitions", {"action": "accept"})
+    code, case = sz.post(f"/cases/{cid}/transitions", step("accept"))
     assert code == 200
     overall = next(d for d in case["deadlines"] if d["key"] == "overall")
     # 30 natural days from 09-01 end on 10-01, in the National Day holiday: the period ends on 10-09.

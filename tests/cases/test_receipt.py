@@ -11,7 +11,7 @@ import re
 from rongcuo.audit.models import AuditEvent
 from rongcuo.cases.models import Receipt
 from tests.cases.test_letters import docx_text, pdf_text
-from tests.factories import file_case
+from tests.factories import file_case, step
 
 
 def test_accepting_issues_the_receipt(world, as_user, today, tmp_path) -> None:
@@ -21,7 +21,7 @@ def test_accepting_issues_the_receipt(world, as_user, today, tmp_path) -> None:
     cid = case["id"]
     wang.upload(cid, "application_form")
     assert not Receipt.objects.filter(case_id=cid).exists()
-    code, case = sz.post(f"/cases/{cid}/transitions", {"action": "accept"})
+    code, case = sz.post(f"/cases/{cid}/transitions", step("accept"))
     assert code == 200, case
     overall = next(d for d in case["deadlines"] if d["key"] == "overall")
     assert overall["provisional"] is True  # 30 working days from 12/07 end in 2027, whose arrangement is not loaded
@@ -77,11 +77,11 @@ def test_a_second_acceptance_issues_no_second_receipt(world, as_user, today) -> 
     wang, sz = as_user("wang"), as_user("sz_caseworker")
     cid = file_case(wang, world, "sz_chip", "wang", "shenzhen-tolerance-guideline", "2025-09-10")["id"]
     wang.upload(cid, "application_form")
-    assert sz.post(f"/cases/{cid}/transitions", {"action": "accept"})[0] == 200
+    assert sz.post(f"/cases/{cid}/transitions", step("accept"))[0] == 200
     first = Receipt.objects.get(case_id=cid)
     code, _ = sz.post(f"/cases/{cid}/transitions", {"action": "request_supplement", "reason": "请补充原始记录"})
     assert code == 200
-    code, case = sz.post(f"/cases/{cid}/transitions", {"action": "accept"})
+    code, case = sz.post(f"/cases/{cid}/transitions", step("accept"))
     assert code == 200 and case["stage"] == "acceptance_investigation"
     assert list(Receipt.objects.filter(case_id=cid)) == [first]
     docx = __import__("docx").Document(io.BytesIO(first.docx.read()))

@@ -16,6 +16,7 @@ from rongcuo.cases.models import Case, CaseFact, StageChange
 from rongcuo.cases.services import facts as fact_services
 from rongcuo.cases.services import transitions as transition_services
 from rongcuo.demo.documents import sample_pdf
+from tests.factories import OPINIONS
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def test_database_error_mid_transition_leaves_no_partial_state(accepted_case, wo
     # Fail after the stage row and the stage history are written, before the audit event.
     monkeypatch.setattr(transition_services, "deadlines_after_transition", boom)
     with pytest.raises(RuntimeError, match="injected"):
-        svc.case_transition(case=case, actor=world.users["sz_caseworker"], action="accept")
+        svc.case_transition(case=case, actor=world.users["sz_caseworker"], action="accept", opinion=OPINIONS["accept"])
     case.refresh_from_db()
     after = (case.stage, case.version, AuditEvent.objects.count(), StageChange.objects.count(),
              case.deadlines.count())
@@ -110,7 +111,7 @@ def test_parallel_transitions_cannot_skip_a_stage_and_stale_updates_conflict(wor
         try:
             barrier.wait()
             svc.case_transition(case=Case.objects.get(pk=case.pk), actor=world.users["sz_caseworker"],
-                                action=action, expected_version=version)
+                                action=action, opinion=OPINIONS.get(action, ""), expected_version=version)
             results.append("ok")
         except Exception as exc:
             results.append(type(exc).__name__)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.factories import Api
+from tests.factories import Api, step
 
 
 def free_port() -> int:
@@ -112,12 +112,12 @@ def zj_to_panel(world: Any, as_user: Any, today: Any, cid: int, *, dishonest: bo
     """The host unit forwards it; the caseworker records the investigation and refers it to the expert panel."""
     zju, zj = as_user("zju_reviewer"), as_user("zj_caseworker")
     assert zju.post(f"/cases/{cid}/facts", {"facts": {"zj_termination_application": True}})[0] == 200
-    assert zju.post(f"/cases/{cid}/transitions", {"action": "forward_by_host_unit"})[0] == 200
+    assert zju.post(f"/cases/{cid}/transitions", step("forward_by_host_unit"))[0] == 200
     facts = {"zj_provincial_fiscal_funds": True, "zj_researcher_in_province": True, **CLEAN}
     if dishonest:
         facts["research_dishonesty"] = True
     assert zj.post(f"/cases/{cid}/facts", {"role": "investigation_finding", "facts": facts})[0] == 200
     assert zj.post(f"/cases/{cid}/facts", {"role": "system_computed",
                                            "facts": {"zj_basic_public_welfare_programme": False}})[0] == 200
-    assert zj.post(f"/cases/{cid}/transitions", {"action": "refer_to_panel"})[0] == 200
+    assert zj.post(f"/cases/{cid}/transitions", step("refer_to_panel"))[0] == 200
     return zj

@@ -17,6 +17,7 @@ from rongcuo.cases import services as case_svc
 from rongcuo.cases.models import Case
 from rongcuo.notifications import services as svc
 from rongcuo.notifications.models import DeliveryStatus, EmailDelivery, Notification
+from tests.factories import OPINIONS
 
 from .conftest import zj_filed
 
@@ -74,7 +75,8 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(world, as_user, today, 
                             facts={"zj_termination_application": True})
     with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError), \
             transaction.atomic():
-        case_svc.case_transition(case=case, actor=world.users["zju_reviewer"], action="forward_by_host_unit")
+        case_svc.case_transition(case=case, actor=world.users["zju_reviewer"], action="forward_by_host_unit",
+                                 opinion=OPINIONS["forward_by_host_unit"])
         assert Notification.objects.count() > notes  # written with the change…
         raise RuntimeError("the request fails after the step")
     assert Notification.objects.count() == notes  # …and gone with it

@@ -14,7 +14,7 @@ from rongcuo.cases.models import Case, Deadline
 from rongcuo.engine.model import Text
 from rongcuo.notifications.models import Notification
 from rongcuo.review.models import Expert
-from tests.factories import CRITERIA, Api, committee_votes, panel_review
+from tests.factories import CRITERIA, Api, committee_votes, panel_review, step
 
 from .conftest import zj_filed, zj_to_panel
 
@@ -60,7 +60,7 @@ def test_stage_changes_reach_the_applicant_the_caseworkers_and_the_host_unit_at_
     mark = last_id()
     zju = as_user("zju_reviewer")
     assert zju.post(f"/cases/{cid}/facts", {"facts": {"zj_termination_application": True}})[0] == 200
-    assert zju.post(f"/cases/{cid}/transitions", {"action": "forward_by_host_unit"})[0] == 200
+    assert zju.post(f"/cases/{cid}/transitions", step("forward_by_host_unit"))[0] == 200
     forwarded = told(mark, "stage_changed")
     # Leaving the host unit's step, by its reviewer: the applicant and the bureau's caseworkers (not the NSF
     # office: the case is not routed there; not the committee: not its step).

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from rongcuo.cli import app
 from rongcuo.registry.models import ExemptionMark
 from rongcuo.review.models import Expert, Letter
-from tests.factories import CRITERIA, Api, committee_votes, panel_review
+from tests.factories import CRITERIA, Api, committee_votes, panel_review, step
 
 CLEAN = {"major_risk_unreported": False, "violated_prohibitions": False, "research_misconduct": False,
          "research_dishonesty": False}
@@ -31,14 +31,14 @@ def _to_panel(world, as_user, today, *, dishonest: bool = False) -> tuple[int, A
                  "performance_materials"]:
         assert chen.upload(cid, kind, name=f"{kind}.pdf")[0] == 201
     assert zju.post(f"/cases/{cid}/facts", {"facts": {"zj_termination_application": True}})[0] == 200
-    assert zju.post(f"/cases/{cid}/transitions", {"action": "forward_by_host_unit"})[0] == 200
+    assert zju.post(f"/cases/{cid}/transitions", step("forward_by_host_unit"))[0] == 200
     facts = {"zj_provincial_fiscal_funds": True, "zj_researcher_in_province": True, **CLEAN}
     if dishonest:
         facts["research_dishonesty"] = True
     assert zj.post(f"/cases/{cid}/facts", {"role": "investigation_finding", "facts": facts})[0] == 200
     assert zj.post(f"/cases/{cid}/facts", {"role": "system_computed",
                                            "facts": {"zj_basic_public_welfare_programme": False}})[0] == 200
-    assert zj.post(f"/cases/{cid}/transitions", {"action": "refer_to_panel"})[0] == 200
+    assert zj.post(f"/cases/{cid}/transitions", step("refer_to_panel"))[0] == 200
     return cid, zj, as_user("zj_committee")
 
 
@@ -257,7 +257,7 @@ def test_sustained_objection_sends_the_case_back_and_a_second_round_decides_it(w
     assert zj.get(f"/cases/{cid}/decision")[0] == 404
 
     # Second round: a new panel is drawn (the first one superseded, its reviews kept), a new decision taken.
-    assert zj.post(f"/cases/{cid}/transitions", {"action": "refer_to_panel"})[0] == 200
+    assert zj.post(f"/cases/{cid}/transitions", step("refer_to_panel"))[0] == 200
     second = panel_review(world, zj, cid, findings=FINDINGS)
     assert second["seed"] != first["seed"]
     old_panel = Panel.objects.get(for_case_id=cid, case__isnull=True)

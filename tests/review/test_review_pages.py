@@ -23,7 +23,7 @@ from rongcuo.registry.models import Person, Project
 from rongcuo.registry.services import PEOPLE_COLUMNS, PROJECT_COLUMNS, ImportRow, registry_import
 from rongcuo.registry.spreadsheet import workbook
 from rongcuo.review.models import Expert, MemberStatus, Obligation, Panel
-from tests.factories import Clock
+from tests.factories import OPINIONS, Clock
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -301,7 +301,7 @@ def test_import_page_permissions_and_bad_files(demo: dict[str, Case]) -> None:
 def test_panel_draw_on_the_case_page_flags_rule_breaches(demo: dict[str, Case]) -> None:
     case = demo["ZJ-2024-200"]  # investigation
     cw = get_user_model().objects.get(username="zj_caseworker")
-    case = svc.case_transition(case=case, actor=cw, action="refer_to_panel")
+    case = svc.case_transition(case=case, actor=cw, action="refer_to_panel", opinion=OPINIONS["refer_to_panel"])
     page = html(client("zj_caseworker").get(f"/cases/{case.pk}/"))
     assert 'data-action="draw-panel"' in page
     assert 'data-action="draw-panel"' not in html(client("auditor").get(f"/cases/{case.pk}/"))  # read-only

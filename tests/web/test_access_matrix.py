@@ -12,6 +12,7 @@ from django.test import Client
 
 from rongcuo.demo.documents import sample_pdf
 from rongcuo.web.api import api
+from tests.factories import step
 
 ON_CASE = {"wang", "szu_reviewer", "sz_caseworker", "sz_committee", "auditor", "admin"}
 OUTSIDERS = {"chen", "zju_reviewer", "zj_caseworker", "zj_committee", "expert_li", "zj_nsf", "outsider", None}
@@ -132,7 +133,7 @@ RULES: dict[str, set[str | None]] = {
     "GET /api/monitoring/corrections/{correction_id}/notice.docx": set(),
 }
 BODIES = {
-    "POST /api/cases/{case_id}/transitions": {"action": "accept"},
+    "POST /api/cases/{case_id}/transitions": step("accept"),
     "POST /api/cases/{case_id}/facts": {"facts": {"sz_municipal_fiscal_funds": True}},
     "PATCH /api/cases/{case_id}": {"version": 999, "failure_explanation": "x"},
     "POST /api/cases/{case_id}/decision": {"decision": "exempt"},

@@ -30,7 +30,7 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 
-from tests.factories import PDF
+from tests.factories import PDF, step
 
 from .test_access_matrix import EVERYONE as API_ROLES
 from .test_access_matrix import ON_CASE as API_ON_CASE
@@ -299,7 +299,7 @@ INVESTIGATION = ("sz_municipal_fiscal_funds", "investigation_finding")
 def body(route: str, o: Objects, role: str | None) -> dict[str, Any]:
     """A POST body that passes the form's own checks, so a refusal is about who asks, not what is sent."""
     return {
-        "cases/<int:pk>/transition/": {"action": "accept"},
+        "cases/<int:pk>/transition/": step("accept"),
         "cases/<int:pk>/assign/": {"assignee": str(o.ids["sz_caseworker"]) if role == "admin" else "me"},
         "work/assign/": {"cases": [str(o.ids["case"])], "assignee": str(o.ids["sz_caseworker"])},
         "cases/<int:pk>/facts/": {f"fact.{FACT_OF.get(role, INVESTIGATION)[0]}": "1",

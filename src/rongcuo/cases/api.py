@@ -127,6 +127,7 @@ class TransitionOut(Schema):
     label_zh: str
     label_en: str
     reason_required: bool
+    opinion: dict[str, str] | None  # the opinion the step records (required then), by its name in the text
     possible: bool
     unmet: str | None
 
@@ -166,6 +167,7 @@ class FactsIn(Schema):
 class TransitionIn(Schema):
     action: str
     reason: str = ""
+    opinion: str = ""  # required where the step records an opinion (the transition's `opinion` says which)
     version: Whole | None = None
 
 
@@ -247,7 +249,9 @@ def _case_detail(case: Case, user: Any) -> dict[str, Any]:
     out["deadlines"] = _deadlines_out(sel.case_deadlines(case.pk, known={"case": case}))
     out["history"] = records.history_rows(case)
     out["transitions"] = [{"action": t.action, "to": t.to, "label_zh": t.label.zh, "label_en": t.label.en,
-                           "reason_required": t.reason_required, "possible": unmet is None, "unmet": unmet}
+                           "reason_required": t.reason_required,
+                           "opinion": t.opinion.model_dump() if t.opinion else None,
+                           "possible": unmet is None, "unmet": unmet}
                           for t, unmet in sel.available_transitions(case, user)]
     out["roles"] = sorted(perm.roles_on_case(user, case))
     out["needed"] = [{"party": g["party"], "label": g["label"].model_dump(), "yours": g["mine"],
@@ -393,7 +397,7 @@ def cases_transitions(request: HttpRequest, case_id: int) -> Any:
 def cases_transition(request: HttpRequest, case_id: int, payload: TransitionIn) -> Any:
     case = perm.case_for(request.user, case_id)
     case = svc.case_transition(case=case, actor=request.user, action=payload.action, reason=payload.reason,
-                               expected_version=payload.version)
+                               opinion=payload.opinion, expected_version=payload.version)
     return _case_detail(case, request.user)
 
 

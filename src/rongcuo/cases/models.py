@@ -119,6 +119,7 @@ class StageChange(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     role = models.CharField(max_length=32)
     reason = models.TextField(blank=True)
+    opinion = models.TextField(blank=True, help_text="the opinion the step records (pack: transition.opinion)")
     at = models.DateTimeField()
 
     class Meta:

@@ -35,9 +35,15 @@ def _upload(case: Case, actor: Any, kind: str) -> None:
     svc.evidence_upload(case=case, actor=actor, file=f, kind=kind, name=f"{kind}.pdf")
 
 
+# What the steps that record an opinion (the packs' `opinion`) say in the demo.
+OPINIONS = {"accept": "申请材料齐全，符合受理条件，予以受理。",
+            "forward_by_host_unit": "经单位审核，所述情况属实，同意报送。",
+            "refer_to_panel": "材料齐全，初步审核认为属于容错免责申请范围，提请专家评审。"}
+
+
 def _go(case: Case, actor: Any, *actions: str, reason: str = "演示 demo") -> Case:
     for a in actions:
-        case = svc.case_transition(case=case, actor=actor, action=a, reason=reason)
+        case = svc.case_transition(case=case, actor=actor, action=a, reason=reason, opinion=OPINIONS.get(a, ""))
     return case
 
 

@@ -332,6 +332,9 @@ class Transition(Strict):
     # The transition by which the bureau accepts the application (受理): the applicant is given an acceptance receipt
     # (受理回执) with the case number, the date and the time limits that start then.
     receipt: bool = False
+    # An opinion the step records, named as the text names it (e.g. 单位审核意见, the host unit's opinion when it
+    # forwards the application; 初步审核意见, the bureau's preliminary opinion when it accepts): required then.
+    opinion: Text | None = None
 
 
 class FromStage(Protocol):

@@ -449,9 +449,13 @@ def load_pack(directory: Path, root: Path | None = None) -> Pack:
                 accepted_facts={k: v for k, v in all_facts.items() if k not in vocab})
 
 
+# Optional procedure fields added after packs were pinned: hashed only when a pack gives them a value of its own.
+_TRANSITION_DEFAULTS: dict[str, Any] = {"receipt": False, "opinion": None}
+
+
 def _procedure_content(proc: Procedure | None) -> Any:
-    """The procedure as hashed: the optional `committee` and `public_notice.answer_within` only when given, so
-    packs without them keep the hash their cases pinned."""
+    """The procedure as hashed: the optional `committee`, `public_notice.answer_within`, `remedy` and the
+    transitions' `receipt` and `opinion` only when given, so packs without them keep the hash their cases pinned."""
     if proc is None:
         return None
     exclude: dict[str, Any] = {}
@@ -459,7 +463,14 @@ def _procedure_content(proc: Procedure | None) -> Any:
         exclude["committee"] = True
     if proc.public_notice is not None and proc.public_notice.answer_within is None:
         exclude["public_notice"] = {"answer_within"}
-    return proc.model_dump(mode="json", by_alias=True, exclude=exclude or None)
+    if proc.remedy == type(proc.remedy)():
+        exclude["remedy"] = True
+    out = proc.model_dump(mode="json", by_alias=True, exclude=exclude or None)
+    for t in out.get("transitions", []):
+        for key, default in _TRANSITION_DEFAULTS.items():
+            if key in t and t[key] == default:
+                del t[key]
+    return out
 
 
 def _procedure_params(proc: Procedure) -> list[tuple[tuple[str | int, ...], str]]:

@@ -22,7 +22,7 @@ from rongcuo.engine.model import Procedure, Transition
 
 
 @transaction.atomic
-def case_transition(*, case: Case, actor: Any, action: str, reason: str = "",
+def case_transition(*, case: Case, actor: Any, action: str, reason: str = "", opinion: str = "",
                     expected_version: int | None = None, _decision: str | None = None,
                     _decision_event: Callable[[], Any] | None = None) -> Case:
     """Move the case along its pack's procedure. A refused transition says which precondition is unmet.
@@ -57,6 +57,13 @@ def case_transition(*, case: Case, actor: Any, action: str, reason: str = "",
         raise Invalid(f"“{t.label.zh}”须说明理由", f"“{t.label.en}” requires a reason", field="reason")
     if len(reason) > 5000:
         raise Invalid("理由不能超过 5000 字", "the reason may be at most 5000 characters", field="reason")
+    if t.opinion is not None and not opinion.strip():
+        raise Invalid(f"“{t.label.zh}”须填写{t.opinion.zh}", f"“{t.label.en}” requires {t.opinion.en.lower()}",
+                      field="opinion")
+    if t.opinion is None and opinion.strip():
+        raise Invalid(f"“{t.label.zh}”不记录意见", f"“{t.label.en}” records no opinion", field="opinion")
+    if len(opinion) > 5000:
+        raise Invalid("意见不能超过 5000 字", "the opinion may be at most 5000 characters", field="opinion")
     unmet = unmet_requirement(case, pack, t)
     if unmet:
         zh, _, en = unmet[0].partition(" / ")
@@ -75,7 +82,7 @@ def case_transition(*, case: Case, actor: Any, action: str, reason: str = "",
                             "reject_inadmissible": Disposition.inadmissible}.get(action, Disposition.decided)
     case.save(update_fields=["stage", "disposition", "awaiting_supplement_since", "updated_at"])
     StageChange.objects.create(case=case, from_stage=from_stage, to_stage=t.to, action=action, actor=actor, role=role,
-                               reason=reason.strip(), at=timezone.now())
+                               reason=reason.strip(), opinion=opinion.strip(), at=timezone.now())
     deadlines_after_transition(case, pack, t, from_stage, day, terminal)
     case_bump(case)
     decided = t.to in terminal and case.disposition == Disposition.decided
@@ -86,7 +93,8 @@ def case_transition(*, case: Case, actor: Any, action: str, reason: str = "",
     if _decision_event is not None:
         _decision_event()
     audit_append(actor=actor, action=f"case.transition.{action}", subject=case, before=before,
-                 after={**case_snapshot(case), "reason": reason.strip(), "role": role})
+                 after={**case_snapshot(case), "reason": reason.strip(), "role": role,
+                        **({"opinion": opinion.strip()} if t.opinion is not None else {})})
     receipt_store(case=case, actor=actor, on=day, prepared=receipt)
     if _reopens_decision(proc, t) and hasattr(case, "decision"):
         for reopened in hooks.ON_DECISION_REOPENED:  # review: the decision taken is superseded

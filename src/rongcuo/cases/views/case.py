@@ -39,6 +39,13 @@ from rongcuo.engine.render import OUTCOME_TEXT
 from rongcuo.engine.tasks import parties_of
 
 
+def _opinion_label(pack: Pack | None, action: str) -> Any:
+    """What the pack calls the opinion a step records (e.g. 单位审核意见), for the timeline."""
+    proc = pack.procedure if pack else None
+    t = next((x for x in proc.transitions if x.action == action), None) if proc else None
+    return t.opinion if t is not None and t.opinion is not None else Text(zh="意见", en="Opinion")
+
+
 def _assign_choices(user: Any, case: Case) -> list[dict[str, Any]]:
     """The caseworkers of the case's bureau, for a caseworker lead assigning it."""
     from django.contrib.auth import get_user_model
@@ -114,7 +121,8 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
         timeline.append({"at": sc.at, "kind": "stage", "who": sc.by_name, "role": sc.role,
                          "text": tr("{a} → {b}", "{a} → {b}", a=pick(stage_label(pack, sc.from_stage)),
                                     b=pick(stage_label(pack, sc.to_stage))),
-                         "action": sc.action, "reason": sc.reason})
+                         "action": sc.action, "reason": sc.reason, "opinion": sc.opinion,
+                         "opinion_label": _opinion_label(pack, sc.action)})
     show_audit = bool(roles & AUDIT_ROLES)
     if show_audit:
         for ev in records.AUDIT_EVENTS(str(case.pk)):
@@ -207,11 +215,12 @@ def case_page(request: HttpRequest, pk: int) -> HttpResponse:
 def case_transition(request: HttpRequest, pk: int) -> HttpResponse:
     case = case_or_404(request.user, pk)
     action, reason = request.POST.get("action", ""), request.POST.get("reason", "")
+    opinion = request.POST.get("opinion", "")
     try:
-        case = svc.case_transition(case=case, actor=request.user, action=action, reason=reason,
+        case = svc.case_transition(case=case, actor=request.user, action=action, reason=reason, opinion=opinion,
                                    expected_version=posted_version(request))
     except ServiceError as exc:
-        return refused(request, pk, exc, "transition", {"action": action, "reason": reason})
+        return refused(request, pk, exc, "transition", {"action": action, "reason": reason, "opinion": opinion})
     pack = pack_or_none(case)
     messages.success(request, tr("已办理。当前阶段：{s}", "Done. The case is now at: {s}",
                                  s=pick(stage_label(pack, case.stage))))
