@@ -91,6 +91,7 @@ def test_caseworker_queue_upload_and_accept(site: Any, queue: dict[str, Any], ne
     assert page.get_by_role("link", name="application_form.pdf").count() >= 1
     accept = page.get_by_role("button", name="受理", exact=True)
     assert accept.is_enabled()
+    page.get_by_label("初步审核意见（必填）").fill("申请材料齐全，予以受理。")  # the acceptance records an opinion
     accept.click()
     assert "当前阶段：受理调查" in page.locator(".messages").inner_text()
     assert "认定工作时限" in page.locator("section[aria-labelledby='dl-head']").inner_text()

@@ -69,6 +69,7 @@ def test_from_self_check_to_the_caseworker_without_a_refused_submission(site: An
     submit("zju_reviewer", form.get_by_role("button", name="记录认定"), "/facts/")
     assert "已记录 2 项事实" in page.locator(".messages").inner_text()
     forward = page.locator("form[data-action='forward_by_host_unit']")
+    forward.get_by_label("单位审核意见（必填）").fill("经审核，申请人所述情况属实，同意报送。")
     submit("zju_reviewer", forward.get_by_role("button"), "/transition/")
     case.refresh_from_db()
     assert case.stage == "investigation"
