@@ -15,6 +15,7 @@ from rongcuo.common.i18n import lang, tr
 from rongcuo.engine.model import FactDef, Material, Text
 from rongcuo.engine.pack import Pack
 from rongcuo.engine.render import KIND_TEXT, OUTCOME_TEXT, citation, fact_value_text
+from rongcuo.engine.tasks import PARTY_TEXT
 
 
 @dataclass
@@ -156,12 +157,7 @@ def stage_label(pack: Pack | None, stage_id: str) -> Text:
 
 
 ROLE_TEXT: dict[str, Text] = {
-    "applicant_declaration": Text(zh="申请人声明", en="Applicant's declaration"),
-    "host_unit_attestation": Text(zh="承担单位证明", en="Host unit's attestation"),
-    "investigation_finding": Text(zh="调查核实", en="Investigation finding"),
-    "expert_panel_finding": Text(zh="专家评审", en="Expert panel finding"),
-    "committee": Text(zh="集体审定", en="Committee"),
-    "system_computed": Text(zh="系统计算", en="Computed by the system"),
+    **{party.value: text for party, text in PARTY_TEXT.items()},  # the kinds of finding (established_by)
     # case roles
     "applicant": Text(zh="申请人", en="Applicant"),
     "host_unit_reviewer": Text(zh="承担单位审核人", en="Host-unit reviewer"),

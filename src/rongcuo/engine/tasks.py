@@ -28,8 +28,8 @@ PARTY_ORDER: tuple[EstablishedBy, ...] = (
 PARTY_TEXT: dict[EstablishedBy, Text] = {
     EstablishedBy.applicant_declaration: Text(zh="申请人声明", en="Applicant's declaration"),
     EstablishedBy.host_unit_attestation: Text(zh="承担单位证明", en="Host unit's attestation"),
-    EstablishedBy.investigation_finding: Text(zh="主管部门调查核实", en="Bureau's investigation"),
-    EstablishedBy.expert_panel_finding: Text(zh="专家组评审", en="Expert panel"),
+    EstablishedBy.investigation_finding: Text(zh="调查核实", en="Investigation finding"),
+    EstablishedBy.expert_panel_finding: Text(zh="专家评审", en="Expert panel finding"),
     EstablishedBy.committee: Text(zh="集体审定", en="Committee"),
     EstablishedBy.system_computed: Text(zh="系统计算", en="Computed by the system"),
 }
