@@ -183,7 +183,7 @@ def seed(n: int, seed_value: int = 20251009) -> dict[str, Any]:
     from rongcuo.demo.world import build_world
     from rongcuo.engine.render import result_json
     from rongcuo.registry.models import Person, Project
-    from rongcuo.workdays.services import load_calendar
+    from rongcuo.workdays.selectors import load_calendar
 
     t0 = time.perf_counter()
     rng = random.Random(seed_value)

@@ -41,7 +41,7 @@ def test_deadline_states_are_date_ranges_the_database_can_page(world, as_user, t
     """Each state filter returns exactly the deadlines `deadline_state` puts in it, earliest first, in pages."""
     from rongcuo.cases import selectors as svc
     from rongcuo.cases.models import Deadline
-    from rongcuo.workdays.services import load_calendar
+    from rongcuo.workdays.selectors import load_calendar
 
     today.set(dt.date(2025, 9, 10))
     code, case = as_user("wang").post("/cases", {"project_id": world.projects["sz_chip"].pk, "applicant_id":

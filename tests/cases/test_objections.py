@@ -16,7 +16,7 @@ from rongcuo.audit.models import AuditEvent
 from rongcuo.cases import services as svc
 from rongcuo.cases.models import Case, Objection, ObjectionAttachment
 from rongcuo.common.errors import Conflict, Invalid, NotFound
-from rongcuo.workdays.services import due_date
+from rongcuo.workdays.selectors import due_date
 from tests.factories import PDF, Api
 
 

@@ -11,17 +11,15 @@ from typing import Any
 import pytest
 
 from rongcuo.workdays.models import CalendarDay, CalendarYear, Origin
+from rongcuo.workdays.selectors import due_date, load_calendar, working_days_between
 from rongcuo.workdays.services import (
     CalendarFileError,
     calendar_load_file,
     calendar_seed,
     calendar_set_day,
     chinesecalendar_years,
-    due_date,
-    load_calendar,
     on_calendar_change,
     remove_calendar_change_hook,
-    working_days_between,
 )
 from rongcuo.workdays.services import hooks as calendar_hooks
 from tests.workdays.brief_calendar import brief_calendar

@@ -34,7 +34,7 @@ from rongcuo.engine.model import Text
 from rongcuo.engine.pack import Pack, UnknownPack
 from rongcuo.engine.render import OUTCOME_TEXT, citation
 from rongcuo.registry.models import Role
-from rongcuo.workdays.services import load_calendar
+from rongcuo.workdays.selectors import load_calendar
 
 STAFF_ROLES = {Role.caseworker, Role.committee, Role.auditor, Role.admin}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -203,7 +203,7 @@ class CorrectionCase(models.Model):
     interview_place = models.CharField(max_length=200, blank=True)
     interview_held_on = models.DateField(null=True, blank=True)
     interview_record = models.TextField(blank=True)
-    # 整改期限 on the official working-day calendar (workdays.services.due_date)
+    # 整改期限 on the official working-day calendar (workdays.selectors.due_date)
     rectify_start = models.DateField(null=True, blank=True)
     rectify_days = models.PositiveIntegerField(null=True, blank=True)
     rectify_day_kind = models.CharField(max_length=10, blank=True)

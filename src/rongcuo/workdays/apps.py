@@ -8,7 +8,7 @@ class WorkdaysConfig(AppConfig):
 
     def ready(self) -> None:
         from rongcuo.workdays.models import CalendarDay, CalendarYear
-        from rongcuo.workdays.services import calendar_changed
+        from rongcuo.workdays.selectors import calendar_changed
 
         # Pages show deadline states from a cached calendar (SharedCalendar); any change of a row makes it stale.
         # Bulk writes (seed, notice file) replace the generation in the services themselves.

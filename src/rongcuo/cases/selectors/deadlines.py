@@ -13,7 +13,7 @@ from rongcuo.common.errors import Invalid
 from rongcuo.common.prepared import Prepared
 from rongcuo.engine.model import TimeLimit
 from rongcuo.engine.pack import Pack
-from rongcuo.workdays.services import load_calendar
+from rongcuo.workdays.selectors import load_calendar
 
 
 def limit_days(pack: Pack, tl: TimeLimit, on: dt.date) -> tuple[int, int]:

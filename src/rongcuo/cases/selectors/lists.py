@@ -20,7 +20,7 @@ from rongcuo.cases.selectors.deadlines import deadline_state, due_soon_until
 from rongcuo.common import generations
 from rongcuo.common.errors import Invalid
 from rongcuo.common.prepared import Prepared, PreparedFamily
-from rongcuo.workdays.services import load_calendar
+from rongcuo.workdays.selectors import load_calendar
 
 WORK_PAGE = 30  # cases per page of the work queue
 WORK_DEADLINES = 30  # running deadlines listed (the counts above them cover all)

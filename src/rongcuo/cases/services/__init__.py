@@ -16,7 +16,6 @@ date is `rongcuo.cases.clock.today`.
 from __future__ import annotations
 
 from rongcuo.cases.services.assignment import case_assign, cases_assign, may_assign_others
-
 from rongcuo.cases.services.base import case_bump, case_lock, case_snapshot
 from rongcuo.cases.services.deadlines import (
     deadline_extend,

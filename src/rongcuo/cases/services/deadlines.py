@@ -20,7 +20,8 @@ from rongcuo.common.packs import pack_of
 from rongcuo.engine.model import TimeLimit, Transition
 from rongcuo.engine.pack import Pack, UnknownPack
 from rongcuo.workdays.counting import Due
-from rongcuo.workdays.services import due_date, load_calendar, on_calendar_change
+from rongcuo.workdays.selectors import due_date, load_calendar
+from rongcuo.workdays.services import on_calendar_change
 
 
 def open_deadlines(case: Case, pack: Pack, *, event: str, on: dt.date) -> None:

@@ -32,7 +32,7 @@ from rongcuo.cases.services.base import case_bump, case_lock
 from rongcuo.common.errors import Conflict, Invalid, NotFound
 from rongcuo.common.packs import pack_of
 from rongcuo.common.uploads import upload_check
-from rongcuo.workdays.services import due_date
+from rongcuo.workdays.selectors import due_date
 
 
 @transaction.atomic

@@ -39,7 +39,8 @@ from rongcuo.monitoring.packs import monitoring_pack
 from rongcuo.monitoring.services.inputs import clean_text
 from rongcuo.monitoring.services.sweep import warning_describe
 from rongcuo.registry.models import Organisation, Project
-from rongcuo.workdays.services import due_date, on_calendar_change
+from rongcuo.workdays.selectors import due_date
+from rongcuo.workdays.services import on_calendar_change
 
 S = CorrectionState
 

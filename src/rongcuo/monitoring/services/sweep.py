@@ -43,7 +43,7 @@ from rongcuo.monitoring.models import (
 from rongcuo.monitoring.packs import monitoring_pack
 from rongcuo.monitoring.services.inputs import clean_text
 from rongcuo.registry.models import Milestone, Organisation, Project, ProjectStatus
-from rongcuo.workdays.services import load_calendar
+from rongcuo.workdays.selectors import load_calendar
 
 
 @dataclass

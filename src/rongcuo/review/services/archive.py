@@ -23,7 +23,7 @@ from rongcuo.common.packs import pack_of
 from rongcuo.engine.model import Remedy
 from rongcuo.registry.models import ExemptionMark
 from rongcuo.review.models import Decision, IntegrityRecord, Letter, Obligation
-from rongcuo.workdays.services import due_date
+from rongcuo.workdays.selectors import due_date
 
 
 def _obligation_due(case: Case, days: int | None, day_kind: str | None, on: dt.date) -> tuple[dt.date | None, bool]:

@@ -10,22 +10,12 @@ Three ways a day gets its status, in increasing authority (a weaker one never ov
 After any change, the functions registered with :func:`on_calendar_change` are called (once the
 transaction commits) with the affected years, so open deadlines can be recomputed.
 
-One module each: ``seed``, ``files``, ``edits``, ``hooks`` (the change hooks) and ``calendars`` (reading the
-calendar and counting due dates on it). Callers use the names below from the package.
+One module each: ``seed``, ``files``, ``edits`` and ``hooks`` (the change hooks). Reading the calendar and counting
+due dates on it is ``rongcuo.workdays.selectors``. Callers use the names below from the package.
 """
 
 from __future__ import annotations
 
-from rongcuo.workdays.services.calendars import (
-    CALENDAR_GENERATION,
-    SHARED_CALENDAR_TTL,
-    DbCalendar,
-    SharedCalendar,
-    calendar_changed,
-    due_date,
-    load_calendar,
-    working_days_between,
-)
 from rongcuo.workdays.services.edits import ADMIN_SOURCE, calendar_set_day
 from rongcuo.workdays.services.files import CalendarFileError, calendar_load_file, parse_calendar_file
 from rongcuo.workdays.services.hooks import CalendarHook, on_calendar_change, remove_calendar_change_hook
@@ -33,22 +23,14 @@ from rongcuo.workdays.services.seed import HOLIDAY_NAMES_ZH, calendar_seed, chin
 
 __all__ = [
     "ADMIN_SOURCE",
-    "CALENDAR_GENERATION",
     "HOLIDAY_NAMES_ZH",
-    "SHARED_CALENDAR_TTL",
     "CalendarFileError",
     "CalendarHook",
-    "DbCalendar",
-    "SharedCalendar",
-    "calendar_changed",
     "calendar_load_file",
     "calendar_seed",
     "calendar_set_day",
     "chinesecalendar_years",
-    "due_date",
-    "load_calendar",
     "on_calendar_change",
     "parse_calendar_file",
     "remove_calendar_change_hook",
-    "working_days_between",
 ]

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from django.db import transaction
 
 from rongcuo.common import generations
-from rongcuo.workdays.services.calendars import CALENDAR_GENERATION
+from rongcuo.workdays.selectors import CALENDAR_GENERATION
 
 logger = logging.getLogger(__name__)
 
