@@ -95,7 +95,7 @@ def test_deleting_an_event_in_the_middle_is_caught() -> None:
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="real concurrent connections need PostgreSQL")
 @pytest.mark.django_db(transaction=True)
 def test_parallel_transitions_cannot_skip_a_stage_and_stale_updates_conflict(world, monkeypatch) -> None:
-    monkeypatch.setattr(svc, "today", lambda: dt.date(2025, 9, 15))
+    monkeypatch.setattr("rongcuo.cases.clock.today", lambda: dt.date(2025, 9, 15))
     from django.core.files.base import ContentFile
 
     case = svc.case_create(actor=world.users["wang"], project=world.projects["sz_chip"],
