@@ -129,10 +129,23 @@ def work_queue(user: Any, *, page: int = 1, stage: str = "", outcome: str = "", 
         .order_by(F("due_date").asc(nulls_last=True), "id").values(*DEADLINE_ROW_FIELDS))]
     return WorkQueue(cases=cases, has_next=len(ids) > WORK_PAGE, deadlines=deadlines, next_of_listed=next_of_listed,
                      overdue=counts["overdue"], due_soon=counts["due_soon"], calendar=cal,
-                     awaiting=needs.awaiting_cases(user).count(), waiting_facts=needs.awaiting_counts(user, listed),
-                     mine=perm.visible_cases(user).filter(assignee=user, disposition="open").count(),
-                     unassigned=perm.visible_cases(user).filter(assignee__isnull=True, disposition="open").count(),
-                     flags=_flags(listed, today))
+                     waiting_facts=needs.awaiting_counts(user, listed), flags=_flags(listed, today),
+                     **_tab_counts(user))
+
+
+def _tab_counts(user: Any) -> dict[str, int]:
+    """How many cases each tab lists: waiting for the user's findings, assigned to the user, assigned to nobody. Like
+    the deadline counts they read a whole bureau's cases, so they are kept under the records' generation (every
+    audit event replaces it: a finding, a step, an assignment), for this user (their visibility and their own
+    assignments)."""
+    def count() -> dict[str, int]:
+        visible = perm.visible_cases(user)
+        return {"awaiting": needs.awaiting_cases(user).count(),
+                "mine": visible.filter(assignee=user, disposition="open").count(),
+                "unassigned": visible.filter(assignee__isnull=True, disposition="open").count()}
+
+    return generations.cached(generations.RECORDS, f"work-tabs:{perm.visibility_key(user)}:{user.pk}",
+                              WORK_COUNTS_TTL, count)
 
 
 def _flags(ids: list[int], today: dt.date) -> dict[int, list[str]]:
