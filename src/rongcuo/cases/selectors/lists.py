@@ -129,8 +129,18 @@ def work_queue(user: Any, *, page: int = 1, stage: str = "", outcome: str = "", 
         .order_by(F("due_date").asc(nulls_last=True), "id").values(*DEADLINE_ROW_FIELDS))]
     return WorkQueue(cases=cases, has_next=len(ids) > WORK_PAGE, deadlines=deadlines, next_of_listed=next_of_listed,
                      overdue=counts["overdue"], due_soon=counts["due_soon"], calendar=cal,
-                     waiting_facts=needs.awaiting_counts(user, listed), flags=_flags(listed, today),
+                     waiting_facts=_waiting(user, listed), flags=_flags(listed, today),
                      **_tab_counts(user))
+
+
+def _waiting(user: Any, ids: list[int]) -> dict[int, int]:
+    """How many facts each listed case waits for from the user (`needs.awaiting_counts`), kept like the counts."""
+    if not ids:
+        return {}
+    key = f"work-waiting:{perm.visibility_key(user)}:{user.pk}:{','.join(map(str, ids))}"
+    found = generations.cached(generations.RECORDS, key, WORK_COUNTS_TTL,
+                               lambda: list(needs.awaiting_counts(user, ids).items()))
+    return dict(found)
 
 
 def _tab_counts(user: Any) -> dict[str, int]:
@@ -149,11 +159,18 @@ def _tab_counts(user: Any) -> dict[str, int]:
 
 
 def _flags(ids: list[int], today: dt.date) -> dict[int, list[str]]:
-    """What is new on the listed cases: an objection not answered yet, materials uploaded lately."""
-    from rongcuo.cases.models import Evidence, Objection
-
+    """What is new on the listed cases: an objection not answered yet, materials uploaded lately (kept like the
+    counts: an objection or an upload is recorded with an audit event)."""
     if not ids:
         return {}
+    key = f"work-flags:{today.isoformat()}:{','.join(map(str, ids))}"
+    return dict(generations.cached(generations.RECORDS, key, WORK_COUNTS_TTL,
+                                   lambda: list(_read_flags(ids, today).items())))
+
+
+def _read_flags(ids: list[int], today: dt.date) -> dict[int, list[str]]:
+    from rongcuo.cases.models import Evidence, Objection
+
     out: dict[int, list[str]] = {}
     for cid in Objection.objects.filter(case_id__in=ids, status="open").values_list("case_id", flat=True).distinct():
         out.setdefault(cid, []).append("objection")
