@@ -15,8 +15,8 @@ from rongcuo.cases import permissions as perm
 from rongcuo.cases import selectors as sel
 from rongcuo.cases import services as svc
 from rongcuo.cases.models import Case, Disposition
+from rongcuo.cases.selectors import assignment, records
 from rongcuo.cases.selectors import needs as needs_sel
-from rongcuo.cases.selectors import records
 from rongcuo.cases.selectors.record import pack_or_none
 from rongcuo.cases.views.common import (
     ACCEPT,
@@ -44,17 +44,6 @@ def _opinion_label(pack: Pack | None, action: str) -> Any:
     proc = pack.procedure if pack else None
     t = next((x for x in proc.transitions if x.action == action), None) if proc else None
     return t.opinion if t is not None and t.opinion is not None else Text(zh="意见", en="Opinion")
-
-
-def _assign_choices(user: Any, case: Case) -> list[dict[str, Any]]:
-    """The caseworkers of the case's bureau, for a caseworker lead assigning it."""
-    from django.contrib.auth import get_user_model
-
-    from rongcuo.registry.models import Role, RoleGrant
-
-    ids = RoleGrant.objects.filter(role=Role.caseworker, organisation=case.bureau_id).values("user_id")
-    return [{"pk": u.pk, "name": u.get_full_name() or u.get_username(), "current": u.pk == case.assignee_id}
-            for u in get_user_model().objects.filter(pk__in=ids, is_active=True).order_by("pk")]
 
 
 def _raw(fdef: Any, value: Any) -> str:
@@ -172,7 +161,9 @@ def case_context(request: HttpRequest, case: Case, error: dict[str, Any] | None 
 
     assign = {"name": (case.assignee.get_full_name() or "—") if case.assignee_id else "",
               "can_claim": is_open and bool(acting & {"caseworker", "nsf_office"}) and case.assignee_id is None,
-              "options": _assign_choices(user, case) if is_open and svc.may_assign_others(user, case) else []}
+              "options": [{**u, "current": u["pk"] == case.assignee_id}
+                          for u in assignment.caseworkers([case.bureau_id])]
+              if is_open and svc.may_assign_others(user, case) else []}
     return {
         "assign": assign, "case": case, "pack": pack, "roles": sorted(roles), "det": det, "facts": fact_rows,
         "history": history_rows,

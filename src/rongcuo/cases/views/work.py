@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from rongcuo.cases import permissions as perm
 from rongcuo.cases import services as svc
-from rongcuo.cases.selectors import lists
+from rongcuo.cases.selectors import assignment, lists
 from rongcuo.cases.selectors.record import pack_or_none
 from rongcuo.cases.views.common import DISPOSITION_TEXT, case_url_pattern, deadline_table
 from rongcuo.common.explain import stage_label
@@ -49,23 +49,6 @@ def _stage_options(user: Any) -> list[tuple[str, Text]]:
 
 
 STAGE_OPTIONS_TTL = 300
-
-
-def _assign_options(user: Any) -> list[dict[str, Any]]:
-    """For a caseworker lead (or an administrator): the caseworkers of their bureaus, to assign cases to."""
-    from django.contrib.auth import get_user_model
-
-    from rongcuo.registry.models import OrgKind, Role, RoleGrant
-    from rongcuo.registry.permissions import is_admin, org_ids
-
-    bureaus = None if is_admin(user) else org_ids(user, Role.caseworker_lead, OrgKind.bureau)
-    if bureaus is not None and not bureaus:
-        return []
-    grants = RoleGrant.objects.filter(role=Role.caseworker)
-    if bureaus is not None:
-        grants = grants.filter(organisation__in=bureaus)
-    users = get_user_model().objects.filter(pk__in=grants.values("user_id"), is_active=True).order_by("pk")
-    return [{"pk": u.pk, "name": u.get_full_name() or u.get_username()} for u in users]
 
 
 @login_required
@@ -123,7 +106,7 @@ def work(request: HttpRequest) -> HttpResponse:
         "unassigned_count": queue.unassigned,
         "view_query": {name: urlencode({**{k: v for k, v in keep.items() if k != "view"}, "view": name})
                        for name in lists.VIEWS},
-        "can_assign": _assign_options(user),
+        "can_assign": assignment.assignable_by(user),
     })
 
 
