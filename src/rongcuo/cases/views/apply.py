@@ -30,24 +30,25 @@ from rongcuo.registry.models import Project
 APPLY_FIELDS = ("project", "failure_explanation", "pack_id", "draft", "version", "from_self_check")
 
 
-def _declared(query: Any) -> list[dict[str, Any]]:
-    """The self-check's answers the form carries (`f.<fact id>`, as the self-check writes them), each with its
-    question and answer as text; "don't know" and unknown facts are left out."""
-    from rongcuo.common.explain import value_text
+def _answers(query: Any) -> tuple[dict[str, Any], Any]:
+    """The vocabulary of every loaded pack, and the self-check's answers the form carries (`f.<fact id>`, as the
+    self-check writes them), read once."""
     from rongcuo.policies import selfcheck as sc
 
     vocabulary = registry().vocabulary()
-    answers = sc.parse_answers(query, vocabulary)
+    return vocabulary, sc.parse_answers(query, vocabulary)
+
+
+def _declared(vocabulary: dict[str, Any], answers: Any) -> list[dict[str, Any]]:
+    """The answers, each with its question and answer as text; "don't know" and unknown facts are left out."""
+    from rongcuo.common.explain import value_text
+
     return [{"id": fid, "raw": answers.raw[fid], "label": vocabulary[fid].label,
              "text": value_text(vocabulary[fid], value)} for fid, value in answers.values.items()]
 
 
-def _declarations(query: Any) -> tuple[dict[str, Any], str]:
+def _declarations(query: Any, vocabulary: dict[str, Any], answers: Any) -> tuple[dict[str, Any], str]:
     """The declarations to file (fact id -> value) and the self-check's pack version they were given under."""
-    from rongcuo.policies import selfcheck as sc
-
-    vocabulary = registry().vocabulary()
-    answers = sc.parse_answers(query, vocabulary)
     if answers.errors:  # an answer altered on its way: refused with the filing, named by its question
         raise Problems([(f"f.{fid}", f"自查回答“{vocabulary[fid].label.zh}”的取值无效，请重新自查",
                          f"the self-check answer “{vocabulary[fid].label.en}” has an invalid value; take the "
@@ -156,7 +157,7 @@ def my(request: HttpRequest) -> HttpResponse:
                   "draft": str(d.pk), "version": str(d.version)}
     if request.GET.get("from_self_check") is not None:  # 据此申请: the self-check's answers come with the form
         posted["from_self_check"] = request.GET.get("from_self_check", "")
-        posted["declared"] = _declared(request.GET)
+        posted["declared"] = _declared(*_answers(request.GET))
         if posted["from_self_check"] not in ("", "all"):
             posted.setdefault("pack_id", posted["from_self_check"])
     return render(request, "cases/my.html", my_context(request, posted=posted))
@@ -205,9 +206,10 @@ def my_apply(request: HttpRequest) -> HttpResponse:
     and a draft it was filed from is still there.
     """
     posted: dict[str, Any] = {k: request.POST.get(k, "") for k in APPLY_FIELDS}
-    posted["declared"] = _declared(request.POST)
+    vocabulary, answers = _answers(request.POST)
+    posted["declared"] = _declared(vocabulary, answers)
     try:
-        declarations, declared_under = _declarations(request.POST)
+        declarations, declared_under = _declarations(request.POST, vocabulary, answers)
         person, posted_fields, project, draft, version = _applying(request)
         posted.update(posted_fields)
         uploads = _uploads(request)
